@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// Debug exit port: a test guest ends the VM with a status byte (QEMU's isa-debug-exit port).
+#ifndef MINNOW_DBGEXIT_H
+#define MINNOW_DBGEXIT_H
+
+#include "vmm/machine.h"
+
+/* Same port and width as `-device isa-debug-exit,iobase=0x501,iosize=2`, so one guest runs on both. */
+#define DBGEXIT_PORT 0x501
+#define DBGEXIT_SIZE 2
+
+int dbgexit_register(struct machine *m) __must_check;
+
+#endif

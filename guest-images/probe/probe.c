@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+// Probe guest main: reads hvm_start_info and the command line, runs one mode at CPL 3.
+#include "lib.h"
+#include "probe.h"
+
+#define CMDLINE_MAX		4096
+#define I8042_COMMAND		0x64
+#define I8042_CMD_RESET		0xfe
+#define RESET_WAIT_SPINS	20000000u	/* a fraction of a second at CPL 3 */
+
+static const struct hvm_start_info *start_info;
+static struct str cmdline;
+
+/* True if [addr, addr + size) lies inside the identity map (and not page 0). */
+static bool phys_ok(uint64_t addr, uint64_t size)
+{
+	return addr >= 0x1000 && size <= PROBE_IDENTITY_LIMIT &&
+	       addr <= PROBE_IDENTITY_LIMIT - size;
+}
+
+static void report_error(const char *reason, struct str detail)
+{
+	struct json j;
+
+	json_begin(&j);
+	json_cstr(&j, "probe", "error");
+	json_str_concat(&j, "reason", reason, detail);
+	json_end(&j);
+}
+
+static const struct str str_none = { "", 0 };
+
+/* PVH ABI: EBX held a struct hvm_start_info; check it before trusting it. */
+static void boot_info_load(void)
+{
+	const struct hvm_start_info *si;
+
+	if (!phys_ok(probe_start_info, sizeof(*si))) {
+		report_error("bad start_info address", str_none);
+		probe_exit(PROBE_EXIT_BAD_BOOT);
+	}
+	si = (const struct hvm_start_info *)probe_start_info;
+	if (si->magic != HVM_START_MAGIC) {
+		report_error("bad start_info magic", str_none);
+		probe_exit(PROBE_EXIT_BAD_BOOT);
+	}
+	start_info = si;
+	cmdline = str_none;
+	if (si->cmdline_paddr && phys_ok(si->cmdline_paddr, 1)) {
+		const char *p = (const char *)si->cmdline_paddr;
+		uint64_t room = PROBE_IDENTITY_LIMIT - si->cmdline_paddr;
+
+		cmdline.p = p;
+		cmdline.len = strnlen(p, room < CMDLINE_MAX ? room : CMDLINE_MAX);
+	}
+}
+
+/* The memory map, or 0 entries if start_info is version 0 or it is unusable. */
+static uint32_t memmap_get(const struct hvm_memmap_entry **map)
+{
+	const struct hvm_start_info *si = start_info;
+
+	*map = NULL;
+	if (si->version < 1 || !si->memmap_entries ||
+	    !phys_ok(si->memmap_paddr,
+		     (uint64_t)si->memmap_entries * sizeof(**map)))
+		return 0;
+	*map = (const struct hvm_memmap_entry *)si->memmap_paddr;
+	return si->memmap_entries;
+}
+
+/*
+ * probe.KEY=N from the command line, or def if absent. On a malformed or
+ * out-of-range value, reports it and exits with PROBE_EXIT_USAGE.
+ */
+static uint64_t arg_u64(const char *key, uint64_t def, uint64_t max)
+{
+	struct str val;
+	uint64_t v;
+
+	if (!cmdline_get(cmdline, key, &val))
+		return def;
+	if (str_to_u64(val, max, &v)) {
+		report_error("bad value for ", (struct str){ key, strlen(key) });
+		probe_exit(PROBE_EXIT_USAGE);
+	}
+	return v;
+}
+
+static int mode_hello(void)
+{
+	const struct hvm_memmap_entry *map;
+	uint32_t n = memmap_get(&map);
+	uint64_t ram = 0;
+	struct json j;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (map[i].type == HVM_MEMMAP_TYPE_RAM)
+			ram += map[i].size;
+	}
+	json_begin(&j);
+	json_cstr(&j, "probe", "hello");
+	json_u64(&j, "cpl", cpu_cpl());
+	json_str(&j, "cmdline", cmdline);
+	json_u64(&j, "mem_bytes", ram);
+	json_u64(&j, "memmap_entries", n);
+	json_end(&j);
+	return PROBE_EXIT_OK;
+}
+
+static int mode_exit(void)
+{
+	uint64_t status = arg_u64("probe.status", 0, 255);
+	struct json j;
+
+	json_begin(&j);
+	json_cstr(&j, "probe", "exit");
+	json_u64(&j, "status", status);
+	json_end(&j);
+	return (int)status;
+}
+
+static void say(const char *mode)
+{
+	struct json j;
+
+	json_begin(&j);
+	json_cstr(&j, "probe", mode);
+	json_end(&j);
+}
+
+/*
+ * Shut the vCPU down with a triple fault. Default "idt": every IDT gate
+ * made not-present, so the #UD below cannot be delivered (#NP), nor can the
+ * #NP or the #DF that follow. "rsp0": see below. Both work under kvm-pvm.
+ */
+static int mode_triple_fault(void)
+{
+	struct str how = { "idt", 3 };
+
+	say("triple-fault");
+	cmdline_get(cmdline, "probe.tf", &how);
+	if (str_eq(how, "rsp0")) {
+		/*
+		 * The TSS is user-writable (a test guest). A non-canonical RSP0
+		 * makes delivering any exception from CPL 3 fail on the stack
+		 * switch (#SS), then #DF fails the same way: shutdown.
+		 */
+		probe_tss.rsp[0] = 0x8000000000000000ull;
+	} else if (str_eq(how, "idt")) {
+		/* The IDT is user-writable too; clear each gate's P bit. */
+		for (unsigned int i = 0; i < 256; i++)
+			probe_idt[i * 16 + 5] &= 0x7f;
+	} else {
+		report_error("unknown probe.tf ", how);
+		return PROBE_EXIT_USAGE;
+	}
+	__asm__ volatile("ud2" : : : "memory");
+	report_error("triple fault did not happen", str_none);
+	return PROBE_EXIT_NO_RESET;
+}
+
+/*
+ * Take a CPU exception at CPL 3 on purpose, to exercise the CPL-0 exception
+ * path: "pf" reads address 0 (page 0 is unmapped), "ud" runs ud2, "gp"
+ * loads a non-canonical address. Expected end: PROBE_EXIT_EXCEPTION.
+ */
+static int mode_fault(void)
+{
+	struct str kind = { "pf", 2 };
+
+	say("fault");
+	cmdline_get(cmdline, "probe.fault", &kind);
+	if (str_eq(kind, "pf")) {
+		(void)*(volatile uint64_t *)0;
+	} else if (str_eq(kind, "ud")) {
+		__asm__ volatile("ud2" : : : "memory");
+	} else if (str_eq(kind, "gp")) {
+		(void)*(volatile uint64_t *)0x8000000000000000ull;
+	} else {
+		report_error("unknown probe.fault ", kind);
+		return PROBE_EXIT_USAGE;
+	}
+	report_error("fault did not happen", str_none);
+	return PROBE_EXIT_FAIL;
+}
+
+static int mode_i8042_reset(void)
+{
+	say("i8042-reset");
+	outb(I8042_COMMAND, I8042_CMD_RESET);
+	/* The VMM may finish the vCPU a little after the write returns. */
+	for (uint32_t i = 0; i < RESET_WAIT_SPINS; i++)
+		cpu_relax();
+	report_error("i8042 reset did not happen", str_none);
+	return PROBE_EXIT_NO_RESET;
+}
+
+static int mode_print_loop(void)
+{
+	uint64_t count = arg_u64("probe.count", 100, UINT32_MAX);
+	struct json j;
+
+	for (uint64_t k = 1; k <= count; k++) {
+		serial_puts("probe: line ");
+		serial_put_u64(k);
+		serial_putc('\n');
+	}
+	json_begin(&j);
+	json_cstr(&j, "probe", "print-loop");
+	json_u64(&j, "count", count);
+	json_end(&j);
+	return PROBE_EXIT_OK;
+}
+
+struct probe_mode {
+	const char *name;
+	int (*run)(void);	/* returns the exit status */
+};
+
+static const struct probe_mode probe_modes[] = {
+	{ "hello", mode_hello },
+	{ "exit", mode_exit },
+	{ "triple-fault", mode_triple_fault },
+	{ "i8042-reset", mode_i8042_reset },
+	{ "print-loop", mode_print_loop },
+	{ "fault", mode_fault },
+};
+
+void probe_main(void)
+{
+	struct str mode = { "hello", 5 };
+
+	boot_info_load();
+	cmdline_get(cmdline, "probe.mode", &mode);
+	for (size_t i = 0; i < ARRAY_SIZE(probe_modes); i++) {
+		if (str_eq(mode, probe_modes[i].name))
+			probe_exit((uint8_t)probe_modes[i].run());
+	}
+	report_error("unknown mode ", mode);
+	probe_exit(PROBE_EXIT_USAGE);
+}

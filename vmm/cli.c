@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+// Command line: `minnow run ...` into a struct vm_config, with errors that name the bad value.
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vmm/cli.h"
+#include "vmm/cpuid.h"
+
+static const char cli_usage[] =
+	"usage: minnow run -k KERNEL [options]\n"
+	"       minnow --help | --version\n"
+	"\n"
+	"Boot KERNEL in a KVM virtual machine.\n"
+	"\n"
+	"  -k, --kernel PATH       kernel: a bzImage (64-bit boot protocol) or an ELF\n"
+	"                          with a PVH note (vmlinux, the probe guest)\n"
+	"  -i, --initrd PATH       initial ramdisk\n"
+	"  -p, --cmdline STR       kernel command line (alias --append)\n"
+	"  -c, --cpus N            number of vCPUs, 1-64 (default 1)\n"
+	"  -m, --mem SIZE          guest RAM: a number with K, M, G or T; a plain\n"
+	"                          number is MiB (default 256M, at least 4M)\n"
+	"      --serial MODE       where COM1 goes: stdio (default), file=PATH, off\n"
+	"      --cpuid-mask LIST   hide CPUID features from the guest, comma-separated;\n"
+	"                          `--cpuid-mask help` lists them\n"
+	"      --log-level LEVEL   error, warn (default), info, debug, trace\n"
+	"  -h, --help              this text\n"
+	"  -V, --version           the version\n"
+	"\n"
+	"Exit status: 0 guest powered off (or reported 0 on the debug exit port),\n"
+	"1 VMM or host error, 2 usage error, 3 guest reset, 4 triple fault,\n"
+	"32+V guest reported V (1-95) on the debug exit port, 128+N signal N.\n";
+
+static int cli_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
+
+static int cli_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return CLI_USAGE;
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes)
+{
+	uint64_t mult = MiB, v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		static const struct { const char *suffix[3]; uint64_t mult; } units[] = {
+			{ { "K", "KiB", "KB" }, KiB }, { { "M", "MiB", "MB" }, MiB },
+			{ { "G", "GiB", "GB" }, GiB }, { { "T", "TiB", "TB" }, 1024 * GiB },
+		};
+		mult = 0;
+		for (size_t u = 0; u < ARRAY_SIZE(units) && !mult; u++)
+			for (size_t k = 0; k < 3; k++)
+				if (strcasecmp(end, units[u].suffix[k]) == 0)
+					mult = units[u].mult;
+		if (!mult)
+			return -EINVAL;
+	}
+	if (__builtin_mul_overflow(v, mult, bytes))
+		return -ERANGE;
+	return 0;
+}
+
+static int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void cli_list_cpuid(FILE *out)
+{
+	fprintf(out, "CPUID features --cpuid-mask can hide:\n");
+	for (unsigned int i = 0; i < cpuid_nr_features; i++)
+		fprintf(out, "  %-14s %s\n", cpuid_features[i].name, cpuid_features[i].why);
+}
+
+static enum cli_result cli_cpuid_mask(const char *arg, struct vm_config *cfg, FILE *out,
+				      char *err, size_t errlen)
+{
+	char *list = strdup(arg), *save = NULL;
+
+	if (!list)
+		return cli_err(err, errlen, "out of memory");
+	for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		int bit = cpuid_feature_bit(name);
+
+		if (strcmp(name, "help") == 0) {
+			cli_list_cpuid(out);
+			free(list);
+			return CLI_DONE;
+		}
+		if (bit < 0) {
+			cli_err(err, errlen,
+				"--cpuid-mask: unknown feature '%s' (see --cpuid-mask help)", name);
+			free(list);
+			return CLI_USAGE;
+		}
+		cfg->cpuid_hide |= 1ULL << bit;
+	}
+	free(list);
+	return CLI_RUN;
+}
+
+static enum cli_result cli_serial(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "stdio") == 0) {
+		cfg->serial = SERIAL_STDIO;
+	} else if (strcmp(arg, "off") == 0) {
+		cfg->serial = SERIAL_OFF;
+	} else if (strncmp(arg, "file=", 5) == 0 && arg[5]) {
+		cfg->serial = SERIAL_FILE;
+		cfg->serial_path = arg + 5;
+	} else {
+		return cli_err(err, errlen,
+			       "--serial: bad value '%s' (expected stdio, file=PATH or off)", arg);
+	}
+	return CLI_RUN;
+}
+
+enum { OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK };
+
+static const struct option cli_run_options[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'p' },
+	{ "append", required_argument, NULL, 'p' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "cpuid-mask", required_argument, NULL, OPT_CPUID_MASK },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cfg, FILE *out,
+				  char *err, size_t errlen)
+{
+	switch (opt) {
+	case 'k': cfg->kernel = arg; return CLI_RUN;
+	case 'i': cfg->initrd = arg; return CLI_RUN;
+	case 'p': cfg->cmdline = arg; return CLI_RUN;
+	case 'c':
+		if (cli_parse_uint(arg, 1, CONFIG_MAX_CPUS, &cfg->cpus))
+			return cli_err(err, errlen, "-c/--cpus: bad value '%s' (expected 1-%u)",
+				       arg, CONFIG_MAX_CPUS);
+		return CLI_RUN;
+	case 'm':
+		if (cli_parse_size(arg, &cfg->mem_bytes) || cfg->mem_bytes < CONFIG_MIN_MEM ||
+		    cfg->mem_bytes > CONFIG_MAX_MEM || cfg->mem_bytes % (4 * KiB))
+			return cli_err(err, errlen,
+				       "-m/--mem: bad value '%s' (expected a size from 4M to 1T in "
+				       "whole 4K pages, e.g. 512M or 2G; a plain number is MiB)",
+				       arg);
+		return CLI_RUN;
+	case OPT_SERIAL: return cli_serial(arg, cfg, err, errlen);
+	case OPT_CPUID_MASK: return cli_cpuid_mask(arg, cfg, out, err, errlen);
+	case OPT_LOG_LEVEL:
+		if (log_parse_level(arg, &cfg->log_level))
+			return cli_err(err, errlen, "--log-level: bad value '%s' (expected error, "
+				       "warn, info, debug or trace)", arg);
+		return CLI_RUN;
+	case 'h': fputs(cli_usage, out); return CLI_DONE;
+	case 'V': fprintf(out, "minnow %s\n", MINNOW_VERSION); return CLI_DONE;
+	default: return cli_err(err, errlen, "unknown option (see minnow run --help)");
+	}
+}
+
+static enum cli_result cli_parse_run(int argc, char **argv, struct vm_config *cfg, FILE *out,
+				     char *err, size_t errlen)
+{
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":k:i:p:c:m:hV", cli_run_options, NULL)) != -1) {
+		enum cli_result r;
+
+		if (opt == '?')
+			return cli_err(err, errlen, "unknown option '%s' (see minnow run --help)",
+				       argv[optind - 1]);
+		if (opt == ':')
+			return cli_err(err, errlen, "option '%s' needs a value (see minnow run --help)",
+				       argv[optind - 1]);
+		r = cli_option(opt, optarg, cfg, out, err, errlen);
+		if (r != CLI_RUN)
+			return r;
+	}
+	if (optind < argc)
+		return cli_err(err, errlen, "unexpected argument '%s' (see minnow run --help)",
+			       argv[optind]);
+	if (!cfg->kernel)
+		return cli_err(err, errlen, "no kernel given (expected -k PATH)");
+	return CLI_RUN;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, FILE *out, char *err,
+			  size_t errlen)
+{
+	*cfg = (struct vm_config){
+		.cpus = 1,
+		.mem_bytes = CONFIG_DEFAULT_MEM,
+		.serial = SERIAL_STDIO,
+		.log_level = LOG_WARN,
+		.cmdline = "",
+	};
+	if (argc < 2)
+		return cli_err(err, errlen, "no command given (expected 'minnow run -k KERNEL'; "
+			       "see minnow --help)");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(cli_usage, out);
+		return CLI_DONE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		fprintf(out, "minnow %s\n", MINNOW_VERSION);
+		return CLI_DONE;
+	}
+	if (strcmp(argv[1], "run") != 0)
+		return cli_err(err, errlen, "unknown command '%s' (expected 'run'; see minnow --help)",
+			       argv[1]);
+	return cli_parse_run(argc - 1, argv + 1, cfg, out, err, errlen);
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+// The machine: guest RAM, KVM, buses, devices and vCPUs, from start to an exit status.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "devices/dbgexit.h"
+#include "devices/i8042.h"
+#include "devices/serial.h"
+#include "vmm/machine.h"
+#include "vmm/vcpu.h"
+
+#define ERRLEN 512
+
+void machine_request_exit(struct machine *m, enum machine_exit reason, int value)
+{
+	int expected = MACHINE_RUNNING;
+	uint64_t one = 1;
+
+	if (!atomic_compare_exchange_strong(&m->exit_reason, &expected, reason))
+		return;
+	/* Read by the main thread only after it joined every vCPU thread. */
+	m->exit_value = value;
+	if (write(m->exit_efd, &one, sizeof(one)) < 0)
+		log_err("cannot signal the main thread: %s", strerror(errno));
+}
+
+bool machine_stopping(const struct machine *m)
+{
+	return atomic_load(&m->exit_reason) != MACHINE_RUNNING;
+}
+
+int machine_exit_status(enum machine_exit reason, int value)
+{
+	switch (reason) {
+	case MACHINE_EXIT_POWEROFF: return MACHINE_STATUS_OK;
+	case MACHINE_EXIT_RESET: return MACHINE_STATUS_RESET;
+	case MACHINE_EXIT_TRIPLE_FAULT: return MACHINE_STATUS_TRIPLE_FAULT;
+	case MACHINE_EXIT_DEBUG:
+		if (value == 0)
+			return MACHINE_STATUS_OK;
+		return MIN(MACHINE_STATUS_DEBUG_BASE + value, MACHINE_STATUS_DEBUG_MAX);
+	case MACHINE_EXIT_SIGNAL: return 128 + value;
+	default: return MACHINE_STATUS_ERROR;
+	}
+}
+
+/* A whole file mapped read-only. */
+static int machine_map_file(const char *what, const char *path, struct boot_image *img)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		log_err("cannot open %s '%s': %s", what, path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		log_err("%s '%s' is %s", what, path, S_ISREG(st.st_mode) ? "empty" : "not a file");
+		goto fail;
+	}
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		log_err("cannot map %s '%s': %s", what, path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	*img = (struct boot_image){ .data = p, .size = st.st_size };
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void machine_unmap_file(struct boot_image *img)
+{
+	if (img->size)
+		munmap((void *)img->data, img->size);
+	img->size = 0;
+}
+
+static int machine_load(struct machine *m, struct boot_args *args)
+{
+	char err[ERRLEN];
+	int ret;
+
+	if (machine_map_file("kernel", m->cfg->kernel, &args->kernel) ||
+	    (m->cfg->initrd && machine_map_file("initrd", m->cfg->initrd, &args->initrd)))
+		return -1;
+	args->cmdline = m->cfg->cmdline;
+	ret = gmem_init(&m->gmem, m->cfg->mem_bytes);
+	if (ret) {
+		log_err("cannot allocate %llu bytes of guest RAM: %s",
+			(unsigned long long)m->cfg->mem_bytes, strerror(-ret));
+		return -1;
+	}
+	if (boot_load(&m->gmem, args, &m->entry, err, sizeof(err))) {
+		log_err("%s: %s", m->cfg->kernel, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int machine_open_serial(struct machine *m)
+{
+	const struct vm_config *cfg = m->cfg;
+
+	m->serial_out_fd = -1;
+	if (cfg->serial == SERIAL_STDIO) {
+		m->serial_out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	} else if (cfg->serial == SERIAL_FILE) {
+		m->serial_out_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+					0644);
+		if (m->serial_out_fd < 0) {
+			log_err("cannot open serial output file '%s': %s", cfg->serial_path,
+				strerror(errno));
+			return -1;
+		}
+	}
+	m->serial_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->serial_irq_fd < 0 || kvm_irqfd(&m->kvm, m->serial_irq_fd, SERIAL_COM1_IRQ)) {
+		log_err("cannot wire the serial interrupt through irqfd: %s", strerror(errno));
+		return -1;
+	}
+	m->serial = malloc(sizeof(*m->serial));
+	if (!m->serial)
+		return -1;
+	serial_init(m->serial, m->serial_out_fd, m->serial_irq_fd);
+	return 0;
+}
+
+static int machine_devices(struct machine *m)
+{
+	struct bus_dev com1;
+	int ret;
+
+	m->pio.name = "pio";
+	m->pio.unclaimed_byte = 0xff;	/* an open ISA bus reads as all ones */
+	m->mmio.name = "mmio";
+	m->mmio.unclaimed_byte = 0xff;
+	if (machine_open_serial(m))
+		return -1;
+	com1 = serial_bus_dev(m->serial, SERIAL_COM1_BASE);
+	ret = bus_register(&m->pio, &com1);
+	if (!ret)
+		ret = i8042_register(m);
+	if (!ret)
+		ret = dbgexit_register(m);
+	if (ret)
+		log_err("cannot register the legacy devices: %s", strerror(-ret));
+	return ret;
+}
+
+static int machine_build(struct machine *m, struct boot_args *args)
+{
+	char err[ERRLEN];
+
+	if (machine_load(m, args))
+		return -1;
+	if (kvm_init(&m->kvm, &m->gmem, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (machine_devices(m))
+		return -1;
+	m->vcpus = calloc(m->cfg->cpus, sizeof(*m->vcpus));
+	if (!m->vcpus)
+		return -1;
+	for (unsigned int i = 0; i < m->cfg->cpus; i++)
+		m->vcpus[i].fd = -1;
+	m->nr_vcpus = m->cfg->cpus;
+	for (unsigned int i = 0; i < m->nr_vcpus; i++) {
+		if (vcpu_create(&m->vcpus[i], m, i, err, sizeof(err))) {
+			log_err("%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Host input for the guest's UART; returns false once stdin is closed. */
+static bool machine_feed_stdin(struct machine *m)
+{
+	uint8_t buf[SERIAL_RX_FIFO];
+	size_t space = serial_rx_space(m->serial);
+	ssize_t n = read(STDIN_FILENO, buf, MIN(space, sizeof(buf)));
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false;
+	serial_rx_push(m->serial, buf, n);
+	return true;
+}
+
+static void machine_wait(struct machine *m, int sigfd)
+{
+	bool stdin_open = m->cfg->serial == SERIAL_STDIO;
+
+	while (!machine_stopping(m)) {
+		struct pollfd p[3] = { { .fd = m->exit_efd, .events = POLLIN },
+				       { .fd = sigfd, .events = POLLIN } };
+		int n = 2, timeout = -1;
+
+		if (stdin_open && serial_rx_space(m->serial))
+			p[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+		else if (stdin_open)
+			timeout = 10;	/* the guest has not drained its FIFO yet */
+		if (poll(p, n, timeout) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			machine_request_exit(m, MACHINE_EXIT_ERROR, 0);
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("signal %u: stopping the guest", si.ssi_signo);
+				machine_request_exit(m, MACHINE_EXIT_SIGNAL, si.ssi_signo);
+			}
+		}
+		if (n == 3 && p[2].revents)
+			stdin_open = machine_feed_stdin(m);
+	}
+}
+
+/* With a terminal on stdin, keys go to the guest as typed; Ctrl-C still stops minnow. */
+static bool machine_raw_terminal(const struct vm_config *cfg, struct termios *saved)
+{
+	struct termios t;
+
+	if (cfg->serial != SERIAL_STDIO || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, saved))
+		return false;
+	t = *saved;
+	t.c_lflag &= ~(ICANON | ECHO | IEXTEN);
+	t.c_iflag &= ~(ICRNL | IXON);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+}
+
+static void machine_teardown(struct machine *m, struct boot_args *args)
+{
+	for (unsigned int i = 0; i < m->nr_vcpus; i++)
+		vcpu_kick(&m->vcpus[i]);
+	for (unsigned int i = 0; i < m->nr_vcpus; i++)
+		vcpu_destroy(&m->vcpus[i]);
+	free(m->vcpus);
+	if (m->serial) {
+		serial_destroy(m->serial);
+		free(m->serial);
+	}
+	if (m->serial_irq_fd >= 0)
+		close(m->serial_irq_fd);
+	if (m->serial_out_fd >= 0)
+		close(m->serial_out_fd);
+	kvm_destroy(&m->kvm);
+	gmem_destroy(&m->gmem);
+	machine_unmap_file(&args->kernel);
+	machine_unmap_file(&args->initrd);
+	if (m->exit_efd >= 0)
+		close(m->exit_efd);
+}
+
+static const char *const machine_exit_names[] = {
+	[MACHINE_RUNNING] = "running", [MACHINE_EXIT_POWEROFF] = "power-off",
+	[MACHINE_EXIT_RESET] = "reset", [MACHINE_EXIT_TRIPLE_FAULT] = "triple fault",
+	[MACHINE_EXIT_DEBUG] = "debug exit", [MACHINE_EXIT_ERROR] = "error",
+	[MACHINE_EXIT_SIGNAL] = "signal",
+};
+
+int machine_run(const struct vm_config *cfg)
+{
+	struct machine m = { .cfg = cfg, .serial_irq_fd = -1, .serial_out_fd = -1,
+			     .kvm = { .sys_fd = -1, .vm_fd = -1 } };
+	struct boot_args args = { 0 };
+	struct termios saved;
+	bool raw = false;
+	sigset_t set;
+	int sigfd, status;
+
+	log_threshold = cfg->log_level;
+	atomic_init(&m.exit_reason, MACHINE_RUNNING);
+	m.gmem.memfd = -1;
+	/* Threads inherit this mask: only the main thread takes SIGINT/TERM/HUP, via signalfd. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGUSR1);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	vcpu_setup_signals();
+	m.exit_efd = eventfd(0, EFD_CLOEXEC);
+	if (sigfd < 0 || m.exit_efd < 0 || machine_build(&m, &args)) {
+		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
+		goto out;
+	}
+	raw = machine_raw_terminal(cfg, &saved);
+	for (unsigned int i = 0; i < m.nr_vcpus; i++) {
+		int ret = vcpu_start(&m.vcpus[i]);
+
+		if (ret) {
+			log_err("cannot start vCPU %u: %s", i, strerror(-ret));
+			machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
+			goto out;
+		}
+	}
+	machine_wait(&m, sigfd);
+out:
+	machine_teardown(&m, &args);
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (sigfd >= 0)
+		close(sigfd);
+	status = machine_exit_status(m.exit_reason, m.exit_value);
+	log_info("guest ended: %s (value %d), exit status %d", machine_exit_names[m.exit_reason],
+		 m.exit_value, status);
+	return status;
+}

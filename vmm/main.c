@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// minnow: a minimal KVM virtual machine monitor.
+#include <stdio.h>
+
+#include "vmm/cli.h"
+#include "vmm/machine.h"
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	char err[512];
+
+	switch (cli_parse(argc, argv, &cfg, stdout, err, sizeof(err))) {
+	case CLI_DONE:
+		return 0;
+	case CLI_USAGE:
+		fprintf(stderr, "minnow: %s\n", err);
+		return MACHINE_STATUS_USAGE;
+	case CLI_RUN:
+		break;
+	}
+	return machine_run(&cfg);
+}
