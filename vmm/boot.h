@@ -13,7 +13,7 @@
  * writes for the boot lives here; kernels load at or above 1 MiB.
  */
 #define BOOT_GDT_ADDR	    0x500ULL
-#define BOOT_IDT_ADDR	    0x520ULL
+#define BOOT_IDT_ADDR	    0x540ULL	/* after the six GDT entries */
 #define BOOT_PVH_INFO_ADDR  0x6000ULL	/* hvm_start_info, its memory map and module list */
 #define BOOT_ZERO_PAGE_ADDR 0x7000ULL	/* struct boot_params */
 #define BOOT_STACK_ADDR	    0x8ff0ULL

@@ -191,6 +191,9 @@ int pvh_load(const struct gmem *gm, const struct boot_args *args, struct boot_en
 	ret = pvh_load_segments(gm, &args->kernel, &kernel_end, err, errlen);
 	if (ret)
 		return ret;
+	if (rip < BOOT_KERNEL_ADDR || rip >= kernel_end)
+		return boot_err(err, errlen, -EINVAL, "ELF kernel's PVH entry 0x%x is outside its "
+				"loaded segments", rip);
 	if (args->initrd.size) {
 		ret = boot_place_initrd(gm, &args->initrd, ALIGN_UP(kernel_end, 4096ULL),
 					GMEM_HOLE_START, &initrd_addr, err, errlen);

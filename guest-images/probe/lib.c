@@ -190,8 +190,7 @@ bool cmdline_get(struct str cmdline, const char *key, struct str *val)
 	bool found = false;
 
 	while (cmdline_next(&cmdline, &word)) {
-		if (word.len > klen && word.p[klen] == '=' &&
-		    memcmp(word.p, key, klen) == 0) {
+		if (word.len > klen && word.p[klen] == '=' && memcmp(word.p, key, klen) == 0) {
 			val->p = word.p + klen + 1;
 			val->len = word.len - klen - 1;
 			found = true;
@@ -251,15 +250,14 @@ void json_str(struct json *j, const char *key, struct str val)
 
 void json_cstr(struct json *j, const char *key, const char *val)
 {
-	struct str s = { val, strlen(val) };
+	struct str s = {val, strlen(val)};
 
 	json_str(j, key, s);
 }
 
-void json_str_concat(struct json *j, const char *key, const char *prefix,
-		     struct str val)
+void json_str_concat(struct json *j, const char *key, const char *prefix, struct str val)
 {
-	struct str pre = { prefix, strlen(prefix) };
+	struct str pre = {prefix, strlen(prefix)};
 
 	json_key(j, key);
 	serial_putc('"');

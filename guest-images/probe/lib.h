@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SERIAL_COM1		0x3f8
-#define SERIAL_THR		0	/* transmit holding register */
-#define SERIAL_LSR		5	/* line status register */
-#define SERIAL_LSR_THRE		0x20	/* THR empty: may write the next byte */
+#define SERIAL_COM1	0x3f8
+#define SERIAL_THR	0    /* transmit holding register */
+#define SERIAL_LSR	5    /* line status register */
+#define SERIAL_LSR_THRE 0x20 /* THR empty: may write the next byte */
 
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
  * Port I/O. At CPL 3 this works because entry.S sets IOPL 3 and gives the
@@ -80,7 +80,7 @@ void serial_putc(char c);
 void serial_write(const char *s, size_t n);
 void serial_puts(const char *s);
 void serial_put_u64(uint64_t v);
-void serial_put_hex(uint64_t v);	/* "0x" and lowercase digits */
+void serial_put_hex(uint64_t v); /* "0x" and lowercase digits */
 
 /* Freestanding string functions; gcc may emit calls to the mem* ones. */
 void *memcpy(void *dst, const void *src, size_t n);
@@ -118,8 +118,7 @@ void json_begin(struct json *j);
 void json_str(struct json *j, const char *key, struct str val);
 void json_cstr(struct json *j, const char *key, const char *val);
 /* "key":"<prefix><val>", both escaped, e.g. a reason and the bad word. */
-void json_str_concat(struct json *j, const char *key, const char *prefix,
-		     struct str val);
+void json_str_concat(struct json *j, const char *key, const char *prefix, struct str val);
 void json_u64(struct json *j, const char *key, uint64_t val);
 void json_bool(struct json *j, const char *key, bool val);
 void json_end(struct json *j);

@@ -3,10 +3,10 @@
 #include "lib.h"
 #include "probe.h"
 
-#define CMDLINE_MAX		4096
-#define I8042_COMMAND		0x64
-#define I8042_CMD_RESET		0xfe
-#define RESET_WAIT_SPINS	20000000u	/* a fraction of a second at CPL 3 */
+#define CMDLINE_MAX	 4096
+#define I8042_COMMAND	 0x64
+#define I8042_CMD_RESET	 0xfe
+#define RESET_WAIT_SPINS 20000000u /* a fraction of a second at CPL 3 */
 
 static const struct hvm_start_info *start_info;
 static struct str cmdline;
@@ -28,7 +28,7 @@ static void report_error(const char *reason, struct str detail)
 	json_end(&j);
 }
 
-static const struct str str_none = { "", 0 };
+static const struct str str_none = {"", 0};
 
 /* PVH ABI: EBX held a struct hvm_start_info; check it before trusting it. */
 static void boot_info_load(void)
@@ -62,8 +62,7 @@ static uint32_t memmap_get(const struct hvm_memmap_entry **map)
 
 	*map = NULL;
 	if (si->version < 1 || !si->memmap_entries ||
-	    !phys_ok(si->memmap_paddr,
-		     (uint64_t)si->memmap_entries * sizeof(**map)))
+	    !phys_ok(si->memmap_paddr, (uint64_t)si->memmap_entries * sizeof(**map)))
 		return 0;
 	*map = (const struct hvm_memmap_entry *)si->memmap_paddr;
 	return si->memmap_entries;
@@ -81,7 +80,7 @@ static uint64_t arg_u64(const char *key, uint64_t def, uint64_t max)
 	if (!cmdline_get(cmdline, key, &val))
 		return def;
 	if (str_to_u64(val, max, &v)) {
-		report_error("bad value for ", (struct str){ key, strlen(key) });
+		report_error("bad value for ", (struct str){key, strlen(key)});
 		probe_exit(PROBE_EXIT_USAGE);
 	}
 	return v;
@@ -136,24 +135,24 @@ static void say(const char *mode)
  */
 static int mode_triple_fault(void)
 {
-	struct str how = { "idt", 3 };
+	struct str how = {"idt", 3};
 
-	say("triple-fault");
 	cmdline_get(cmdline, "probe.tf", &how);
-	if (str_eq(how, "rsp0")) {
-		/*
-		 * The TSS is user-writable (a test guest). A non-canonical RSP0
-		 * makes delivering any exception from CPL 3 fail on the stack
-		 * switch (#SS), then #DF fails the same way: shutdown.
-		 */
-		probe_tss.rsp[0] = 0x8000000000000000ull;
-	} else if (str_eq(how, "idt")) {
-		/* The IDT is user-writable too; clear each gate's P bit. */
+	if (!str_eq(how, "idt") && !str_eq(how, "rsp0")) {
+		report_error("unknown probe.tf ", how);
+		return PROBE_EXIT_USAGE;
+	}
+	say("triple-fault");
+	if (str_eq(how, "idt")) {
+		/* The IDT is user-writable (a test guest); clear each P bit. */
 		for (unsigned int i = 0; i < 256; i++)
 			probe_idt[i * 16 + 5] &= 0x7f;
 	} else {
-		report_error("unknown probe.tf ", how);
-		return PROBE_EXIT_USAGE;
+		/*
+		 * So is the TSS. A non-canonical RSP0 makes the stack switch
+		 * of any exception from CPL 3 fail (#SS), and then of the #DF.
+		 */
+		probe_tss.rsp[0] = 0x8000000000000000ull;
 	}
 	__asm__ volatile("ud2" : : : "memory");
 	report_error("triple fault did not happen", str_none);
@@ -167,7 +166,7 @@ static int mode_triple_fault(void)
  */
 static int mode_fault(void)
 {
-	struct str kind = { "pf", 2 };
+	struct str kind = {"pf", 2};
 
 	say("fault");
 	cmdline_get(cmdline, "probe.fault", &kind);
@@ -215,21 +214,21 @@ static int mode_print_loop(void)
 
 struct probe_mode {
 	const char *name;
-	int (*run)(void);	/* returns the exit status */
+	int (*run)(void); /* returns the exit status */
 };
 
 static const struct probe_mode probe_modes[] = {
-	{ "hello", mode_hello },
-	{ "exit", mode_exit },
-	{ "triple-fault", mode_triple_fault },
-	{ "i8042-reset", mode_i8042_reset },
-	{ "print-loop", mode_print_loop },
-	{ "fault", mode_fault },
+	{"hello", mode_hello},
+	{"exit", mode_exit},
+	{"triple-fault", mode_triple_fault},
+	{"i8042-reset", mode_i8042_reset},
+	{"print-loop", mode_print_loop},
+	{"fault", mode_fault},
 };
 
 void probe_main(void)
 {
-	struct str mode = { "hello", 5 };
+	struct str mode = {"hello", 5};
 
 	boot_info_load();
 	cmdline_get(cmdline, "probe.mode", &mode);

@@ -9,18 +9,18 @@
  * Exit statuses written to the debug exit port (PROBE_EXIT_PORT). QEMU's
  * isa-debug-exit turns status s into process exit code (s << 1) | 1.
  */
-#define PROBE_EXIT_OK		0	/* the mode ran and its checks passed */
-#define PROBE_EXIT_FAIL		1	/* the mode ran and a check failed */
-#define PROBE_EXIT_USAGE	2	/* unknown mode or bad probe.* argument */
-#define PROBE_EXIT_EXCEPTION	3	/* unexpected CPU exception */
-#define PROBE_EXIT_BAD_BOOT	4	/* hvm_start_info missing or invalid */
-#define PROBE_EXIT_NO_RESET	5	/* a requested reset did not happen */
+#define PROBE_EXIT_OK	     0 /* the mode ran and its checks passed */
+#define PROBE_EXIT_FAIL	     1 /* the mode ran and a check failed */
+#define PROBE_EXIT_USAGE     2 /* unknown mode or bad probe.* argument */
+#define PROBE_EXIT_EXCEPTION 3 /* unexpected CPU exception */
+#define PROBE_EXIT_BAD_BOOT  4 /* hvm_start_info missing or invalid */
+#define PROBE_EXIT_NO_RESET  5 /* a requested reset did not happen */
 
-#define PROBE_EXIT_PORT		0x501
+#define PROBE_EXIT_PORT 0x501
 
 /* Xen public/arch-x86/hvm/start_info.h; the PVH ABI. */
-#define HVM_START_MAGIC		0x336ec578u
-#define HVM_MEMMAP_TYPE_RAM	1
+#define HVM_START_MAGIC	    0x336ec578u
+#define HVM_MEMMAP_TYPE_RAM 1
 
 struct hvm_start_info {
 	uint32_t magic;
@@ -30,8 +30,8 @@ struct hvm_start_info {
 	uint64_t modlist_paddr;
 	uint64_t cmdline_paddr;
 	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;		/* version >= 1 */
-	uint32_t memmap_entries;	/* version >= 1 */
+	uint64_t memmap_paddr;	 /* version >= 1 */
+	uint32_t memmap_entries; /* version >= 1 */
 	uint32_t reserved;
 };
 
@@ -43,7 +43,7 @@ struct hvm_memmap_entry {
 };
 
 /* Identity map built by entry.S: guest-physical == virtual below this. */
-#define PROBE_IDENTITY_LIMIT	0x100000000ull
+#define PROBE_IDENTITY_LIMIT 0x100000000ull
 
 /*
  * 64-bit TSS (SDM vol. 3 §8.7) with an I/O permission bitmap covering all
@@ -66,11 +66,11 @@ struct probe_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vector, error;
-	uint64_t rip, cs, rflags, rsp, ss;	/* pushed by the CPU */
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
 /* Defined in entry.S. */
-extern uint64_t probe_start_info;	/* EBX at the PVH entry */
+extern uint64_t probe_start_info; /* EBX at the PVH entry */
 extern struct probe_tss probe_tss;
 extern uint8_t probe_idt[256 * 16];
 

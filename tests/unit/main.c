@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// Unit-test runner: every suite, forked, with TAP output for meson.
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/suites.h"
+
+static const struct {
+	const char *name;
+	Suite *(*make)(void);
+} unit_suites[] = {
+	{ "gmem", gmem_suite }, { "bus", bus_suite }, { "cli", cli_suite },
+	{ "cpuid", cpuid_suite }, { "e820", e820_suite }, { "boot", boot_suite },
+	{ "bzimage", bzimage_suite }, { "pvh", pvh_suite }, { "serial", serial_suite },
+	{ "machine", machine_suite },
+};
+
+int main(int argc, char **argv)
+{
+	SRunner *sr = srunner_create(NULL);
+	int failed;
+
+	for (size_t i = 0; i < sizeof(unit_suites) / sizeof(unit_suites[0]); i++) {
+		/* `unit-tests NAME` runs only the suite called NAME. */
+		if (argc < 2 || strcmp(argv[1], unit_suites[i].name) == 0)
+			srunner_add_suite(sr, unit_suites[i].make());
+	}
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

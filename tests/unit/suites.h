@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// The unit-test suites, one per module, run by tests/unit/main.c.
+#ifndef MINNOW_TEST_SUITES_H
+#define MINNOW_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *gmem_suite(void);
+Suite *bus_suite(void);
+Suite *cli_suite(void);
+Suite *cpuid_suite(void);
+Suite *e820_suite(void);
+Suite *boot_suite(void);
+Suite *bzimage_suite(void);
+Suite *pvh_suite(void);
+Suite *serial_suite(void);
+Suite *machine_suite(void);
+
+#endif

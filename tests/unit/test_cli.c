@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+// Unit tests for vmm/cli: `minnow run` options, defaults, and errors that name the bad value.
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/unit/suites.h"
+#include "vmm/cli.h"
+#include "vmm/cpuid.h"
+
+static char out_buf[4096];
+static char err[512];
+
+static enum cli_result parse(struct vm_config *cfg, int argc, const char **argv)
+{
+	FILE *out = fmemopen(out_buf, sizeof(out_buf), "w");
+	enum cli_result r;
+
+	err[0] = 0;
+	r = cli_parse(argc, (char **)argv, cfg, out, err, sizeof(err));
+	fclose(out);
+	return r;
+}
+
+#define PARSE(cfg, ...)                                                   \
+	__extension__({                                                  \
+		const char *argv_[] = { "minnow", __VA_ARGS__, NULL };    \
+		parse((cfg), (int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_); \
+	})
+
+START_TEST(test_cli_minimal_defaults)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "vmlinux"), CLI_RUN);
+	ck_assert_str_eq(c.kernel, "vmlinux");
+	ck_assert_ptr_null(c.initrd);
+	ck_assert_str_eq(c.cmdline, "");
+	ck_assert_uint_eq(c.cpus, 1);
+	ck_assert_uint_eq(c.mem_bytes, 256 * MiB);
+	ck_assert_int_eq(c.serial, SERIAL_STDIO);
+	ck_assert_int_eq(c.log_level, LOG_WARN);
+	ck_assert_uint_eq(c.cpuid_hide, 0);
+}
+END_TEST
+
+START_TEST(test_cli_all_options_parsed)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "--kernel", "bz", "-i", "rd", "-p", "console=ttyS0",
+			       "-c", "4", "-m", "2G", "--serial", "file=/tmp/x",
+			       "--log-level", "debug", "--cpuid-mask", "xsave,cx16"), CLI_RUN);
+	ck_assert_str_eq(c.initrd, "rd");
+	ck_assert_str_eq(c.cmdline, "console=ttyS0");
+	ck_assert_uint_eq(c.cpus, 4);
+	ck_assert_uint_eq(c.mem_bytes, 2 * GiB);
+	ck_assert_int_eq(c.serial, SERIAL_FILE);
+	ck_assert_str_eq(c.serial_path, "/tmp/x");
+	ck_assert_int_eq(c.log_level, LOG_DEBUG);
+	ck_assert_uint_eq(c.cpuid_hide, (1ULL << cpuid_feature_bit("xsave")) |
+					(1ULL << cpuid_feature_bit("cx16")));
+}
+END_TEST
+
+START_TEST(test_cli_sizes_parsed)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(cli_parse_size("512", &v), 0);
+	ck_assert_uint_eq(v, 512 * MiB);
+	ck_assert_int_eq(cli_parse_size("64K", &v), 0);
+	ck_assert_uint_eq(v, 64 * KiB);
+	ck_assert_int_eq(cli_parse_size("1GiB", &v), 0);
+	ck_assert_uint_eq(v, GiB);
+	ck_assert_int_eq(cli_parse_size("3g", &v), 0);
+	ck_assert_uint_eq(v, 3 * GiB);
+	ck_assert_int_eq(cli_parse_size("1T", &v), 0);
+	ck_assert_uint_eq(v, 1024 * GiB);
+	ck_assert_int_eq(cli_parse_size("12X", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("-1", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("99999999999999999999", &v), -EINVAL);
+	ck_assert_int_eq(cli_parse_size("99999999999T", &v), -ERANGE);
+}
+END_TEST
+
+START_TEST(test_cli_bad_values_named)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "-c", "0"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'0'"));
+	ck_assert_ptr_nonnull(strstr(err, "1-64"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "-c", "2x"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'2x'"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "-m", "1M"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "-m/--mem: bad value '1M'"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "-m", "4097K"), CLI_USAGE);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--serial", "tty"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'tty'"));
+	ck_assert_ptr_nonnull(strstr(err, "file=PATH"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--log-level", "loud"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'loud'"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--cpuid-mask", "xsave,sse9"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'sse9'"));
+}
+END_TEST
+
+START_TEST(test_cli_structure_errors)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "-k PATH"));
+	ck_assert_int_eq(PARSE(&c, "boot", "-k", "k"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'boot'"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--frobnicate"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'--frobnicate'"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "needs a value"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "extra"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'extra'"));
+}
+END_TEST
+
+START_TEST(test_cli_help_version_done)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "--help"), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(out_buf, "usage: minnow run -k KERNEL"));
+	ck_assert_int_eq(PARSE(&c, "run", "--help"), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(out_buf, "Exit status"));
+	ck_assert_int_eq(PARSE(&c, "--version"), CLI_DONE);
+	ck_assert_str_eq(out_buf, "minnow " MINNOW_VERSION "\n");
+	ck_assert_int_eq(PARSE(&c, "run", "--cpuid-mask", "help"), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(out_buf, "cx16"));
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, test_cli_minimal_defaults);
+	tcase_add_test(tc, test_cli_all_options_parsed);
+	tcase_add_test(tc, test_cli_sizes_parsed);
+	tcase_add_test(tc, test_cli_bad_values_named);
+	tcase_add_test(tc, test_cli_structure_errors);
+	tcase_add_test(tc, test_cli_help_version_done);
+	suite_add_tcase(s, tc);
+	return s;
+}
