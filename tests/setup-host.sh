@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian 12 packages minnow's build, guests and tests need (idempotent, quick
+# when everything is there). Runs apt-get as root, through sudo when not root.
+set -euo pipefail
+
+packages=(
+	# build
+	gcc meson ninja-build pkg-config liburing-dev libfdt-dev check python3
+	# guests: Debian's stock kernel (bzImage header tests, linux-early), vmlinux extraction
+	linux-image-amd64 xz-utils binutils
+	# test tools
+	shellcheck iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+		missing+=("$p")
+	fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+	echo "setup-host: all ${#packages[@]} Debian packages present"
+	exit 0
+fi
+
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+echo "setup-host: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
