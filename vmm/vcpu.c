@@ -110,14 +110,15 @@ static int vcpu_set_msrs(struct vcpu *v, char *err, size_t errlen)
 		{ 0x1a0, 1 },					/* MISC_ENABLE: fast strings */
 		{ 0x2ff, (1 << 11) | 6 },			/* MTRRdefType: on, write-back */
 	};
-	struct {
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[ARRAY_SIZE(boot_msrs)];
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(boot_msrs) / sizeof(boot_msrs[0]) *
+								sizeof(struct kvm_msr_entry)];
 	} msrs = { .hdr.nmsrs = ARRAY_SIZE(boot_msrs) };
 	int ret;
 
 	for (size_t i = 0; i < ARRAY_SIZE(boot_msrs); i++)
-		msrs.e[i] = (struct kvm_msr_entry){ .index = boot_msrs[i].index,
+		msrs.hdr.entries[i] = (struct kvm_msr_entry){ .index = boot_msrs[i].index,
 						    .data = boot_msrs[i].data };
 	/* KVM_SET_MSRS returns how many it set; it stops at the first it refuses. */
 	ret = kvm_ioctl(v->fd, KVM_SET_MSRS, (unsigned long)&msrs);

@@ -26,8 +26,16 @@
 #define PTE_P		0x1
 #define PTE_RW		0x2
 #define PTE_US		0x4
+#define PTE_PWT		0x8
+#define PTE_PCD		0x10
 #define PTE_PS		0x80
 #define PTE_URW		(PTE_P | PTE_RW | PTE_US)
+#define PTE_UC		(PTE_PWT | PTE_PCD)
+
+/* 2 MiB pages holding the IOAPIC (0xfec00000) and the LAPIC (0xfee00000). */
+#define IOAPIC_2M	0xfec00000
+#define LAPIC_2M	0xfee00000
+#define LAPIC_EOI	0xfee000b0
 
 #define RFLAGS_FIXED	0x2
 #define RFLAGS_IOPL3	0x3000
@@ -192,8 +200,23 @@ exc_common:
 3:	pause
 	jmp 3b
 
-/* Vectors 32-255: nothing uses them yet. */
+/* Vectors 32-255 by default: ignored, no EOI (the spurious vector needs none). */
 irq_ignore:
+	iretq
+
+/*
+ * Device interrupt handler for the serial-echo mode, which installs it in
+ * the (user-writable) IDT from CPL 3: count the interrupt for the CPL-3
+ * code and write the LAPIC EOI. It runs emulated under kvm-pvm, so it
+ * stays this short; the device itself is serviced at CPL 3.
+ */
+	.globl probe_irq_count_eoi
+probe_irq_count_eoi:
+	incl probe_irq_count(%rip)
+	pushq %rax
+	movl $LAPIC_EOI, %eax
+	movl $0, (%rax)
+	popq %rax
 	iretq
 
 	.data
@@ -227,6 +250,11 @@ idt_ptr:
 probe_start_info:
 	.quad 0
 
+	.globl probe_irq_count
+	.balign 4
+probe_irq_count:			/* bumped by probe_irq_count_eoi */
+	.long 0
+
 /* SDM vol. 3 §8.7; the I/O bitmap allows every port. */
 	.globl probe_tss
 	.balign 16
@@ -245,7 +273,8 @@ probe_tss:
 /*
  * Identity map of the first 4 GiB, user-accessible and writable: 2 MiB
  * pages, except the first 2 MiB, mapped with 4 KiB pages so that page 0
- * stays unmapped and NULL dereferences fault.
+ * stays unmapped and NULL dereferences fault. The two pages holding the
+ * IOAPIC and the LAPIC are uncached (PCD|PWT), as device registers must be.
  */
 	.section .data.pagetables, "aw"
 	.balign 4096
@@ -262,7 +291,11 @@ pd:
 	.quad pt0 + PTE_URW
 	.set addr, 1 << 21
 	.rept 2047
+	.if (addr == IOAPIC_2M) || (addr == LAPIC_2M)
+	.quad addr | PTE_PS | PTE_URW | PTE_UC
+	.else
 	.quad addr | PTE_PS | PTE_URW
+	.endif
 	.set addr, addr + (1 << 21)
 	.endr
 pt0:

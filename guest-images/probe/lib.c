@@ -10,6 +10,25 @@ void probe_exit(uint8_t status)
 		cpu_relax();
 }
 
+uint64_t tsc_hz(void)
+{
+	uint32_t r[4], max;
+
+	cpuid(0, r);
+	max = r[0];
+	if (max >= 0x15) {
+		cpuid(0x15, r); /* TSC = crystal (ECX Hz) * EBX / EAX */
+		if (r[0] && r[1] && r[2])
+			return (uint64_t)r[2] * r[1] / r[0];
+	}
+	if (max >= 0x16) {
+		cpuid(0x16, r); /* EAX: base frequency in MHz, close to the TSC's */
+		if (r[0] & 0xffff)
+			return (uint64_t)(r[0] & 0xffff) * 1000000;
+	}
+	return 2600000000ull;
+}
+
 void serial_putc(char c)
 {
 	while (!(inb(SERIAL_COM1 + SERIAL_LSR) & SERIAL_LSR_THRE))

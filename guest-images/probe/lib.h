@@ -8,8 +8,15 @@
 #include <stdint.h>
 
 #define SERIAL_COM1	0x3f8
-#define SERIAL_THR	0    /* transmit holding register */
+#define SERIAL_COM1_GSI 4    /* ISA IRQ 4: IOAPIC pin 4 */
+#define SERIAL_RBR	0    /* receive buffer register (read) */
+#define SERIAL_THR	0    /* transmit holding register (write) */
+#define SERIAL_IER	1    /* interrupt enable register */
+#define SERIAL_MCR	4    /* modem control register */
 #define SERIAL_LSR	5    /* line status register */
+#define SERIAL_IER_RDI	0x01 /* interrupt when received data is available */
+#define SERIAL_MCR_OUT2 0x08 /* gates the UART's IRQ line on a PC */
+#define SERIAL_LSR_DR	0x01 /* data ready: RBR holds a received byte */
 #define SERIAL_LSR_THRE 0x20 /* THR empty: may write the next byte */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -62,6 +69,23 @@ static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause" : : : "memory");
 }
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(0));
+}
+
+/* TSC ticks per second, roughly: CPUID 0x15 or 0x16, else a 2.6 GHz guess. */
+uint64_t tsc_hz(void);
 
 /* Current privilege level, from the low bits of CS. */
 static inline unsigned int cpu_cpl(void)

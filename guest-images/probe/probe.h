@@ -73,6 +73,9 @@ struct probe_frame {
 extern uint64_t probe_start_info; /* EBX at the PVH entry */
 extern struct probe_tss probe_tss;
 extern uint8_t probe_idt[256 * 16];
+/* Interrupts counted by probe_irq_count_eoi, a CPL-0 handler that also EOIs. */
+extern volatile uint32_t probe_irq_count;
+void probe_irq_count_eoi(void);
 
 /* C entry at CPL 3 (probe.c) and exception report at CPL 0 (trap.c). */
 void probe_main(void) __attribute__((noreturn));
