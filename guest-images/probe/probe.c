@@ -252,17 +252,9 @@ static int mode_serial_echo(void)
 	ioapic_route(SERIAL_COM1_GSI, ECHO_VECTOR);
 	outb(SERIAL_COM1 + SERIAL_MCR, SERIAL_MCR_OUT2);
 	outb(SERIAL_COM1 + SERIAL_IER, SERIAL_IER_RDI);
-	{
-		uint64_t f0, f1;
-		__asm__ volatile("pushfq; popq %0" : "=r"(f0));
-		__asm__ volatile("pushq %0; popfq" : : "r"(f0 | 0x200) : "memory", "cc");
-		__asm__ volatile("pushfq; popq %0" : "=r"(f1));
-		serial_puts("flags before ");
-		serial_put_hex(f0);
-		serial_puts(" after popf ");
-		serial_put_hex(f1);
-		serial_putc('\n');
-	}
+	serial_puts("tsc_hz ");
+	serial_put_u64(tsc_hz());
+	serial_putc('\n');
 	last = rdtsc();
 	while (got < want) {
 		uint32_t now = probe_irq_count;
@@ -278,7 +270,6 @@ static int mode_serial_echo(void)
 			buf[got++] = inb(SERIAL_COM1 + SERIAL_RBR);
 		last = rdtsc();
 	}
-	irq_disable();
 	outb(SERIAL_COM1 + SERIAL_IER, 0);
 	ioapic_mask(SERIAL_COM1_GSI);
 	irqs = probe_irq_count;
