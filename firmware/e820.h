@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// The guest's physical memory map (e820), shared by both boot paths.
+// The guest's physical memory map (e820), derived from the machine description's memory nodes.
 #ifndef MINNOW_E820_H
 #define MINNOW_E820_H
 
 #include <stdint.h>
 
-#include "vmm/gmem.h"
+#include "vmm/compiler.h"
 
 enum e820_type { E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3 };
 
@@ -21,10 +21,11 @@ struct e820_entry {
 #define E820_MAX	8
 
 /*
- * The map for guest RAM gm: [0, EBDA) RAM, [EBDA, 1 MiB) reserved, the rest of
- * each RAM region as RAM. Returns the number of entries, or -EINVAL when RAM
- * does not reach past 1 MiB.
+ * The map for the tree's RAM: the range at 0 becomes [0, EBDA) RAM,
+ * [EBDA, 1 MiB) reserved and [1 MiB, end) RAM; other ranges stay RAM.
+ * Returns the number of entries, or -EINVAL when RAM at 0 does not reach past
+ * 1 MiB, the tree is malformed, or max is too small.
  */
-int e820_build(const struct gmem *gm, struct e820_entry *out, unsigned int max) __must_check;
+int e820_build(const void *mdesc, struct e820_entry *out, unsigned int max) __must_check;
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firmware/e820.h"
 #include "vmm/gmem.h"
 
 /*
@@ -54,6 +55,9 @@ struct boot_args {
 	const char *cmdline;
 	/* Guest-physical address of the ACPI RSDP, 0 when there is none. */
 	uint64_t rsdp_addr;
+	/* The memory map the kernel is told (from the machine description). */
+	const struct e820_entry *e820;
+	unsigned int nr_e820;
 };
 
 /*

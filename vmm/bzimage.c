@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "firmware/e820.h"
 #include "vmm/bzimage.h"
 
 #define BZ_HDR_OFFSET	 0x1f1
@@ -71,16 +70,14 @@ int bzimage_parse(const struct boot_image *img, struct bzimage_info *info, char 
 	return 0;
 }
 
-static int bz_fill_e820(const struct gmem *gm, struct boot_params *bp)
+static int bz_fill_e820(const struct boot_args *args, struct boot_params *bp)
 {
-	struct e820_entry map[E820_MAX];
-	int n = e820_build(gm, map, E820_MAX);
-
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n; i++)
-		bp->e820_table[i] = (struct boot_e820_entry){ map[i].addr, map[i].size, map[i].type };
-	bp->e820_entries = n;
+	if (args->nr_e820 > ARRAY_SIZE(bp->e820_table))
+		return -E2BIG;
+	for (unsigned int i = 0; i < args->nr_e820; i++)
+		bp->e820_table[i] = (struct boot_e820_entry){ args->e820[i].addr, args->e820[i].size,
+							      args->e820[i].type };
+	bp->e820_entries = args->nr_e820;
 	return 0;
 }
 
@@ -127,8 +124,9 @@ int bzimage_load(const struct gmem *gm, const struct boot_args *args, struct boo
 	bp->ext_ramdisk_image = initrd_addr >> 32;
 	bp->ext_ramdisk_size = (uint64_t)args->initrd.size >> 32;
 	bp->acpi_rsdp_addr = args->rsdp_addr;
-	if (bz_fill_e820(gm, bp))
-		return -EINVAL;
+	if (bz_fill_e820(args, bp))
+		return boot_err(err, errlen, -E2BIG, "%u e820 entries do not fit in boot_params",
+				args->nr_e820);
 
 	*entry = (struct boot_entry){
 		.mode = BOOT_MODE_LONG,

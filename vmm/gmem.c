@@ -29,13 +29,18 @@ int gmem_init_regions(struct gmem *gm, const struct gmem_region *regions, unsign
 	return 0;
 }
 
-int gmem_init(struct gmem *gm, uint64_t size)
+int gmem_init(struct gmem *gm, const struct gmem_region *layout, unsigned int nr)
 {
-	struct gmem_region r[2];
-	unsigned int nr = 1;
+	struct gmem_region r[GMEM_MAX_REGIONS];
+	uint64_t size = 0;
 	uint8_t *host;
 	int fd, err;
 
+	if (nr == 0 || nr > GMEM_MAX_REGIONS)
+		return -EINVAL;
+	for (unsigned int i = 0; i < nr; i++)
+		if (__builtin_add_overflow(size, layout[i].size, &size))
+			return -EINVAL;
 	if (size == 0 || size > (1ULL << 46))
 		return -EINVAL;
 	fd = memfd_create("minnow-ram", MFD_CLOEXEC);
@@ -52,11 +57,10 @@ int gmem_init(struct gmem *gm, uint64_t size)
 		close(fd);
 		return err;
 	}
-	r[0] = (struct gmem_region){ .gpa = 0, .size = MIN(size, GMEM_HOLE_START), .host = host };
-	if (size > GMEM_HOLE_START) {
-		r[1] = (struct gmem_region){ .gpa = GMEM_HOLE_END, .size = size - GMEM_HOLE_START,
-					     .host = host + GMEM_HOLE_START };
-		nr = 2;
+	size = 0;
+	for (unsigned int i = 0; i < nr; i++) {
+		r[i] = (struct gmem_region){ layout[i].gpa, layout[i].size, host + size };
+		size += layout[i].size;
 	}
 	err = gmem_init_regions(gm, r, nr);
 	if (err) {

@@ -17,10 +17,6 @@ typedef struct {
 
 #define GMEM_MAX_REGIONS 4
 
-/* Below 4 GiB, RAM stops here; [GMEM_HOLE_START, 4 GiB) holds MMIO, the IOAPIC and the LAPIC. */
-#define GMEM_HOLE_START (3ULL << 30)
-#define GMEM_HOLE_END	(4ULL << 30)
-
 struct gmem_region {
 	uint64_t gpa;
 	uint64_t size;
@@ -41,10 +37,10 @@ struct gmem {
 };
 
 /*
- * Allocates size bytes of guest RAM as one memfd mapping, laid out as
- * [0, min(size, 3 GiB)) and, for the rest, [4 GiB, ...). Returns 0 or -errno.
+ * Allocates guest RAM for the regions of layout (their host fields are
+ * ignored) as one memfd mapping, in order. Returns 0 or -errno.
  */
-int gmem_init(struct gmem *gm, uint64_t size) __must_check;
+int gmem_init(struct gmem *gm, const struct gmem_region *layout, unsigned int nr) __must_check;
 /* Describes caller-owned host memory as guest RAM (unit tests; no memfd). */
 int gmem_init_regions(struct gmem *gm, const struct gmem_region *regions,
 		      unsigned int nr) __must_check;

@@ -16,6 +16,8 @@
 #include "devices/dbgexit.h"
 #include "devices/i8042.h"
 #include "devices/serial.h"
+#include "firmware/e820.h"
+#include "firmware/mdesc.h"
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
 
@@ -90,25 +92,60 @@ static void machine_unmap_file(struct boot_image *img)
 	img->size = 0;
 }
 
-static int machine_load(struct machine *m, struct boot_args *args)
+/* The machine description, and guest RAM laid out as it says. */
+static int machine_describe(struct machine *m)
 {
+	struct mdesc_spec spec = {
+		.mem_bytes = m->cfg->mem_bytes,
+		.cpus = m->cfg->cpus,
+		.cmdline = m->cfg->cmdline,
+		.cmdline_devices = true,
+	};
+	struct mdesc_ram ram[MDESC_MAX_RAM];
+	struct gmem_region layout[MDESC_MAX_RAM];
 	char err[ERRLEN];
-	int ret;
+	int n, ret;
 
-	if (machine_map_file("kernel", m->cfg->kernel, &args->kernel) ||
-	    (m->cfg->initrd && machine_map_file("initrd", m->cfg->initrd, &args->initrd)))
+	if (mdesc_build(&spec, &m->mdesc, err, sizeof(err))) {
+		log_err("machine description: %s", err);
 		return -1;
-	args->cmdline = m->cfg->cmdline;
-	ret = gmem_init(&m->gmem, m->cfg->mem_bytes);
+	}
+	n = mdesc_ram(m->mdesc, ram, MDESC_MAX_RAM);
+	for (int i = 0; i < n; i++)
+		layout[i] = (struct gmem_region){ .gpa = ram[i].addr, .size = ram[i].size };
+	ret = n > 0 ? gmem_init(&m->gmem, layout, n) : -EINVAL;
 	if (ret) {
 		log_err("cannot allocate %llu bytes of guest RAM: %s",
 			(unsigned long long)m->cfg->mem_bytes, strerror(-ret));
 		return -1;
 	}
+	return 0;
+}
+
+static int machine_load(struct machine *m, struct boot_args *args)
+{
+	struct e820_entry e820[E820_MAX];
+	char err[ERRLEN];
+	int n;
+
+	if (machine_map_file("kernel", m->cfg->kernel, &args->kernel) ||
+	    (m->cfg->initrd && machine_map_file("initrd", m->cfg->initrd, &args->initrd)))
+		return -1;
+	if (machine_describe(m))
+		return -1;
+	n = e820_build(m->mdesc, e820, E820_MAX);
+	if (n < 0) {
+		log_err("cannot derive the e820 map from the machine description");
+		return -1;
+	}
+	args->e820 = e820;
+	args->nr_e820 = n;
+	args->cmdline = mdesc_bootargs(m->mdesc);
 	if (boot_load(&m->gmem, args, &m->entry, err, sizeof(err))) {
 		log_err("%s: %s", m->cfg->kernel, err);
 		return -1;
 	}
+	args->e820 = NULL;
 	return 0;
 }
 
@@ -267,6 +304,7 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 		close(m->serial_out_fd);
 	kvm_destroy(&m->kvm);
 	gmem_destroy(&m->gmem);
+	free(m->mdesc);
 	machine_unmap_file(&args->kernel);
 	machine_unmap_file(&args->initrd);
 	if (m->exit_efd >= 0)

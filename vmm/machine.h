@@ -35,6 +35,7 @@ struct serial;
 
 struct machine {
 	const struct vm_config *cfg;
+	void *mdesc;		/* the machine description (firmware/mdesc.h) */
 	struct gmem gmem;
 	struct kvm kvm;
 	struct bus pio;

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/e820.h"
 #include "vmm/pvh.h"
 
 /* Linux's COMMAND_LINE_SIZE on x86; PVH has no header that says otherwise. */
@@ -155,18 +154,17 @@ static int pvh_write_start_info(const struct gmem *gm, const struct boot_args *a
 		.rsdp_paddr = args->rsdp_addr,
 		.memmap_paddr = PVH_MEMMAP_ADDR,
 	};
-	struct e820_entry map[E820_MAX];
-	int n = e820_build(gm, map, E820_MAX);
-
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n; i++) {
-		struct pvh_memmap_entry e = { map[i].addr, map[i].size, map[i].type, 0 };
+	/* The memory map must end before the module list that follows it. */
+	if (args->nr_e820 * sizeof(struct pvh_memmap_entry) > PVH_MODLIST_ADDR - PVH_MEMMAP_ADDR)
+		return -E2BIG;
+	for (unsigned int i = 0; i < args->nr_e820; i++) {
+		struct pvh_memmap_entry e = { args->e820[i].addr, args->e820[i].size,
+					      args->e820[i].type, 0 };
 
 		if (gmem_write(gm, GPA(PVH_MEMMAP_ADDR + i * sizeof(e)), &e, sizeof(e)))
 			return -EFAULT;
 	}
-	si.memmap_entries = n;
+	si.memmap_entries = args->nr_e820;
 	if (args->initrd.size) {
 		struct pvh_module mod = { .paddr = initrd_addr, .size = args->initrd.size };
 
@@ -196,7 +194,7 @@ int pvh_load(const struct gmem *gm, const struct boot_args *args, struct boot_en
 				"loaded segments", rip);
 	if (args->initrd.size) {
 		ret = boot_place_initrd(gm, &args->initrd, ALIGN_UP(kernel_end, 4096ULL),
-					GMEM_HOLE_START, &initrd_addr, err, errlen);
+					UINT64_MAX, &initrd_addr, err, errlen);
 		if (ret)
 			return ret;
 	}

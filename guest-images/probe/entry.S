@@ -38,6 +38,7 @@
 #define LAPIC_EOI	0xfee000b0
 
 #define RFLAGS_FIXED	0x2
+#define RFLAGS_IF	0x200
 #define RFLAGS_IOPL3	0x3000
 
 #define TSS_IOPB_OFFSET	104
@@ -162,6 +163,10 @@ start64:
  */
 	.macro exc_stub vec
 	.balign 16
+	.if \vec == 13
+	jmp gp_entry
+	.exitm
+	.endif
 	.if (\vec == 8) || (\vec == 10) || (\vec == 11) || (\vec == 12) || \
 	    (\vec == 13) || (\vec == 14) || (\vec == 17) || (\vec == 21) || \
 	    (\vec == 29) || (\vec == 30)
@@ -178,6 +183,32 @@ exc_stubs:
 		16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
 	exc_stub \vec
 	.endr
+
+/*
+ * #GP: first see whether CPL-3 code ran sti or cli. kvm-pvm runs CPL 3 with
+ * IOPL 0 whatever our iretq asked for (pushfq there reads 0x206), so both
+ * fault; emulate them on the saved frame and skip the 1-byte instruction.
+ * Anything else is a real #GP. Stack: error code, rip, cs, rflags, rsp, ss.
+ */
+gp_entry:
+	testb $3, 16(%rsp)		/* from CPL 3? */
+	jz 2f
+	pushq %rax
+	movq 16(%rsp), %rax		/* the faulting rip */
+	cmpb $0xfb, (%rax)		/* sti */
+	je 4f
+	cmpb $0xfa, (%rax)		/* cli */
+	jne 1f
+	andq $~RFLAGS_IF, 32(%rsp)
+	jmp 5f
+4:	orq $RFLAGS_IF, 32(%rsp)
+5:	incq 16(%rsp)
+	popq %rax
+	addq $8, %rsp			/* the error code */
+	iretq
+1:	popq %rax
+2:	pushq $13
+	jmp exc_common
 
 exc_common:
 	pushq %rax

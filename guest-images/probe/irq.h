@@ -9,7 +9,11 @@
 #define LAPIC_BASE  0xfee00000u
 #define IOAPIC_BASE 0xfec00000u
 
-/* IF is ours to change at CPL 3: entry.S gives the probe IOPL 3. */
+/*
+ * IF from CPL 3. entry.S asks for IOPL 3, so on hardware VMX/SVM these run
+ * natively; kvm-pvm runs CPL 3 with IOPL 0, so they raise #GP there and
+ * entry.S's #GP stub emulates them (a few emulated instructions each).
+ */
 static inline void irq_enable(void)
 {
 	__asm__ volatile("sti" : : : "memory");

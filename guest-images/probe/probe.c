@@ -216,14 +216,6 @@ static int mode_print_loop(void)
 	return PROBE_EXIT_OK;
 }
 
-/*
- * Receive probe.count bytes of host input through COM1's interrupt: IOAPIC
- * pin 4 -> vector ECHO_VECTOR, whose CPL-0 handler only counts and EOIs.
- * The CPL-3 loop drains the RX FIFO only after it has seen the counter
- * move, so every byte reported was announced by an interrupt. minnow's
- * line is edge-triggered (pulsed when RX data appears), so each drain
- * empties the FIFO: bytes that land after the last LSR read raise a new edge.
- */
 static void echo_error(const char *error, uint64_t got, uint32_t irqs)
 {
 	struct json j;
@@ -236,25 +228,38 @@ static void echo_error(const char *error, uint64_t got, uint32_t irqs)
 	json_end(&j);
 }
 
+/*
+ * Receive probe.count bytes of host input through COM1's interrupt: IOAPIC
+ * pin 4 -> ECHO_VECTOR, whose CPL-0 handler only counts and EOIs. The
+ * CPL-3 loop reads the UART only after it has seen the counter move, so
+ * every byte reported was announced by an interrupt. The line is
+ * edge-triggered (minnow pulses it when RX data appears), so each drain
+ * empties the FIFO: a byte that lands after the last LSR read is a new edge.
+ */
 static int mode_serial_echo(void)
 {
 	static uint8_t buf[ECHO_MAX];
 	uint64_t want = arg_u64("probe.count", 16, ECHO_MAX);
 	uint64_t idle = tsc_hz() * ECHO_IDLE_S, got = 0, last;
 	uint32_t seen = 0, irqs;
-	bool waiting = false;
 	struct json j;
 
-	/* Device first masked, then the route, then the source: no edge is lost. */
+	if (!want) {
+		report_error("bad value for probe.count", str_none);
+		return PROBE_EXIT_USAGE;
+	}
+	/*
+	 * The 8259s would also see IRQ 4 and, uninitialized, deliver it as
+	 * vector 4 through LINT0 (ExtINT): mask them. Route before enabling
+	 * the source, so no edge meets a masked IOAPIC entry.
+	 */
 	pic_mask_all();
 	lapic_enable();
 	idt_set_gate(ECHO_VECTOR, probe_irq_count_eoi);
 	ioapic_route(SERIAL_COM1_GSI, ECHO_VECTOR);
 	outb(SERIAL_COM1 + SERIAL_MCR, SERIAL_MCR_OUT2);
 	outb(SERIAL_COM1 + SERIAL_IER, SERIAL_IER_RDI);
-	serial_puts("tsc_hz ");
-	serial_put_u64(tsc_hz());
-	serial_putc('\n');
+	irq_enable();
 	last = rdtsc();
 	while (got < want) {
 		uint32_t now = probe_irq_count;
@@ -270,16 +275,18 @@ static int mode_serial_echo(void)
 			buf[got++] = inb(SERIAL_COM1 + SERIAL_RBR);
 		last = rdtsc();
 	}
+	irq_disable();
 	outb(SERIAL_COM1 + SERIAL_IER, 0);
 	ioapic_mask(SERIAL_COM1_GSI);
 	irqs = probe_irq_count;
 	if (got < want) {
-		/* Data waiting that no interrupt announced, or no data at all. */
-		waiting = inb(SERIAL_COM1 + SERIAL_LSR) & SERIAL_LSR_DR;
+		/* Idle too long: bytes the interrupt never announced, or none came. */
+		bool waiting = inb(SERIAL_COM1 + SERIAL_LSR) & SERIAL_LSR_DR;
+
 		echo_error(waiting ? "no interrupt" : "timeout", got, irqs);
 		return PROBE_EXIT_FAIL;
 	}
-	if (!irqs) { /* cannot happen with the loop above; kept as the mode's claim */
+	if (!irqs) { /* the loop above rules it out; the mode's claim, checked */
 		echo_error("no interrupt", got, irqs);
 		return PROBE_EXIT_FAIL;
 	}

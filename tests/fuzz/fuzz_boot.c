@@ -20,6 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.kernel = { data + rd, size - rd },
 		.initrd = { data, rd },
 		.cmdline = "console=ttyS0",
+		.e820 = (const struct e820_entry[]){ { 0, 0x9fc00, E820_RAM },
+						     { 0x100000, 23 * MiB, E820_RAM } },
+		.nr_e820 = 2,
 	};
 	struct boot_entry entry;
 	char err[512];

@@ -13,6 +13,10 @@
 #include "firmware/e820.h"
 #include "tests/support/fake_gmem.h"
 #include "tests/unit/suites.h"
+
+#define E820_FOR(ram) \
+	(const struct e820_entry[]){ { 0, 0x9fc00, E820_RAM }, { 0x9fc00, 0x60400, E820_RESERVED }, \
+				     { 0x100000, (ram) - 0x100000, E820_RAM } }
 #include "vmm/bzimage.h"
 
 #define IMG_SIZE (64 * 1024)
@@ -165,7 +169,8 @@ START_TEST(test_bzimage_debian_kernel_boot_params)
 	struct boot_image k = map_debian_kernel();
 	static const uint8_t rd[4096] = { 1 };
 	struct boot_args args = { .kernel = k, .initrd = { rd, sizeof(rd) },
-				  .cmdline = "console=ttyS0 nokaslr", .rsdp_addr = 0xe0000 };
+				  .cmdline = "console=ttyS0 nokaslr", .rsdp_addr = 0xe0000,
+				  .e820 = E820_FOR(256 * MiB), .nr_e820 = 3 };
 	const struct setup_header *src = (const void *)(k.data + 0x1f1);
 	struct boot_entry entry;
 	struct boot_params *bp;
@@ -190,6 +195,8 @@ START_TEST(test_bzimage_debian_kernel_boot_params)
 	ck_assert_uint_eq(bp->hdr.ramdisk_image, 256 * MiB - 4096);
 	ck_assert_uint_eq(bp->acpi_rsdp_addr, 0xe0000);
 	ck_assert_uint_eq(bp->e820_entries, 3);
+	ck_assert_uint_eq(bp->e820_table[1].addr, 0x9fc00);
+	ck_assert_uint_eq(bp->e820_table[1].type, E820_RESERVED);
 	ck_assert_uint_eq(bp->e820_table[2].addr, 0x100000);
 	ck_assert_uint_eq(bp->e820_table[2].size, 255 * MiB);
 	ck_assert_uint_eq(bp->e820_table[2].type, E820_RAM);

@@ -1,10 +1,22 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for firmware/e820: the memory map for several RAM sizes.
+// Unit tests for firmware/e820: the memory map derived from the machine description.
 #include <check.h>
 #include <errno.h>
+#include <stdlib.h>
 
 #include "firmware/e820.h"
+#include "firmware/mdesc.h"
 #include "tests/unit/suites.h"
+
+static void *describe(uint64_t mem)
+{
+	struct mdesc_spec spec = { .mem_bytes = mem, .cpus = 1, .cmdline = "" };
+	char err[256];
+	void *blob = NULL;
+
+	ck_assert_int_eq(mdesc_build(&spec, &blob, err, sizeof(err)), 0);
+	return blob;
+}
 
 static void check_low(const struct e820_entry *m, uint64_t low_end)
 {
@@ -24,44 +36,37 @@ START_TEST(test_e820_sizes_below_hole)
 	static const uint64_t sizes[] = { 4 * MiB, 64 * MiB, 512 * MiB, 3 * GiB };
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++) {
-		struct gmem_region r = { 0, sizes[i], (uint8_t *)0x1000 };
 		struct e820_entry m[E820_MAX];
-		struct gmem gm;
+		void *blob = describe(sizes[i]);
 
-		ck_assert_int_eq(gmem_init_regions(&gm, &r, 1), 0);
-		ck_assert_int_eq(e820_build(&gm, m, E820_MAX), 3);
+		ck_assert_int_eq(e820_build(blob, m, E820_MAX), 3);
 		check_low(m, sizes[i]);
+		free(blob);
 	}
 }
 END_TEST
 
 START_TEST(test_e820_above_4g_region)
 {
-	struct gmem_region r[2] = { { 0, 3 * GiB, (uint8_t *)0x1000 },
-				    { 4 * GiB, 5 * GiB, (uint8_t *)0x2000 } };
 	struct e820_entry m[E820_MAX];
-	struct gmem gm;
+	void *blob = describe(8 * GiB);
 
-	ck_assert_int_eq(gmem_init_regions(&gm, r, 2), 0);
-	ck_assert_int_eq(e820_build(&gm, m, E820_MAX), 4);
+	ck_assert_int_eq(e820_build(blob, m, E820_MAX), 4);
 	check_low(m, 3 * GiB);
 	ck_assert_uint_eq(m[3].addr, 4 * GiB);
 	ck_assert_uint_eq(m[3].size, 5 * GiB);
 	ck_assert_uint_eq(m[3].type, E820_RAM);
+	free(blob);
 }
 END_TEST
 
 START_TEST(test_e820_too_small_einval)
 {
-	struct gmem_region r = { 0, 1 * MiB, (uint8_t *)0x1000 };
 	struct e820_entry m[E820_MAX];
-	struct gmem gm;
+	void *blob = describe(64 * MiB);
 
-	ck_assert_int_eq(gmem_init_regions(&gm, &r, 1), 0);
-	ck_assert_int_eq(e820_build(&gm, m, E820_MAX), -EINVAL);
-	r.size = 64 * MiB;
-	ck_assert_int_eq(gmem_init_regions(&gm, &r, 1), 0);
-	ck_assert_int_eq(e820_build(&gm, m, 2), -EINVAL);
+	ck_assert_int_eq(e820_build(blob, m, 2), -EINVAL);
+	free(blob);
 }
 END_TEST
 

@@ -102,20 +102,23 @@ START_TEST(test_gmem_init_regions_overlap_rejected)
 }
 END_TEST
 
-START_TEST(test_gmem_init_large_splits_at_hole)
+START_TEST(test_gmem_init_layout_one_mapping)
 {
+	const struct gmem_region layout[2] = { { 0, 3 * GiB, NULL }, { 4 * GiB, GiB + 4096, NULL } };
 	struct gmem gm;
 
 	/* 4 GiB + 4 KiB of MAP_NORESERVE memory: nothing is touched, so nothing is committed. */
-	ck_assert_int_eq(gmem_init(&gm, GMEM_HOLE_START + 4096 + GiB), 0);
+	ck_assert_int_eq(gmem_init(&gm, layout, 2), 0);
 	ck_assert_uint_eq(gm.nr_regions, 2);
-	ck_assert_uint_eq(gm.regions[0].size, GMEM_HOLE_START);
-	ck_assert_uint_eq(gm.regions[1].gpa, GMEM_HOLE_END);
-	ck_assert_uint_eq(gm.regions[1].size, GiB + 4096);
-	ck_assert_uint_eq(gmem_size(&gm), GMEM_HOLE_START + GiB + 4096);
-	ck_assert_ptr_null(gmem_ptr(&gm, GPA(GMEM_HOLE_START), 1));
-	ck_assert_ptr_nonnull(gmem_ptr(&gm, GPA(GMEM_HOLE_END + GiB + 4095), 1));
+	ck_assert_uint_eq(gm.regions[0].size, 3 * GiB);
+	ck_assert_uint_eq(gm.regions[1].gpa, 4 * GiB);
+	ck_assert_ptr_eq(gm.regions[1].host, gm.regions[0].host + 3 * GiB);
+	ck_assert_uint_eq(gmem_size(&gm), 4 * GiB + 4096);
+	ck_assert_uint_eq(gm.mapping_size, 4 * GiB + 4096);
+	ck_assert_ptr_null(gmem_ptr(&gm, GPA(3 * GiB), 1));
+	ck_assert_ptr_nonnull(gmem_ptr(&gm, GPA(5 * GiB + 4095), 1));
 	gmem_destroy(&gm);
+	ck_assert_int_eq(gmem_init(&gm, layout, 0), -EINVAL);
 }
 END_TEST
 
@@ -134,7 +137,7 @@ Suite *gmem_suite(void)
 	tcase_add_test(tc, test_gmem_ptr_zero_length_null);
 	tcase_add_test(tc, test_gmem_read_write_roundtrip_and_efault);
 	tcase_add_test(tc, test_gmem_init_regions_overlap_rejected);
-	tcase_add_test(tc, test_gmem_init_large_splits_at_hole);
+	tcase_add_test(tc, test_gmem_init_layout_one_mapping);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,10 @@
 #include "firmware/e820.h"
 #include "tests/support/fake_gmem.h"
 #include "tests/unit/suites.h"
+
+#define E820_FOR(ram) \
+	(const struct e820_entry[]){ { 0, 0x9fc00, E820_RAM }, { 0x9fc00, 0x60400, E820_RESERVED }, \
+				     { 0x100000, (ram) - 0x100000, E820_RAM } }
 #include "vmm/pvh.h"
 
 /* ELF header, two program headers, a Xen note, then 32 bytes of code. */
@@ -59,7 +63,8 @@ static void teardown(void)
 static int load(struct boot_entry *e, const char *cmdline, const struct boot_image *initrd)
 {
 	struct boot_args args = { .kernel = { (const uint8_t *)&elf, sizeof(elf) },
-				  .cmdline = cmdline, .rsdp_addr = 0xe0000 };
+				  .cmdline = cmdline, .rsdp_addr = 0xe0000,
+				  .e820 = E820_FOR(16 * MiB), .nr_e820 = 3 };
 
 	if (initrd)
 		args.initrd = *initrd;
