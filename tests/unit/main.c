@@ -12,7 +12,7 @@ static const struct {
 	{ "gmem", gmem_suite }, { "bus", bus_suite }, { "cli", cli_suite },
 	{ "cpuid", cpuid_suite }, { "e820", e820_suite }, { "boot", boot_suite },
 	{ "bzimage", bzimage_suite }, { "pvh", pvh_suite }, { "serial", serial_suite },
-	{ "machine", machine_suite },
+	{ "machine", machine_suite }, { "aml", aml_suite }, { "mdesc", mdesc_suite },
 };
 
 int main(int argc, char **argv)

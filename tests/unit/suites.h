@@ -15,5 +15,7 @@ Suite *bzimage_suite(void);
 Suite *pvh_suite(void);
 Suite *serial_suite(void);
 Suite *machine_suite(void);
+Suite *aml_suite(void);
+Suite *mdesc_suite(void);
 
 #endif
