@@ -9,8 +9,6 @@
 
 #include "vmm/bus.h"
 
-#define SERIAL_COM1_BASE 0x3f8
-#define SERIAL_COM1_IRQ	 4
 #define SERIAL_RX_FIFO	 64
 
 /*

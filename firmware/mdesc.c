@@ -92,6 +92,7 @@ static int mdesc_irqchips(void *fdt)
 	FDT_TRY(mdesc_prop_reg(fdt, MDESC_IOAPIC_ADDR, 0x1000));
 	FDT_TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
 	FDT_TRY(fdt_property_u32(fdt, "#interrupt-cells", 2));
+	FDT_TRY(fdt_property_u32(fdt, "#address-cells", 0));
 	FDT_TRY(fdt_property_u32(fdt, "phandle", MDESC_IOAPIC_PHANDLE));
 	FDT_TRY(fdt_end_node(fdt));
 	FDT_TRY(fdt_begin_node(fdt, "lapic@fee00000"));

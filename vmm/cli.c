@@ -26,6 +26,11 @@ static const char cli_usage[] =
 	"      --serial MODE       where COM1 goes: stdio (default), file=PATH, off\n"
 	"      --cpuid-mask LIST   hide CPUID features from the guest, comma-separated;\n"
 	"                          `--cpuid-mask help` lists them\n"
+	"      --no-cmdline-devices  do not append virtio_mmio.device= entries\n"
+	"      --print-cmdline     print the command line the guest gets\n"
+	"      --dump-dtb PATH     write the machine description (a device tree blob)\n"
+	"      --dump-acpi DIR     write each ACPI table as DIR/<signature>.dat\n"
+	"      --dry-run           build the machine and write the dumps, but do not run it\n"
 	"      --log-level LEVEL   error, warn (default), info, debug, trace\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           the version\n"
@@ -140,7 +145,10 @@ static enum cli_result cli_serial(const char *arg, struct vm_config *cfg, char *
 	return CLI_RUN;
 }
 
-enum { OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK };
+enum {
+	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
+	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN,
+};
 
 static const struct option cli_run_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -153,6 +161,11 @@ static const struct option cli_run_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "cpuid-mask", required_argument, NULL, OPT_CPUID_MASK },
+	{ "no-cmdline-devices", no_argument, NULL, OPT_NO_CMDLINE_DEVICES },
+	{ "print-cmdline", no_argument, NULL, OPT_PRINT_CMDLINE },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -180,6 +193,11 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 		return CLI_RUN;
 	case OPT_SERIAL: return cli_serial(arg, cfg, err, errlen);
 	case OPT_CPUID_MASK: return cli_cpuid_mask(arg, cfg, out, err, errlen);
+	case OPT_NO_CMDLINE_DEVICES: cfg->cmdline_devices = false; return CLI_RUN;
+	case OPT_PRINT_CMDLINE: cfg->print_cmdline = true; return CLI_RUN;
+	case OPT_DUMP_DTB: cfg->dump_dtb = arg; return CLI_RUN;
+	case OPT_DUMP_ACPI: cfg->dump_acpi = arg; return CLI_RUN;
+	case OPT_DRY_RUN: cfg->dry_run = true; return CLI_RUN;
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &cfg->log_level))
 			return cli_err(err, errlen, "--log-level: bad value '%s' (expected error, "
@@ -228,6 +246,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, FILE *ou
 		.serial = SERIAL_STDIO,
 		.log_level = LOG_WARN,
 		.cmdline = "",
+		.cmdline_devices = true,
 	};
 	if (argc < 2)
 		return cli_err(err, errlen, "no command given (expected 'minnow run -k KERNEL'; "

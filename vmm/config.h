@@ -3,6 +3,7 @@
 #ifndef MINNOW_CONFIG_H
 #define MINNOW_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/log.h"
@@ -23,8 +24,13 @@ struct vm_config {
 	enum serial_mode serial;
 	const char *serial_path;
 	enum log_level log_level;
-	/* CPUID features hidden from the guest: a mask of CPUID_F_* bits (vmm/cpuid.h). */
+	/* CPUID features hidden from the guest: bit i hides cpuid_features[i] (vmm/cpuid.h). */
 	uint64_t cpuid_hide;
+	bool cmdline_devices;		/* append virtio_mmio.device= entries */
+	bool print_cmdline;		/* print the final command line to stdout */
+	const char *dump_dtb;		/* write the machine description here */
+	const char *dump_acpi;		/* write one .dat file per ACPI table into this dir */
+	bool dry_run;			/* build and dump, but do not run the guest */
 };
 
 #endif

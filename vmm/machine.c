@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "devices/acpipm.h"
 #include "devices/dbgexit.h"
 #include "devices/i8042.h"
 #include "devices/serial.h"
+#include "firmware/acpi.h"
+#include "firmware/dump.h"
 #include "firmware/e820.h"
 #include "firmware/mdesc.h"
 #include "vmm/machine.h"
@@ -99,7 +103,7 @@ static int machine_describe(struct machine *m)
 		.mem_bytes = m->cfg->mem_bytes,
 		.cpus = m->cfg->cpus,
 		.cmdline = m->cfg->cmdline,
-		.cmdline_devices = true,
+		.cmdline_devices = m->cfg->cmdline_devices,
 	};
 	struct mdesc_ram ram[MDESC_MAX_RAM];
 	struct gmem_region layout[MDESC_MAX_RAM];
@@ -122,11 +126,27 @@ static int machine_describe(struct machine *m)
 	return 0;
 }
 
+/* What --dump-dtb, --dump-acpi and --print-cmdline ask for, once the guest's memory is final. */
+static int machine_dump(struct machine *m, const struct acpi_table *tables, unsigned int n)
+{
+	const struct vm_config *cfg = m->cfg;
+
+	if (cfg->print_cmdline)
+		printf("%s\n", mdesc_bootargs(m->mdesc));
+	fflush(stdout);
+	if (cfg->dump_dtb && dump_dtb(cfg->dump_dtb, m->mdesc))
+		return -1;
+	if (cfg->dump_acpi && dump_acpi(cfg->dump_acpi, &m->gmem, tables, n))
+		return -1;
+	return 0;
+}
+
 static int machine_load(struct machine *m, struct boot_args *args)
 {
+	struct acpi_table tables[ACPI_MAX_TABLES];
 	struct e820_entry e820[E820_MAX];
 	char err[ERRLEN];
-	int n;
+	int n, nr_tables;
 
 	if (machine_map_file("kernel", m->cfg->kernel, &args->kernel) ||
 	    (m->cfg->initrd && machine_map_file("initrd", m->cfg->initrd, &args->initrd)))
@@ -138,18 +158,24 @@ static int machine_load(struct machine *m, struct boot_args *args)
 		log_err("cannot derive the e820 map from the machine description");
 		return -1;
 	}
+	nr_tables = acpi_build(m->mdesc, &m->gmem, tables, ACPI_MAX_TABLES);
+	if (nr_tables < 0) {
+		log_err("cannot build the ACPI tables: %s", strerror(-nr_tables));
+		return -1;
+	}
 	args->e820 = e820;
 	args->nr_e820 = n;
 	args->cmdline = mdesc_bootargs(m->mdesc);
+	args->rsdp_addr = tables[0].gpa;
 	if (boot_load(&m->gmem, args, &m->entry, err, sizeof(err))) {
 		log_err("%s: %s", m->cfg->kernel, err);
 		return -1;
 	}
 	args->e820 = NULL;
-	return 0;
+	return machine_dump(m, tables, nr_tables);
 }
 
-static int machine_open_serial(struct machine *m)
+static int machine_open_serial(struct machine *m, uint32_t gsi)
 {
 	const struct vm_config *cfg = m->cfg;
 
@@ -166,7 +192,7 @@ static int machine_open_serial(struct machine *m)
 		}
 	}
 	m->serial_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m->serial_irq_fd < 0 || kvm_irqfd(&m->kvm, m->serial_irq_fd, SERIAL_COM1_IRQ)) {
+	if (m->serial_irq_fd < 0 || kvm_irqfd(&m->kvm, m->serial_irq_fd, gsi)) {
 		log_err("cannot wire the serial interrupt through irqfd: %s", strerror(errno));
 		return -1;
 	}
@@ -180,16 +206,25 @@ static int machine_open_serial(struct machine *m)
 static int machine_devices(struct machine *m)
 {
 	struct bus_dev com1;
+	uint32_t com1_port, com1_gsi, pm_port;
 	int ret;
 
 	m->pio.name = "pio";
 	m->pio.unclaimed_byte = 0xff;	/* an open ISA bus reads as all ones */
 	m->mmio.name = "mmio";
 	m->mmio.unclaimed_byte = 0xff;
-	if (machine_open_serial(m))
+	/* Ports and GSIs as the machine description placed them. */
+	if (mdesc_isa_device(m->mdesc, "ns16550a", &com1_port, &com1_gsi) ||
+	    mdesc_isa_device(m->mdesc, "minnow,acpi-pm", &pm_port, NULL)) {
+		log_err("the machine description lacks the serial port or the ACPI PM port");
 		return -1;
-	com1 = serial_bus_dev(m->serial, SERIAL_COM1_BASE);
+	}
+	if (machine_open_serial(m, com1_gsi))
+		return -1;
+	com1 = serial_bus_dev(m->serial, com1_port);
 	ret = bus_register(&m->pio, &com1);
+	if (!ret)
+		ret = acpipm_register(m, pm_port);
 	if (!ret)
 		ret = i8042_register(m);
 	if (!ret)
@@ -205,6 +240,8 @@ static int machine_build(struct machine *m, struct boot_args *args)
 
 	if (machine_load(m, args))
 		return -1;
+	if (m->cfg->dry_run)
+		return 0;
 	if (kvm_init(&m->kvm, &m->gmem, err, sizeof(err))) {
 		log_err("%s", err);
 		return -1;
@@ -344,6 +381,10 @@ int machine_run(const struct vm_config *cfg)
 	m.exit_efd = eventfd(0, EFD_CLOEXEC);
 	if (sigfd < 0 || m.exit_efd < 0 || machine_build(&m, &args)) {
 		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
+		goto out;
+	}
+	if (cfg->dry_run) {
+		machine_request_exit(&m, MACHINE_EXIT_POWEROFF, 0);
 		goto out;
 	}
 	raw = machine_raw_terminal(cfg, &saved);

@@ -8,7 +8,9 @@
 # a file, and passes as soon as the kernel's log shows
 #   (a) "Command line: <exactly the command line minnow was given>", which
 #       carries a random minnow.test=<token> marker, and
-#   (b) the BIOS-e820 map that minnow builds for the RAM size given.
+#   (b) the BIOS-e820 map that minnow builds for the RAM size given, and
+#   (c) minnow's ACPI tables (RSDP, XSDT, FACP, DSDT, APIC), the IOAPIC, the
+#       IRQ 4 override and every vCPU, with no ACPI warning or error.
 # It then stops minnow with SIGTERM and checks that it exited with 143.
 #
 # It never waits for a full boot: on hosts whose KVM emulates guest CPL-0 code
@@ -18,6 +20,7 @@
 # Environment:
 #   EARLY_BOOT_TIMEOUT  seconds before the test fails (default 240)
 #   EARLY_BOOT_MEM      guest RAM, minnow's -m syntax (default 512M)
+#   EARLY_BOOT_CPUS     vCPUs (default 2; the MADT must list them all)
 #   MINNOW_CACHE        cache for the extracted vmlinux
 #
 # Exit status: 0 pass, 1 fail, 77 skip (no usable /dev/kvm, no Debian kernel).
@@ -52,6 +55,7 @@ minnow=$1
 timeout_s=${EARLY_BOOT_TIMEOUT:-240}
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || fail "EARLY_BOOT_TIMEOUT=$timeout_s: not a positive number of seconds"
 mem=${EARLY_BOOT_MEM:-512M}
+cpus=${EARLY_BOOT_CPUS:-2}
 
 # --- skip conditions -------------------------------------------------------
 
@@ -162,10 +166,10 @@ now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$((10#$t))"; }
 secs() { printf '%d.%02d' $(($1 / 1000000)) $(($1 % 1000000 / 10000)); }
 
 say "kernel $bzimage ($version)"
-say "command: $minnow run -k $vmlinux -m $mem -p '$cmdline' --cpuid-mask $cpuid_mask --serial file=$serial"
+say "command: $minnow run -k $vmlinux -m $mem -c $cpus -p '$cmdline' --cpuid-mask $cpuid_mask --serial file=$serial"
 : >"$serial"
 t0=$(now_us)
-"$minnow" run -k "$vmlinux" -m "$mem" -p "$cmdline" --cpuid-mask "$cpuid_mask" \
+"$minnow" run -k "$vmlinux" -m "$mem" -c "$cpus" -p "$cmdline" --cpuid-mask "$cpuid_mask" \
 	--serial "file=$serial" >"$work/minnow.out" 2>&1 &
 minnow_pid=$!
 
@@ -187,7 +191,21 @@ snapshot() {
 	head -n "$n" "$work/snap.raw" | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' >"$work/snap"
 }
 
-t_first='' t_version='' t_cmdline='' t_e820=''
+t_first='' t_version='' t_cmdline='' t_e820='' t_acpi=''
+
+# minnow's ACPI tables as the kernel lists them (drivers/acpi/acpica/tbprint.c), the
+# IOAPIC and the IRQ 4 override from our MADT, and every vCPU from the MADT.
+expected_acpi=(
+	'ACPI: RSDP 0x00000000000E0000 000024 (v02 MINNOW)'
+	'^ACPI: XSDT 0x00000000000E[0-9A-F]{4} [0-9A-F]{6} \(v01 MINNOW MINNOWVM 00000001 MNOW 00000001\)$'
+	'^ACPI: FACP 0x00000000000E[0-9A-F]{4} 000114 \(v06 MINNOW MINNOWVM 00000001 MNOW 00000001\)$'
+	'^ACPI: DSDT 0x00000000000E[0-9A-F]{4} [0-9A-F]{6} \(v02 MINNOW MINNOWVM 00000001 MNOW 00000001\)$'
+	'^ACPI: APIC 0x00000000000E[0-9A-F]{4} [0-9A-F]{6} \(v05 MINNOW MINNOWVM 00000001 MNOW 00000001\)$'
+	'IOAPIC[0]: apic_id 0, version 17, address 0xfec00000, GSI 0-23'
+	'ACPI: INT_SRC_OVR (bus 0 bus_irq 4 global_irq 4 high edge)'
+	'ACPI: Using ACPI (MADT) for SMP configuration information'
+	"smpboot: Allowing $cpus CPUs, 0 hotplug CPUs"
+)
 deadline=$((t0 + timeout_s * 1000000))
 while :; do
 	snapshot
@@ -247,7 +265,30 @@ $(printf '        %s\n' "${expected_e820[@]}")"
 		t_e820=$el
 		say "$(secs "$el") s: BIOS-e820 map matches (${#seen_e820[@]} entries, RAM $mem)"
 	fi
-	[[ -n $t_cmdline && -n $t_e820 ]] && break
+	# The ACPI part is complete once the kernel has sized its CPUs from the MADT.
+	if [[ -z $t_acpi ]] && grep -q '^smpboot: Allowing ' "$work/snap"; then
+		bad=
+		for want in "${expected_acpi[@]}"; do
+			if [[ $want == ^* ]]; then
+				grep -Eq -- "$want" "$work/snap" || bad+="    missing: /$want/"$'\n'
+			else
+				grep -qxF -- "$want" "$work/snap" || bad+="    missing: $want"$'\n'
+			fi
+		done
+		# Any complaint about our tables (checksum, parse or AML errors) fails the test.
+		while IFS= read -r line; do
+			bad+="    complaint: $line"$'\n'
+		done < <(grep -E 'ACPI (BIOS )?(Error|Warning)|ACPI.*([Cc]hecksum|[Ii]nvalid|[Bb]ad)' \
+			"$work/snap" | grep -v 'Early table checksum verification disabled')
+		if [[ -n $bad ]]; then
+			show_tail
+			fail "the kernel's view of minnow's ACPI tables is not as expected:
+$bad"
+		fi
+		t_acpi=$el
+		say "$(secs "$el") s: ACPI tables, IOAPIC, IRQ 4 override and $cpus CPUs accepted"
+	fi
+	[[ -n $t_cmdline && -n $t_e820 && -n $t_acpi ]] && break
 
 	if ! kill -0 "$minnow_pid" 2>/dev/null; then
 		sleep 0.2 # let the last output land
@@ -261,6 +302,7 @@ $(printf '        %s\n' "${expected_e820[@]}")"
 		missing=
 		[[ -n $t_cmdline ]] || missing="the Command line: line"
 		[[ -n $t_e820 ]] || missing+="${missing:+ and }the BIOS-e820 map"
+		[[ -n $t_acpi ]] || missing+="${missing:+ and }the ACPI/SMP lines"
 		fail "$missing not seen within ${timeout_s} s (EARLY_BOOT_TIMEOUT)"
 	fi
 	sleep 0.2
@@ -278,5 +320,5 @@ if [[ $minnow_rc -ne 143 ]]; then
 fi
 say "minnow stopped by SIGTERM (exit status 143)"
 say "PASS in $(secs "$pass_el") s (first line $(secs "$t_first") s, Linux version $(secs "$t_version") s," \
-	"Command line $(secs "$t_cmdline") s, BIOS-e820 $(secs "$t_e820") s)"
+	"Command line $(secs "$t_cmdline") s, BIOS-e820 $(secs "$t_e820") s, ACPI $(secs "$t_acpi") s)"
 exit 0

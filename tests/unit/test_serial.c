@@ -39,14 +39,14 @@ static uint64_t irqs(void)
 
 static void bus_out(unsigned int reg, uint8_t v)
 {
-	struct bus_dev d = serial_bus_dev(&s, SERIAL_COM1_BASE);
+	struct bus_dev d = serial_bus_dev(&s, 0x3f8);
 
 	d.write(d.opaque, reg, &v, 1);
 }
 
 static uint8_t bus_in(unsigned int reg)
 {
-	struct bus_dev d = serial_bus_dev(&s, SERIAL_COM1_BASE);
+	struct bus_dev d = serial_bus_dev(&s, 0x3f8);
 	uint8_t v;
 
 	d.read(d.opaque, reg, &v, 1);
