@@ -13,6 +13,8 @@ packages=(
 	linux-image-amd64 xz-utils binutils
 	# test tools
 	shellcheck iproute2
+	# firmware validators
+	acpica-tools device-tree-compiler
 )
 
 missing=()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Probe guest main: reads hvm_start_info and the command line, runs one mode at CPL 3.
+#include "acpi.h"
 #include "irq.h"
 #include "lib.h"
 #include "probe.h"
@@ -199,6 +200,64 @@ static int mode_i8042_reset(void)
 	return PROBE_EXIT_NO_RESET;
 }
 
+/* ACPI 6.4 §4.8.3.7: SLP_TYPx in bits 2-4, SLP_EN bit 5; WAK_STS is bit 7 of the status. */
+#define ACPI_SLP_EN   0x20
+#define ACPI_WAK_STS  0x80
+#define ACPI_SLP_TYP_S5 5
+
+static int acpi_power_or_fail(struct acpi_power *pw)
+{
+	const char *why = acpi_find_power(start_info->rsdp_paddr, pw);
+
+	if (why) {
+		report_error(why, str_none);
+		return PROBE_EXIT_FAIL;
+	}
+	return PROBE_EXIT_OK;
+}
+
+/* What Linux's acpi_hw_extended_sleep() does for S5, with \_S5_'s value. */
+static int mode_acpi_poweroff(void)
+{
+	struct acpi_power pw;
+	uint64_t typ = arg_u64("probe.slp_typ", ACPI_SLP_TYP_S5, 7);
+	struct json j;
+
+	if (acpi_power_or_fail(&pw))
+		return PROBE_EXIT_FAIL;
+	json_begin(&j);
+	json_cstr(&j, "probe", "acpi-poweroff");
+	json_u64(&j, "port", pw.sleep_control_port);
+	json_u64(&j, "slp_typ", typ);
+	json_end(&j);
+	outb(pw.sleep_status_port, ACPI_WAK_STS);
+	outb(pw.sleep_control_port, (uint8_t)((typ << 2) | ACPI_SLP_EN));
+	for (uint32_t i = 0; i < RESET_WAIT_SPINS; i++)
+		cpu_relax();
+	say("acpi-poweroff-survived");
+	return PROBE_EXIT_NO_RESET;
+}
+
+/* What Linux's acpi_reboot() does: the FADT reset value to the reset register. */
+static int mode_acpi_reset(void)
+{
+	struct acpi_power pw;
+	struct json j;
+
+	if (acpi_power_or_fail(&pw))
+		return PROBE_EXIT_FAIL;
+	json_begin(&j);
+	json_cstr(&j, "probe", "acpi-reset");
+	json_u64(&j, "port", pw.reset_port);
+	json_u64(&j, "value", pw.reset_value);
+	json_end(&j);
+	outb(pw.reset_port, pw.reset_value);
+	for (uint32_t i = 0; i < RESET_WAIT_SPINS; i++)
+		cpu_relax();
+	report_error("acpi reset did not happen", str_none);
+	return PROBE_EXIT_NO_RESET;
+}
+
 static int mode_print_loop(void)
 {
 	uint64_t count = arg_u64("probe.count", 100, UINT32_MAX);
@@ -312,6 +371,8 @@ static const struct probe_mode probe_modes[] = {
 	{"print-loop", mode_print_loop},
 	{"fault", mode_fault},
 	{"serial-echo", mode_serial_echo},
+	{"acpi-poweroff", mode_acpi_poweroff},
+	{"acpi-reset", mode_acpi_reset},
 };
 
 void probe_main(void)

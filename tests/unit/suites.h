@@ -17,5 +17,6 @@ Suite *serial_suite(void);
 Suite *machine_suite(void);
 Suite *aml_suite(void);
 Suite *mdesc_suite(void);
+Suite *acpi_suite(void);
 
 #endif
