@@ -105,7 +105,7 @@ static int acpi_dsdt_devices(const void *mdesc, struct aml *a)
 		char name[8];
 
 		/* virtio-mmio as Linux's ACPI match table names it (virtio_mmio.c: "LNRO0005"). */
-		snprintf(name, sizeof(name), "V%03d", i);
+		snprintf(name, sizeof(name), "V%03u", (unsigned int)i % 1000);	/* i < 16 */
 		dev = aml_device(a, name);
 		aml_name(a, "_HID");
 		aml_string(a, "LNRO0005");

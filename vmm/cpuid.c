@@ -7,9 +7,9 @@
 
 /* Bit positions: Intel SDM vol. 2A, CPUID instruction, tables 3-8 to 3-11. */
 const struct cpuid_feature cpuid_features[] = {
-	{ "xsave", 1, 0, 2, 26, "XSAVE/XRSTOR (emulators that cannot run xrstor)" },
+	{ "xsave", 1, 0, 2, 26, "XSAVE/XRSTOR (kvm-pvm ignores this: pass noxsave instead)" },
 	{ "avx", 1, 0, 2, 28, "AVX" },
-	{ "cx16", 1, 0, 2, 13, "CMPXCHG16B" },
+	{ "cx16", 1, 0, 2, 13, "CMPXCHG16B (kvm-pvm cannot emulate it)" },
 	{ "popcnt", 1, 0, 2, 23, "POPCNT" },
 	{ "movbe", 1, 0, 2, 22, "MOVBE" },
 	{ "rdrand", 1, 0, 2, 30, "RDRAND" },

@@ -64,6 +64,28 @@ START_TEST(test_cli_all_options_parsed)
 }
 END_TEST
 
+START_TEST(test_cli_firmware_options_parsed)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k"), CLI_RUN);
+	ck_assert(c.cmdline_devices);
+	ck_assert(!c.print_cmdline);
+	ck_assert(!c.dry_run);
+	ck_assert_ptr_null(c.dump_dtb);
+	ck_assert_ptr_null(c.dump_acpi);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--no-cmdline-devices", "--print-cmdline",
+			       "--dump-dtb", "m.dtb", "--dump-acpi", "tables", "--dry-run"), CLI_RUN);
+	ck_assert(!c.cmdline_devices);
+	ck_assert(c.print_cmdline);
+	ck_assert(c.dry_run);
+	ck_assert_str_eq(c.dump_dtb, "m.dtb");
+	ck_assert_str_eq(c.dump_acpi, "tables");
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--dump-acpi"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'--dump-acpi' needs a value"));
+}
+END_TEST
+
 START_TEST(test_cli_sizes_parsed)
 {
 	uint64_t v;
@@ -147,6 +169,7 @@ Suite *cli_suite(void)
 
 	tcase_add_test(tc, test_cli_minimal_defaults);
 	tcase_add_test(tc, test_cli_all_options_parsed);
+	tcase_add_test(tc, test_cli_firmware_options_parsed);
 	tcase_add_test(tc, test_cli_sizes_parsed);
 	tcase_add_test(tc, test_cli_bad_values_named);
 	tcase_add_test(tc, test_cli_structure_errors);
