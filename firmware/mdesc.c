@@ -225,14 +225,19 @@ size_t mdesc_size(const void *blob)
 	return fdt_totalsize(blob);
 }
 
-/* A reg of two 64-bit cells, as every node at the root carries. */
+/*
+ * A reg of two 64-bit cells, as every node at the root carries. Properties
+ * are only 4-byte aligned in the blob, so the cells are copied, not loaded.
+ */
 static int mdesc_get_reg(const void *fdt, int node, uint64_t *addr, uint64_t *size)
 {
 	int len;
-	const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &len);
+	const void *prop = fdt_getprop(fdt, node, "reg", &len);
+	fdt64_t reg[2];
 
-	if (!reg || len != 2 * (int)sizeof(fdt64_t))
+	if (!prop || len != sizeof(reg))
 		return -EINVAL;
+	memcpy(reg, prop, sizeof(reg));
 	*addr = fdt64_to_cpu(reg[0]);
 	*size = fdt64_to_cpu(reg[1]);
 	return 0;
