@@ -24,6 +24,7 @@ static const char cli_usage[] =
 	"  -m, --mem SIZE          guest RAM: a number with K, M, G or T; a plain\n"
 	"                          number is MiB (default 256M, at least 4M)\n"
 	"      --serial MODE       where COM1 goes: stdio (default), file=PATH, off\n"
+	"      --rng               a virtio-mmio entropy device fed from getrandom()\n"
 	"      --cpuid-mask LIST   hide CPUID features from the guest, comma-separated;\n"
 	"                          `--cpuid-mask help` lists them\n"
 	"      --no-cmdline-devices  do not append virtio_mmio.device= entries\n"
@@ -147,7 +148,7 @@ static enum cli_result cli_serial(const char *arg, struct vm_config *cfg, char *
 
 enum {
 	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
-	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN,
+	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG,
 };
 
 static const struct option cli_run_options[] = {
@@ -166,6 +167,7 @@ static const struct option cli_run_options[] = {
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -198,6 +200,7 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 	case OPT_DUMP_DTB: cfg->dump_dtb = arg; return CLI_RUN;
 	case OPT_DUMP_ACPI: cfg->dump_acpi = arg; return CLI_RUN;
 	case OPT_DRY_RUN: cfg->dry_run = true; return CLI_RUN;
+	case OPT_RNG: cfg->rng = true; return CLI_RUN;
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &cfg->log_level))
 			return cli_err(err, errlen, "--log-level: bad value '%s' (expected error, "

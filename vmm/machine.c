@@ -18,6 +18,7 @@
 #include "devices/dbgexit.h"
 #include "devices/i8042.h"
 #include "devices/serial.h"
+#include "devices/virtio/rng.h"
 #include "firmware/acpi.h"
 #include "firmware/dump.h"
 #include "firmware/e820.h"
@@ -104,6 +105,7 @@ static int machine_describe(struct machine *m)
 		.cpus = m->cfg->cpus,
 		.cmdline = m->cfg->cmdline,
 		.cmdline_devices = m->cfg->cmdline_devices,
+		.nr_virtio = m->cfg->rng ? 1 : 0,
 	};
 	struct mdesc_ram ram[MDESC_MAX_RAM];
 	struct gmem_region layout[MDESC_MAX_RAM];
@@ -203,6 +205,37 @@ static int machine_open_serial(struct machine *m, uint32_t gsi)
 	return 0;
 }
 
+/* Virtio devices, in the windows and on the GSIs the machine description gave them. */
+static int machine_virtio(struct machine *m)
+{
+	struct mdesc_virtio slots[MDESC_MAX_VIRTIO];
+	int n = mdesc_virtio(m->mdesc, slots, MDESC_MAX_VIRTIO);
+	struct bus_dev window;
+	int ret;
+
+	if (!m->cfg->rng)
+		return 0;
+	if (n < 1)
+		return -EINVAL;
+	m->rng_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->rng_irq_fd < 0 || kvm_irqfd(&m->kvm, m->rng_irq_fd, slots[0].gsi)) {
+		log_err("cannot wire the virtio-rng interrupt: %s", strerror(errno));
+		return -EINVAL;
+	}
+	m->rng = malloc(sizeof(*m->rng));
+	if (!m->rng)
+		return -ENOMEM;
+	ret = vrng_init(m->rng, &m->gmem, slots[0].addr, slots[0].gsi, m->kvm.vm_fd, m->rng_irq_fd);
+	if (ret) {
+		free(m->rng);
+		m->rng = NULL;
+		log_err("cannot create the virtio-rng device: %s", strerror(-ret));
+		return ret;
+	}
+	window = vmmio_bus_dev(&m->rng->t);
+	return bus_register(&m->mmio, &window);
+}
+
 static int machine_devices(struct machine *m)
 {
 	struct bus_dev com1;
@@ -229,6 +262,8 @@ static int machine_devices(struct machine *m)
 		ret = i8042_register(m);
 	if (!ret)
 		ret = dbgexit_register(m);
+	if (!ret)
+		ret = machine_virtio(m);
 	if (ret)
 		log_err("cannot register the legacy devices: %s", strerror(-ret));
 	return ret;
@@ -331,6 +366,12 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
 	free(m->vcpus);
+	if (m->rng) {
+		vrng_destroy(m->rng);
+		free(m->rng);
+	}
+	if (m->rng_irq_fd >= 0)
+		close(m->rng_irq_fd);
 	if (m->serial) {
 		serial_destroy(m->serial);
 		free(m->serial);
@@ -357,7 +398,7 @@ static const char *const machine_exit_names[] = {
 
 int machine_run(const struct vm_config *cfg)
 {
-	struct machine m = { .cfg = cfg, .serial_irq_fd = -1, .serial_out_fd = -1,
+	struct machine m = { .cfg = cfg, .serial_irq_fd = -1, .serial_out_fd = -1, .rng_irq_fd = -1,
 			     .kvm = { .sys_fd = -1, .vm_fd = -1 } };
 	struct boot_args args = { 0 };
 	struct termios saved;

@@ -32,6 +32,7 @@ enum machine_exit {
 
 struct vcpu;
 struct serial;
+struct vrng;
 
 struct machine {
 	const struct vm_config *cfg;
@@ -46,6 +47,8 @@ struct machine {
 	struct serial *serial;
 	int serial_irq_fd;
 	int serial_out_fd;
+	struct vrng *rng;
+	int rng_irq_fd;
 	/* Written once by the first machine_request_exit; then the main thread tears down. */
 	_Atomic int exit_reason;
 	int exit_value;

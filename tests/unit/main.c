@@ -13,7 +13,7 @@ static const struct {
 	{ "cpuid", cpuid_suite }, { "e820", e820_suite }, { "boot", boot_suite },
 	{ "bzimage", bzimage_suite }, { "pvh", pvh_suite }, { "serial", serial_suite },
 	{ "machine", machine_suite }, { "aml", aml_suite }, { "mdesc", mdesc_suite },
-	{ "acpi", acpi_suite },
+	{ "acpi", acpi_suite }, { "vmmio", vmmio_suite },
 };
 
 int main(int argc, char **argv)

@@ -18,5 +18,6 @@ Suite *machine_suite(void);
 Suite *aml_suite(void);
 Suite *mdesc_suite(void);
 Suite *acpi_suite(void);
+Suite *vmmio_suite(void);
 
 #endif

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+// Split virtqueue, device side (virtio 1.2 §2.7): bounded chain walking over untrusted rings.
+#include <errno.h>
+#include <string.h>
+
+#include "devices/virtio/virtq.h"
+
+/* §2.7.5: descriptor flags. */
+#define DESC_F_NEXT	  1
+#define DESC_F_WRITE	  2
+#define DESC_F_INDIRECT	  4
+/* §2.7.6, §2.7.8: ring flags. */
+#define AVAIL_F_NO_INTERRUPT 1
+#define USED_F_NO_NOTIFY     1
+
+struct virtq_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+const char *const virtq_err_names[VIRTQ_ERR_MAX] = {
+	[VIRTQ_ERR_ADDR] = "address", [VIRTQ_ERR_NEXT] = "next", [VIRTQ_ERR_LOOP] = "too_long",
+	[VIRTQ_ERR_ORDER] = "order", [VIRTQ_ERR_INDIRECT] = "indirect", [VIRTQ_ERR_TOTAL] = "total",
+};
+
+/* Ring sizes in bytes, §2.7: flags + idx + entries + the event word. */
+static uint64_t avail_bytes(uint16_t size) { return 6 + 2ULL * size; }
+static uint64_t used_bytes(uint16_t size) { return 6 + 8ULL * size; }
+
+int virtq_validate(const struct gmem *gm, uint16_t size, uint64_t desc, uint64_t avail,
+		   uint64_t used)
+{
+	if (size == 0 || size > VIRTQ_MAX_SIZE || (size & (size - 1)))
+		return -EINVAL;
+	/* §2.7: alignment of the descriptor table, driver area and device area. */
+	if (desc % 16 || avail % 2 || used % 4)
+		return -EINVAL;
+	if (!gmem_ptr(gm, GPA(desc), 16ULL * size) || !gmem_ptr(gm, GPA(avail), avail_bytes(size)) ||
+	    !gmem_ptr(gm, GPA(used), used_bytes(size)))
+		return -EINVAL;
+	return 0;
+}
+
+int virtq_init(struct virtq *q, const struct gmem *gm, uint16_t size, uint64_t desc,
+	       uint64_t avail, uint64_t used, bool event_idx, bool indirect)
+{
+	memset(q, 0, offsetof(struct virtq, iov));
+	if (virtq_validate(gm, size, desc, avail, used))
+		return -EINVAL;
+	q->desc = gmem_ptr(gm, GPA(desc), 16ULL * size);
+	q->avail = gmem_ptr(gm, GPA(avail), avail_bytes(size));
+	q->used = gmem_ptr(gm, GPA(used), used_bytes(size));
+	q->gm = gm;
+	q->size = size;
+	q->event_idx = event_idx;
+	q->indirect = indirect;
+	q->desc_gpa = desc;
+	q->avail_gpa = avail;
+	q->used_gpa = used;
+	return 0;
+}
+
+/*
+ * Walks the chain at head into c->iov. Every descriptor is copied once and
+ * only the copy is used. The walk visits at most the queue size (or, inside
+ * an indirect table, its entry count) of descriptors, so loops end.
+ * Returns 0 or an enum virtq_err + 1.
+ */
+static int virtq_walk(struct virtq *q, uint16_t head, struct virtq_chain *c)
+{
+	const uint8_t *table = q->desc;
+	uint32_t table_n = q->size, idx = head, budget = q->size;
+	uint64_t total = 0;
+	unsigned int n = 0;
+	bool in_indirect = false;
+
+	c->nr_out = c->nr_in = 0;
+	for (;;) {
+		struct virtq_desc d;
+
+		if (budget-- == 0)
+			return VIRTQ_ERR_LOOP + 1;
+		memcpy(&d, table + 16ULL * idx, sizeof(d));
+		if (d.flags & DESC_F_INDIRECT) {
+			/* §2.7.5.3.1: not unless negotiated, never nested, never with NEXT. */
+			if (!q->indirect || in_indirect || (d.flags & DESC_F_NEXT) ||
+			    d.len == 0 || d.len % 16 || d.len / 16 > q->size)
+				return VIRTQ_ERR_INDIRECT + 1;
+			table = gmem_ptr(q->gm, GPA(d.addr), d.len);
+			if (!table)
+				return VIRTQ_ERR_ADDR + 1;
+			table_n = budget = d.len / 16;
+			idx = 0;
+			in_indirect = true;
+			continue;
+		}
+		if (d.len) {
+			void *p = gmem_ptr(q->gm, GPA(d.addr), d.len);
+
+			if (!p)
+				return VIRTQ_ERR_ADDR + 1;
+			/* §2.7.4.2: device-writable descriptors come after readable ones. */
+			if (d.flags & DESC_F_WRITE) {
+				c->nr_in++;
+			} else if (c->nr_in) {
+				return VIRTQ_ERR_ORDER + 1;
+			} else {
+				c->nr_out++;
+			}
+			total += d.len;
+			if (total > UINT32_MAX)
+				return VIRTQ_ERR_TOTAL + 1;
+			if (n == q->size)
+				return VIRTQ_ERR_LOOP + 1;
+			c->iov[n++] = (struct iovec){ p, d.len };
+			if (d.flags & DESC_F_WRITE)
+				c->in_bytes += d.len;
+			else
+				c->out_bytes += d.len;
+		}
+		if (!(d.flags & DESC_F_NEXT))
+			return 0;
+		idx = d.next;
+		if (idx >= table_n)
+			return VIRTQ_ERR_NEXT + 1;
+	}
+}
+
+enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsigned int *completed)
+{
+	*completed = 0;
+	if (q->broken)
+		return VIRTQ_BROKEN;
+	/* At most a queue's worth of bad chains per call; the caller comes back. */
+	for (unsigned int tries = 0; tries < q->size; tries++) {
+		uint16_t avail_idx = q->avail[1];
+		uint16_t pending = avail_idx - q->next_avail;
+		uint16_t head;
+		int err;
+
+		if (pending == 0)
+			return VIRTQ_EMPTY;
+		/* §2.7.13.3: the driver cannot have more than size chains available. */
+		if (pending > q->size) {
+			q->broken = VIRTQ_BROKEN_AVAIL_IDX;
+			return VIRTQ_BROKEN;
+		}
+		/* Acquire: read the ring entry and descriptors only after avail.idx (§2.7.13). */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		head = q->avail[2 + q->next_avail % q->size];
+		if (head >= q->size) {
+			q->broken = VIRTQ_BROKEN_HEAD;
+			return VIRTQ_BROKEN;
+		}
+		q->next_avail++;
+		chain->iov = q->iov;
+		chain->out_bytes = chain->in_bytes = 0;
+		err = virtq_walk(q, head, chain);
+		if (!err) {
+			chain->head = head;
+			q->chains++;
+			return VIRTQ_CHAIN;
+		}
+		q->errors[err - 1]++;
+		virtq_push(q, head, 0);
+		(*completed)++;
+	}
+	return VIRTQ_EMPTY;
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+	volatile uint8_t *e = q->used + 4 + 8ULL * (q->next_used % q->size);
+	uint32_t id = head;
+
+	memcpy((void *)e, &id, 4);
+	memcpy((void *)(e + 4), &len, 4);
+	/* Release: the element is visible before the index that publishes it (§2.7.14). */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	q->next_used++;
+	*(volatile uint16_t *)(q->used + 2) = q->next_used;
+}
+
+bool virtq_should_notify(struct virtq *q)
+{
+	uint16_t old = q->signalled_used, now = q->next_used, event;
+	bool valid = q->signalled_valid;
+
+	/* Full barrier: used.idx is stored before used_event/flags are loaded (§2.7.10). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!q->event_idx)
+		return !(q->avail[0] & AVAIL_F_NO_INTERRUPT);
+	q->signalled_used = now;
+	q->signalled_valid = true;
+	event = q->avail[2 + q->size];	/* used_event */
+	if (!valid)
+		return true;
+	/* §2.7.10.1: notify when used_event lies in (old, now]. */
+	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
+}
+
+void virtq_disable_kicks(struct virtq *q)
+{
+	if (!q->event_idx)
+		*(volatile uint16_t *)q->used = USED_F_NO_NOTIFY;
+}
+
+bool virtq_enable_kicks(struct virtq *q)
+{
+	if (q->event_idx)
+		*(volatile uint16_t *)(q->used + 6 + 8ULL * q->size) = q->next_avail; /* avail_event */
+	else
+		*(volatile uint16_t *)q->used = 0;
+	/* Full barrier: the store above is visible before avail.idx is loaded again. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return q->broken == VIRTQ_OK && q->avail[1] != q->next_avail;
+}

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: MIT
+// virtio-mmio transport, version 2 (virtio 1.2 §4.2): register file, status state machine,
+// feature negotiation, queue setup, ioeventfd kicks and irqfd interrupts.
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "devices/virtio/virtq.h"
+#include "devices/virtio/vmmio.h"
+
+/* Register offsets, §4.2.2 table "MMIO Device Register Layout". */
+enum {
+	REG_MAGIC = 0x000, REG_VERSION = 0x004, REG_DEVICE_ID = 0x008, REG_VENDOR_ID = 0x00c,
+	REG_DEVICE_FEATURES = 0x010, REG_DEVICE_FEATURES_SEL = 0x014,
+	REG_DRIVER_FEATURES = 0x020, REG_DRIVER_FEATURES_SEL = 0x024,
+	REG_QUEUE_SEL = 0x030, REG_QUEUE_NUM_MAX = 0x034, REG_QUEUE_NUM = 0x038,
+	REG_QUEUE_READY = 0x044, REG_QUEUE_NOTIFY = 0x050,
+	REG_INTERRUPT_STATUS = 0x060, REG_INTERRUPT_ACK = 0x064, REG_STATUS = 0x070,
+	REG_QUEUE_DESC_LOW = 0x080, REG_QUEUE_DESC_HIGH = 0x084,
+	REG_QUEUE_DRIVER_LOW = 0x090, REG_QUEUE_DRIVER_HIGH = 0x094,
+	REG_QUEUE_DEVICE_LOW = 0x0a0, REG_QUEUE_DEVICE_HIGH = 0x0a4,
+	REG_CONFIG_GENERATION = 0x0fc, REG_CONFIG = 0x100,
+};
+
+#define VMMIO_MAGIC	0x74726976	/* "virt" */
+#define VMMIO_VERSION	2
+#define VMMIO_VENDOR	0x574f4e4d	/* "MNOW" */
+#define STATUS_KNOWN	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+			 VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_FAILED)
+
+const char *const vmmio_err_names[VMMIO_ERR_MAX] = {
+	[VMMIO_ERR_ACCESS] = "register_access", [VMMIO_ERR_CONFIG] = "config_access",
+	[VMMIO_ERR_QUEUE_SEL] = "queue_sel", [VMMIO_ERR_QUEUE] = "queue_setup",
+	[VMMIO_ERR_FEATURES] = "features", [VMMIO_ERR_STATUS] = "status",
+	[VMMIO_ERR_NOTIFY] = "notify",
+};
+
+/* Counts a driver error and logs it at a bounded rate. Called with t->lock held. */
+static void vmmio_guest_err(struct vmmio *t, enum vmmio_err e, const char *fmt, ...) __printf(3, 4);
+
+static void vmmio_guest_err(struct vmmio *t, enum vmmio_err e, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	atomic_fetch_add(&t->errors[e], 1);
+	if (LOG_WARN > log_threshold || !log_ratelimit_ok(&t->rl, log_now_ns()))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warn("%s: driver error (%s): %s", t->name, vmmio_err_names[e], msg);
+}
+
+int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const struct gmem *gm,
+	       uint64_t base, uint32_t gsi, int vm_fd, int irq_fd)
+{
+	memset(t, 0, sizeof(*t));
+	if (ops->nr_queues > VMMIO_MAX_QUEUES)
+		return -EINVAL;
+	t->ops = ops;
+	t->dev = dev;
+	t->gm = gm;
+	t->base = base;
+	t->gsi = gsi;
+	t->vm_fd = vm_fd;
+	t->irq_fd = irq_fd;
+	t->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	t->offered = ops->features(dev) | VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	snprintf(t->name, sizeof(t->name), "%s@0x%llx", ops->name, (unsigned long long)base);
+	pthread_mutex_init(&t->lock, NULL);
+	for (unsigned int i = 0; i < VMMIO_MAX_QUEUES; i++)
+		t->queues[i].kick_fd = -1;
+	for (unsigned int i = 0; i < ops->nr_queues; i++) {
+		t->queues[i].kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (t->queues[i].kick_fd < 0) {
+			int err = -errno;
+
+			vmmio_destroy(t);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* KVM_IOEVENTFD on QueueNotify with datamatch = index: the kick never exits (§4.2.3.3). */
+static int vmmio_kick_assign(struct vmmio *t, unsigned int i, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = i,
+		.addr = t->base + REG_QUEUE_NOTIFY,
+		.len = 4,
+		.fd = t->queues[i].kick_fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (t->vm_fd < 0 || t->queues[i].kick_registered == assign)
+		return 0;
+	if (ioctl(t->vm_fd, KVM_IOEVENTFD, &io) < 0)
+		return -errno;
+	t->queues[i].kick_registered = assign;
+	return 0;
+}
+
+void vmmio_destroy(struct vmmio *t)
+{
+	for (unsigned int i = 0; i < VMMIO_MAX_QUEUES; i++) {
+		if (t->queues[i].kick_fd < 0)
+			continue;
+		if (vmmio_kick_assign(t, i, false))
+			log_warn("%s: cannot remove the ioeventfd of queue %u", t->name, i);
+		close(t->queues[i].kick_fd);
+		t->queues[i].kick_fd = -1;
+	}
+	pthread_mutex_destroy(&t->lock);
+}
+
+uint64_t vmmio_features(const struct vmmio *t)
+{
+	return t->driver_features;
+}
+
+bool vmmio_queue(const struct vmmio *t, unsigned int index, struct vmmio_queue *out)
+{
+	if (index >= t->ops->nr_queues || !t->queues[index].ready)
+		return false;
+	*out = t->queues[index];
+	return true;
+}
+
+void vmmio_interrupt(struct vmmio *t, uint32_t bits)
+{
+	uint64_t one = 1;
+
+	atomic_fetch_or(&t->interrupt_status, bits);
+	t->interrupts++;
+	/* Edge-triggered GSI: each write is one pulse (platform.md §4). */
+	if (t->irq_fd >= 0 && write(t->irq_fd, &one, sizeof(one)) < 0)
+		log_warn("%s: cannot raise the interrupt: %s", t->name, strerror(errno));
+}
+
+void vmmio_set_needs_reset(struct vmmio *t)
+{
+	if (!atomic_exchange(&t->needs_reset, true)) {
+		log_warn("%s: device needs reset (the driver corrupted a ring)", t->name);
+		vmmio_interrupt(t, VMMIO_INT_CONFIG);
+	}
+}
+
+/* Status 0 (§2.4): the device stops, then every register returns to its initial value. */
+static void vmmio_reset(struct vmmio *t)
+{
+	if (t->status & VIRTIO_STATUS_DRIVER_OK)
+		t->ops->reset(t->dev);
+	for (unsigned int i = 0; i < t->ops->nr_queues; i++) {
+		int kick_fd = t->queues[i].kick_fd;
+
+		if (vmmio_kick_assign(t, i, false))
+			log_warn("%s: cannot remove the ioeventfd of queue %u", t->name, i);
+		t->queues[i] = (struct vmmio_queue){ .kick_fd = kick_fd };
+	}
+	t->status = 0;
+	t->dev_features_sel = t->drv_features_sel = t->queue_sel = 0;
+	t->driver_features = 0;
+	atomic_store(&t->interrupt_status, 0);
+	atomic_store(&t->needs_reset, false);
+}
+
+static void vmmio_driver_ok(struct vmmio *t)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; i < t->ops->nr_queues && !ret; i++)
+		if (t->queues[i].ready)
+			ret = vmmio_kick_assign(t, i, true);
+	if (ret) {
+		log_err("%s: cannot install the queue ioeventfds: %s", t->name, strerror(-ret));
+	} else {
+		t->status |= VIRTIO_STATUS_DRIVER_OK;
+		ret = t->ops->activate(t->dev, t);
+	}
+	if (ret)
+		vmmio_set_needs_reset(t);
+}
+
+/* Setting FEATURES_OK (§3.1.1 step 5): refuse what we cannot honour by leaving it clear. */
+static void vmmio_features_ok(struct vmmio *t)
+{
+	if (!(t->driver_features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+		vmmio_guest_err(t, VMMIO_ERR_FEATURES, "VERSION_1 not acked (legacy drivers unsupported)");
+		return;
+	}
+	if (t->ops->check_features && t->ops->check_features(t->dev, t->driver_features)) {
+		vmmio_guest_err(t, VMMIO_ERR_FEATURES, "inconsistent features 0x%llx",
+				(unsigned long long)t->driver_features);
+		return;
+	}
+	t->status |= VIRTIO_STATUS_FEATURES_OK;
+}
+
+static void vmmio_write_status(struct vmmio *t, uint32_t v)
+{
+	uint32_t added;
+
+	if (v == 0) {
+		vmmio_reset(t);
+		return;
+	}
+	if (v & ~(STATUS_KNOWN | VIRTIO_STATUS_NEEDS_RESET))
+		vmmio_guest_err(t, VMMIO_ERR_STATUS, "reserved status bits 0x%x", v);
+	v &= STATUS_KNOWN;
+	/* §2.1.1: the driver only sets bits; clearing one takes a reset. */
+	if (t->status & ~v) {
+		vmmio_guest_err(t, VMMIO_ERR_STATUS, "status 0x%x clears bits of 0x%x", v, t->status);
+		return;
+	}
+	added = v & ~t->status;
+	t->status |= added & (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FAILED);
+	if (added & VIRTIO_STATUS_FEATURES_OK)
+		vmmio_features_ok(t);
+	if (added & VIRTIO_STATUS_DRIVER_OK) {
+		if (!(t->status & VIRTIO_STATUS_FEATURES_OK))
+			vmmio_guest_err(t, VMMIO_ERR_STATUS, "DRIVER_OK without FEATURES_OK");
+		else
+			vmmio_driver_ok(t);
+	}
+}
+
+static void vmmio_write_features(struct vmmio *t, uint32_t v)
+{
+	uint32_t page = t->drv_features_sel;
+	uint32_t offered = page < 2 ? (uint32_t)(t->offered >> (32 * page)) : 0;
+
+	if (t->status & VIRTIO_STATUS_FEATURES_OK) {
+		vmmio_guest_err(t, VMMIO_ERR_FEATURES, "features written after FEATURES_OK");
+		return;
+	}
+	if (v & ~offered)
+		vmmio_guest_err(t, VMMIO_ERR_FEATURES, "acked unoffered bits 0x%x in page %u",
+				v & ~offered, page);
+	if (page >= 2)
+		return;
+	/* §2.2.2: the device ignores bits it did not offer. */
+	t->driver_features &= ~(0xffffffffULL << (32 * page));
+	t->driver_features |= (uint64_t)(v & offered) << (32 * page);
+}
+
+/* The selected queue, if the driver may still configure it (§4.2.3.2). */
+static struct vmmio_queue *vmmio_setup_queue(struct vmmio *t, const char *reg)
+{
+	struct vmmio_queue *q;
+
+	if (t->queue_sel >= t->ops->nr_queues) {
+		vmmio_guest_err(t, VMMIO_ERR_QUEUE_SEL, "%s with QueueSel %u", reg, t->queue_sel);
+		return NULL;
+	}
+	q = &t->queues[t->queue_sel];
+	if (q->ready || (t->status & VIRTIO_STATUS_DRIVER_OK)) {
+		vmmio_guest_err(t, VMMIO_ERR_QUEUE, "%s of queue %u while it is live", reg,
+				t->queue_sel);
+		return NULL;
+	}
+	return q;
+}
+
+static void vmmio_set_addr(uint64_t *addr, bool high, uint32_t v)
+{
+	*addr = high ? (*addr & 0xffffffffULL) | ((uint64_t)v << 32) : (*addr & ~0xffffffffULL) | v;
+}
+
+static void vmmio_queue_ready(struct vmmio *t, struct vmmio_queue *q, uint32_t v)
+{
+	if (v != 1) {
+		if (v != 0)
+			vmmio_guest_err(t, VMMIO_ERR_QUEUE, "QueueReady %u", v);
+		return;
+	}
+	if (q->num > t->ops->queue_max ||
+	    virtq_validate(t->gm, q->num, q->desc, q->avail, q->used)) {
+		vmmio_guest_err(t, VMMIO_ERR_QUEUE, "queue %u: size %u, rings 0x%llx/0x%llx/0x%llx "
+				"rejected", t->queue_sel, q->num, (unsigned long long)q->desc,
+				(unsigned long long)q->avail, (unsigned long long)q->used);
+		return;
+	}
+	q->ready = true;
+}
+
+static void vmmio_write_queue_reg(struct vmmio *t, uint64_t off, uint32_t v)
+{
+	static const char *const names[] = {
+		[REG_QUEUE_NUM / 4] = "QueueNum", [REG_QUEUE_READY / 4] = "QueueReady",
+		[REG_QUEUE_DESC_LOW / 4] = "QueueDescLow", [REG_QUEUE_DESC_HIGH / 4] = "QueueDescHigh",
+		[REG_QUEUE_DRIVER_LOW / 4] = "QueueDriverLow",
+		[REG_QUEUE_DRIVER_HIGH / 4] = "QueueDriverHigh",
+		[REG_QUEUE_DEVICE_LOW / 4] = "QueueDeviceLow",
+		[REG_QUEUE_DEVICE_HIGH / 4] = "QueueDeviceHigh",
+	};
+	struct vmmio_queue *q = vmmio_setup_queue(t, names[off / 4]);
+
+	if (!q)
+		return;
+	switch (off) {
+	case REG_QUEUE_NUM: q->num = v > UINT16_MAX ? 0 : v; break;
+	case REG_QUEUE_READY: vmmio_queue_ready(t, q, v); break;
+	case REG_QUEUE_DESC_LOW: case REG_QUEUE_DESC_HIGH:
+		vmmio_set_addr(&q->desc, off == REG_QUEUE_DESC_HIGH, v);
+		break;
+	case REG_QUEUE_DRIVER_LOW: case REG_QUEUE_DRIVER_HIGH:
+		vmmio_set_addr(&q->avail, off == REG_QUEUE_DRIVER_HIGH, v);
+		break;
+	default:
+		vmmio_set_addr(&q->used, off == REG_QUEUE_DEVICE_HIGH, v);
+		break;
+	}
+}
+
+static void vmmio_notify(struct vmmio *t, uint32_t v)
+{
+	/* A kick KVM did not absorb: no ioeventfd (tests), or no such queue, or too early. */
+	if (v >= t->ops->nr_queues || !t->queues[v].ready ||
+	    !(t->status & VIRTIO_STATUS_DRIVER_OK)) {
+		vmmio_guest_err(t, VMMIO_ERR_NOTIFY, "QueueNotify %u (status 0x%x)", v, t->status);
+		return;
+	}
+	if (!atomic_load(&t->needs_reset))
+		t->ops->notify(t->dev, v);
+}
+
+static void vmmio_write_reg(struct vmmio *t, uint64_t off, uint32_t v)
+{
+	switch (off) {
+	case REG_DEVICE_FEATURES_SEL: t->dev_features_sel = v; break;
+	case REG_DRIVER_FEATURES: vmmio_write_features(t, v); break;
+	case REG_DRIVER_FEATURES_SEL: t->drv_features_sel = v; break;
+	case REG_QUEUE_SEL: t->queue_sel = v; break;
+	case REG_QUEUE_NOTIFY: vmmio_notify(t, v); break;
+	case REG_INTERRUPT_ACK: atomic_fetch_and(&t->interrupt_status, ~v); break;
+	case REG_STATUS: vmmio_write_status(t, v); break;
+	case REG_QUEUE_NUM: case REG_QUEUE_READY:
+	case REG_QUEUE_DESC_LOW: case REG_QUEUE_DESC_HIGH:
+	case REG_QUEUE_DRIVER_LOW: case REG_QUEUE_DRIVER_HIGH:
+	case REG_QUEUE_DEVICE_LOW: case REG_QUEUE_DEVICE_HIGH:
+		vmmio_write_queue_reg(t, off, v);
+		break;
+	default:
+		vmmio_guest_err(t, VMMIO_ERR_ACCESS, "write 0x%x to read-only or undefined 0x%llx", v,
+				(unsigned long long)off);
+		break;
+	}
+}
+
+static uint32_t vmmio_read_queue_reg(struct vmmio *t, uint64_t off)
+{
+	const struct vmmio_queue *q;
+
+	if (t->queue_sel >= t->ops->nr_queues) {
+		/* §4.2.2: QueueNumMax reads 0 for a queue that does not exist; so does the rest. */
+		if (off != REG_QUEUE_NUM_MAX)
+			vmmio_guest_err(t, VMMIO_ERR_QUEUE_SEL, "read 0x%llx with QueueSel %u",
+					(unsigned long long)off, t->queue_sel);
+		return 0;
+	}
+	q = &t->queues[t->queue_sel];
+	switch (off) {
+	case REG_QUEUE_NUM_MAX: return t->ops->queue_max;
+	case REG_QUEUE_NUM: return q->num;
+	case REG_QUEUE_READY: return q->ready;
+	case REG_QUEUE_DESC_LOW: return (uint32_t)q->desc;
+	case REG_QUEUE_DESC_HIGH: return q->desc >> 32;
+	case REG_QUEUE_DRIVER_LOW: return (uint32_t)q->avail;
+	case REG_QUEUE_DRIVER_HIGH: return q->avail >> 32;
+	case REG_QUEUE_DEVICE_LOW: return (uint32_t)q->used;
+	default: return q->used >> 32;
+	}
+}
+
+static uint32_t vmmio_read_reg(struct vmmio *t, uint64_t off)
+{
+	switch (off) {
+	case REG_MAGIC: return VMMIO_MAGIC;
+	case REG_VERSION: return VMMIO_VERSION;
+	case REG_DEVICE_ID: return t->ops->device_id;
+	case REG_VENDOR_ID: return VMMIO_VENDOR;
+	case REG_DEVICE_FEATURES:
+		return t->dev_features_sel < 2 ? (uint32_t)(t->offered >> (32 * t->dev_features_sel)) : 0;
+	case REG_INTERRUPT_STATUS: return atomic_load(&t->interrupt_status);
+	case REG_STATUS:
+		return t->status | (atomic_load(&t->needs_reset) ? VIRTIO_STATUS_NEEDS_RESET : 0);
+	case REG_CONFIG_GENERATION: return t->config_generation;
+	case REG_QUEUE_NUM_MAX: case REG_QUEUE_NUM: case REG_QUEUE_READY:
+	case REG_QUEUE_DESC_LOW: case REG_QUEUE_DESC_HIGH:
+	case REG_QUEUE_DRIVER_LOW: case REG_QUEUE_DRIVER_HIGH:
+	case REG_QUEUE_DEVICE_LOW: case REG_QUEUE_DEVICE_HIGH:
+		return vmmio_read_queue_reg(t, off);
+	default:
+		vmmio_guest_err(t, VMMIO_ERR_ACCESS, "read of write-only or undefined 0x%llx",
+				(unsigned long long)off);
+		return 0;
+	}
+}
+
+/* Config space: any width up to 4 that stays inside it (§4.2.2.1); else reads 0, writes dropped. */
+static bool vmmio_config_ok(struct vmmio *t, uint64_t off, unsigned int size)
+{
+	uint64_t rel = off - REG_CONFIG;
+
+	if ((size == 1 || size == 2 || size == 4) && rel < t->ops->config_size &&
+	    size <= t->ops->config_size - rel)
+		return true;
+	vmmio_guest_err(t, VMMIO_ERR_CONFIG, "config access of %u bytes at 0x%llx (size %u)", size,
+			(unsigned long long)rel, t->ops->config_size);
+	return false;
+}
+
+void vmmio_read(struct vmmio *t, uint64_t off, uint8_t *data, unsigned int size)
+{
+	uint32_t v;
+
+	memset(data, 0, size);
+	pthread_mutex_lock(&t->lock);
+	if (off >= REG_CONFIG) {
+		if (vmmio_config_ok(t, off, size) && t->ops->config_read)
+			t->ops->config_read(t->dev, off - REG_CONFIG, data, size);
+	} else if (size != 4 || off % 4) {
+		/* §4.2.2.2: registers are read and written 32 bits at a time, aligned. */
+		vmmio_guest_err(t, VMMIO_ERR_ACCESS, "%u-byte read at 0x%llx", size,
+				(unsigned long long)off);
+	} else {
+		v = vmmio_read_reg(t, off);
+		memcpy(data, &v, 4);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void vmmio_write(struct vmmio *t, uint64_t off, const uint8_t *data, unsigned int size)
+{
+	uint32_t v;
+
+	pthread_mutex_lock(&t->lock);
+	if (off >= REG_CONFIG) {
+		if (vmmio_config_ok(t, off, size) && t->ops->config_write)
+			t->ops->config_write(t->dev, off - REG_CONFIG, data, size);
+	} else if (size != 4 || off % 4) {
+		vmmio_guest_err(t, VMMIO_ERR_ACCESS, "%u-byte write at 0x%llx", size,
+				(unsigned long long)off);
+	} else {
+		memcpy(&v, data, 4);
+		vmmio_write_reg(t, off, v);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void vmmio_bus_read(void *opaque, uint64_t off, uint8_t *data, unsigned int size)
+{
+	vmmio_read(opaque, off, data, size);
+}
+
+static void vmmio_bus_write(void *opaque, uint64_t off, const uint8_t *data, unsigned int size)
+{
+	vmmio_write(opaque, off, data, size);
+}
+
+struct bus_dev vmmio_bus_dev(struct vmmio *t)
+{
+	return (struct bus_dev){ .name = t->name, .base = t->base, .len = VMMIO_WINDOW,
+				 .read = vmmio_bus_read, .write = vmmio_bus_write, .opaque = t };
+}

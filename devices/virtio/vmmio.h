@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// virtio-mmio transport, version 2 (virtio 1.2 §4.2): register file, status state machine,
+// feature negotiation, queue setup, ioeventfd kicks and irqfd interrupts.
+#ifndef MINNOW_VMMIO_H
+#define MINNOW_VMMIO_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/virtio/vdev.h"
+#include "vmm/bus.h"
+#include "vmm/gmem.h"
+#include "vmm/log.h"
+
+#define VMMIO_MAX_QUEUES 8
+#define VMMIO_WINDOW	 0x1000
+
+/* InterruptStatus bits (§4.2.2). */
+#define VMMIO_INT_VRING	 1
+#define VMMIO_INT_CONFIG 2
+
+/* Device status bits (§2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER	  2
+#define VIRTIO_STATUS_DRIVER_OK	  4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED	  0x80
+
+/* What the driver did wrong, one counter each (DESIGN §5). */
+enum vmmio_err {
+	VMMIO_ERR_ACCESS,	/* wrong width, unaligned, undefined or read-only register */
+	VMMIO_ERR_CONFIG,	/* config space access out of bounds */
+	VMMIO_ERR_QUEUE_SEL,	/* queue register use with QueueSel beyond the queues */
+	VMMIO_ERR_QUEUE,	/* bad size or ring addresses at QueueReady, or setup while live */
+	VMMIO_ERR_FEATURES,	/* unoffered or inconsistent features, or writes after FEATURES_OK */
+	VMMIO_ERR_STATUS,	/* bits cleared without reset, DRIVER_OK without FEATURES_OK, ... */
+	VMMIO_ERR_NOTIFY,	/* kick for no queue, or before DRIVER_OK */
+	VMMIO_ERR_MAX,
+};
+
+extern const char *const vmmio_err_names[VMMIO_ERR_MAX];
+
+struct vmmio_queue {
+	uint16_t num;
+	bool ready;
+	uint64_t desc, avail, used;
+	int kick_fd;		/* eventfd signalled by KVM on QueueNotify == index */
+	bool kick_registered;
+};
+
+struct vmmio {
+	const struct vdev_ops *ops;
+	void *dev;
+	const struct gmem *gm;
+	uint64_t base;
+	uint32_t gsi;
+	int vm_fd;		/* for ioeventfds; -1 in unit tests: kicks go to ops->notify */
+	int irq_fd;		/* irqfd on gsi */
+	pthread_mutex_t lock;	/* register state below; taken by vCPU threads */
+	uint32_t status;
+	uint32_t dev_features_sel, drv_features_sel, queue_sel;
+	uint64_t offered;
+	uint64_t driver_features;
+	struct vmmio_queue queues[VMMIO_MAX_QUEUES];
+	uint32_t config_generation;
+	/* Set from any thread. */
+	_Atomic uint32_t interrupt_status;
+	atomic_bool needs_reset;
+	_Atomic uint64_t errors[VMMIO_ERR_MAX];
+	_Atomic uint64_t interrupts;
+	struct log_ratelimit rl;
+	char name[48];
+};
+
+/*
+ * Sets up the transport for a device at base (a VMMIO_WINDOW) on gsi. vm_fd
+ * and irq_fd may be -1 (unit tests). Creates the queues' kick eventfds.
+ */
+int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const struct gmem *gm,
+	       uint64_t base, uint32_t gsi, int vm_fd, int irq_fd) __must_check;
+void vmmio_destroy(struct vmmio *t);
+struct bus_dev vmmio_bus_dev(struct vmmio *t);
+
+/* Register access, as the bus delivers it (exposed for unit tests). */
+void vmmio_read(struct vmmio *t, uint64_t offset, uint8_t *data, unsigned int size);
+void vmmio_write(struct vmmio *t, uint64_t offset, const uint8_t *data, unsigned int size);
+
+/* For the device: negotiated features, and a ready queue's setup (false if not ready). */
+uint64_t vmmio_features(const struct vmmio *t);
+bool vmmio_queue(const struct vmmio *t, unsigned int index, struct vmmio_queue *out);
+
+/* Raise an interrupt (any thread): sets InterruptStatus bits and pulses the GSI. */
+void vmmio_interrupt(struct vmmio *t, uint32_t bits);
+/* Ring corruption (any thread): NEEDS_RESET and a config interrupt (§2.1.2). */
+void vmmio_set_needs_reset(struct vmmio *t);
+
+#endif
