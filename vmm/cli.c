@@ -33,6 +33,7 @@ static const char cli_usage[] =
 	"      --dump-acpi DIR     write each ACPI table as DIR/<signature>.dat\n"
 	"      --dry-run           build the machine and write the dumps, but do not run it\n"
 	"      --log-level LEVEL   error, warn (default), info, debug, trace\n"
+	"      --metrics PATH      write the counters as JSON to PATH when the guest ends\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           the version\n"
 	"\n"
@@ -148,7 +149,7 @@ static enum cli_result cli_serial(const char *arg, struct vm_config *cfg, char *
 
 enum {
 	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
-	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG,
+	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG, OPT_METRICS,
 };
 
 static const struct option cli_run_options[] = {
@@ -168,6 +169,7 @@ static const struct option cli_run_options[] = {
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -201,6 +203,7 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 	case OPT_DUMP_ACPI: cfg->dump_acpi = arg; return CLI_RUN;
 	case OPT_DRY_RUN: cfg->dry_run = true; return CLI_RUN;
 	case OPT_RNG: cfg->rng = true; return CLI_RUN;
+	case OPT_METRICS: cfg->metrics = arg; return CLI_RUN;
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &cfg->log_level))
 			return cli_err(err, errlen, "--log-level: bad value '%s' (expected error, "

@@ -32,6 +32,7 @@ struct vm_config {
 	const char *dump_acpi;		/* write one .dat file per ACPI table into this dir */
 	bool dry_run;			/* build and dump, but do not run the guest */
 	bool rng;			/* a virtio entropy device */
+	const char *metrics;		/* write counters as JSON here when the guest ends */
 };
 
 #endif

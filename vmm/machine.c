@@ -24,6 +24,7 @@
 #include "firmware/e820.h"
 #include "firmware/mdesc.h"
 #include "vmm/machine.h"
+#include "vmm/metrics.h"
 #include "vmm/vcpu.h"
 
 #define ERRLEN 512
@@ -366,6 +367,11 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
 	free(m->vcpus);
+	/* Quiesce the devices so their counters hold still, then report them. */
+	if (m->rng)
+		vrng_stop(m->rng);
+	if (m->cfg->metrics && !m->cfg->dry_run && metrics_write(m, m->cfg->metrics))
+		atomic_store(&m->exit_reason, MACHINE_EXIT_ERROR);
 	if (m->rng) {
 		vrng_destroy(m->rng);
 		free(m->rng);

@@ -160,11 +160,28 @@ int vrng_init(struct vrng *r, const struct gmem *gm, uint64_t base, uint32_t gsi
 	return ret;
 }
 
-void vrng_destroy(struct vrng *r)
+void vrng_metrics(struct vrng *r, FILE *out)
+{
+	fprintf(out, "{\"name\":\"%s\",", r->t.name);
+	vmmio_metrics(&r->t, out);
+	fprintf(out, ",\"queues\":[");
+	if (r->q.size)
+		virtq_metrics(&r->q, out);
+	fprintf(out, "],\"rng\":{\"requests\":%llu,\"bytes\":%llu,\"no_writable\":%llu}}",
+		(unsigned long long)atomic_load(&r->requests), (unsigned long long)atomic_load(&r->bytes),
+		(unsigned long long)atomic_load(&r->no_writable));
+}
+
+void vrng_stop(struct vrng *r)
 {
 	pthread_mutex_lock(&r->t.lock);
 	vrng_reset(r);
 	pthread_mutex_unlock(&r->t.lock);
+}
+
+void vrng_destroy(struct vrng *r)
+{
+	vrng_stop(r);
 	vmmio_destroy(&r->t);
 	close(r->stop_fd);
 }

@@ -26,6 +26,10 @@ struct vrng {
 /* Creates the device and its transport at base/gsi (vm_fd and irq_fd may be -1 in tests). */
 int vrng_init(struct vrng *r, const struct gmem *gm, uint64_t base, uint32_t gsi, int vm_fd,
 	      int irq_fd) __must_check;
+/* The device's counters as one JSON object, for --metrics (after the guest stopped). */
+void vrng_metrics(struct vrng *r, FILE *out);
+/* Stops the I/O thread (the guest is gone); the counters stay readable. */
+void vrng_stop(struct vrng *r);
 /* Stops the I/O thread and frees the transport. */
 void vrng_destroy(struct vrng *r);
 

@@ -210,10 +210,24 @@ void virtq_disable_kicks(struct virtq *q)
 bool virtq_enable_kicks(struct virtq *q)
 {
 	if (q->event_idx)
-		*(volatile uint16_t *)(q->used + 6 + 8ULL * q->size) = q->next_avail; /* avail_event */
+		/* avail_event follows the used ring: flags, idx, ring[size] (§2.7.8). */
+		*(volatile uint16_t *)(q->used + 4 + 8ULL * q->size) = q->next_avail;
 	else
 		*(volatile uint16_t *)q->used = 0;
 	/* Full barrier: the store above is visible before avail.idx is loaded again. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return q->broken == VIRTQ_OK && q->avail[1] != q->next_avail;
+}
+
+void virtq_metrics(const struct virtq *q, FILE *out)
+{
+	static const char *const broken[] = { "no", "avail_idx", "head" };
+
+	fprintf(out, "{\"size\":%u,\"chains\":%llu,\"next_avail\":%u,\"next_used\":%u,"
+		"\"broken\":\"%s\",\"bad_chains\":{", q->size, (unsigned long long)q->chains,
+		q->next_avail, q->next_used, broken[q->broken]);
+	for (int e = 0; e < VIRTQ_ERR_MAX; e++)
+		fprintf(out, "%s\"%s\":%llu", e ? "," : "", virtq_err_names[e],
+			(unsigned long long)q->errors[e]);
+	fprintf(out, "}}");
 }

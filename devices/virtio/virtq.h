@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/uio.h>
 
 #include "vmm/gmem.h"
@@ -95,6 +96,9 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 
 /* After pushes: whether the driver wants an interrupt now (§2.7.10, EVENT_IDX §2.7.10.1). */
 bool virtq_should_notify(struct virtq *q);
+
+/* The queue's counters as a JSON object, for --metrics. */
+void virtq_metrics(const struct virtq *q, FILE *out);
 
 /*
  * Kick suppression around a batch (§2.7.10): disable before draining, enable

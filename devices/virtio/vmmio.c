@@ -327,8 +327,10 @@ static void vmmio_notify(struct vmmio *t, uint32_t v)
 		vmmio_guest_err(t, VMMIO_ERR_NOTIFY, "QueueNotify %u (status 0x%x)", v, t->status);
 		return;
 	}
-	if (!atomic_load(&t->needs_reset))
+	if (!atomic_load(&t->needs_reset)) {
+		t->userspace_kicks++;
 		t->ops->notify(t->dev, v);
+	}
 }
 
 static void vmmio_write_reg(struct vmmio *t, uint64_t off, uint32_t v)
@@ -469,4 +471,19 @@ struct bus_dev vmmio_bus_dev(struct vmmio *t)
 {
 	return (struct bus_dev){ .name = t->name, .base = t->base, .len = VMMIO_WINDOW,
 				 .read = vmmio_bus_read, .write = vmmio_bus_write, .opaque = t };
+}
+
+void vmmio_metrics(struct vmmio *t, FILE *out)
+{
+	pthread_mutex_lock(&t->lock);
+	fprintf(out, "\"transport\":{\"status\":%u,\"features\":%llu,\"interrupts\":%llu,"
+		"\"userspace_kicks\":%llu,\"driver_errors\":{", t->status |
+		(atomic_load(&t->needs_reset) ? VIRTIO_STATUS_NEEDS_RESET : 0),
+		(unsigned long long)t->driver_features, (unsigned long long)atomic_load(&t->interrupts),
+		(unsigned long long)t->userspace_kicks);
+	for (int e = 0; e < VMMIO_ERR_MAX; e++)
+		fprintf(out, "%s\"%s\":%llu", e ? "," : "", vmmio_err_names[e],
+			(unsigned long long)atomic_load(&t->errors[e]));
+	fprintf(out, "}}");
+	pthread_mutex_unlock(&t->lock);
 }

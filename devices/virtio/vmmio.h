@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "devices/virtio/vdev.h"
 #include "vmm/bus.h"
@@ -71,6 +72,7 @@ struct vmmio {
 	atomic_bool needs_reset;
 	_Atomic uint64_t errors[VMMIO_ERR_MAX];
 	_Atomic uint64_t interrupts;
+	uint64_t userspace_kicks;	/* good kicks that exited instead of hitting the ioeventfd */
 	struct log_ratelimit rl;
 	char name[48];
 };
@@ -91,6 +93,9 @@ void vmmio_write(struct vmmio *t, uint64_t offset, const uint8_t *data, unsigned
 /* For the device: negotiated features, and a ready queue's setup (false if not ready). */
 uint64_t vmmio_features(const struct vmmio *t);
 bool vmmio_queue(const struct vmmio *t, unsigned int index, struct vmmio_queue *out);
+
+/* The transport's counters as JSON members ("transport":{...}), for --metrics. */
+void vmmio_metrics(struct vmmio *t, FILE *out);
 
 /* Raise an interrupt (any thread): sets InterruptStatus bits and pulses the GSI. */
 void vmmio_interrupt(struct vmmio *t, uint32_t bits);

@@ -250,6 +250,19 @@ probe_irq_count_eoi:
 	popq %rax
 	iretq
 
+/*
+ * The same for virtio devices (virtio.c), on their own vector and counter,
+ * so that a mode may drive the UART and a virtio device at once.
+ */
+	.globl probe_virtio_irq_count_eoi
+probe_virtio_irq_count_eoi:
+	incl probe_virtio_irq_count(%rip)
+	pushq %rax
+	movl $LAPIC_EOI, %eax
+	movl $0, (%rax)
+	popq %rax
+	iretq
+
 	.data
 	.balign 16
 gdt:
@@ -285,6 +298,9 @@ probe_start_info:
 	.balign 4
 probe_irq_count:			/* bumped by probe_irq_count_eoi */
 	.long 0
+	.globl probe_virtio_irq_count
+probe_virtio_irq_count:		/* bumped by probe_virtio_irq_count_eoi */
+	.long 0
 
 /* SDM vol. 3 §8.7; the I/O bitmap allows every port. */
 	.globl probe_tss
@@ -318,6 +334,8 @@ pdpt:
 	.quad pd + 0x2000 + PTE_URW
 	.quad pd + 0x3000 + PTE_URW
 	.fill 508, 8, 0
+	.globl probe_pd
+probe_pd:				/* 2048 PDEs: 4 GiB in 2 MiB pages */
 pd:
 	.quad pt0 + PTE_URW
 	.set addr, 1 << 21

@@ -171,7 +171,7 @@ int str_to_u64(struct str s, uint64_t max, uint64_t *out)
 	for (; i < s.len; i++) {
 		int d = hex_digit(s.p[i]);
 
-		if (d < 0 || (uint64_t)d >= base)
+		if (d < 0 || (uint64_t)d >= base || (uint64_t)d > max)
 			return -1;
 		/* v * base + d <= max, without overflow */
 		if (v > (max - (uint64_t)d) / base)
@@ -295,6 +295,32 @@ void json_bool(struct json *j, const char *key, bool val)
 {
 	json_key(j, key);
 	serial_puts(val ? "true" : "false");
+}
+
+void json_hex(struct json *j, const char *key, uint64_t val)
+{
+	json_key(j, key);
+	serial_putc('"');
+	serial_put_hex(val);
+	serial_putc('"');
+}
+
+void json_open(struct json *j, const char *key, char bracket)
+{
+	if (key) {
+		json_key(j, key);
+	} else {
+		if (!j->first)
+			serial_putc(',');
+	}
+	serial_putc(bracket);
+	j->first = true;
+}
+
+void json_close(struct json *j, char bracket)
+{
+	serial_putc(bracket);
+	j->first = false;
 }
 
 void json_end(struct json *j)

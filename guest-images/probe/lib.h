@@ -145,6 +145,14 @@ void json_cstr(struct json *j, const char *key, const char *val);
 void json_str_concat(struct json *j, const char *key, const char *prefix, struct str val);
 void json_u64(struct json *j, const char *key, uint64_t val);
 void json_bool(struct json *j, const char *key, bool val);
+/* "key":"0x<hex>" */
+void json_hex(struct json *j, const char *key, uint64_t val);
+/*
+ * Nesting: json_open(j, "key", '[') starts "key":[ and json_open(j, NULL,
+ * '{') an object inside an array; json_close(j, ']') or '}' ends either.
+ */
+void json_open(struct json *j, const char *key, char bracket);
+void json_close(struct json *j, char bracket);
 void json_end(struct json *j);
 /* A string body escaped for JSON; bytes >= 0x7f become \u00XX. */
 void json_put_escaped(struct str s);

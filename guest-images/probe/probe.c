@@ -4,6 +4,7 @@
 #include "irq.h"
 #include "lib.h"
 #include "probe.h"
+#include "virtio.h"
 
 #define CMDLINE_MAX	 4096
 #define I8042_COMMAND	 0x64
@@ -12,6 +13,11 @@
 #define ECHO_MAX	 4096	   /* probe.count limit for serial-echo */
 #define ECHO_VECTOR	 0x24	   /* the UART's IOAPIC vector */
 #define ECHO_IDLE_S	 5	   /* give up after this long without a byte */
+#define VIRTIO_VECTOR	 0x30	   /* the virtio device's IOAPIC vector */
+#define VIRTIO_IDLE_S	 5	   /* give up after this long without a used entry */
+#define IOAPIC_PINS	 24	   /* redirection entries of the (only) IOAPIC */
+#define RNG_MAX_BYTES	 65536	   /* probe.bytes limit */
+#define RNG_POOL	 (256 * 1024) /* receive buffers, all in flight together */
 
 static const struct hvm_start_info *start_info;
 static struct str cmdline;
@@ -358,6 +364,292 @@ static int mode_serial_echo(void)
 	return PROBE_EXIT_OK;
 }
 
+/* Microseconds in TSC ticks, from tsc_hz()'s estimate. */
+static uint64_t tsc_us(uint64_t ticks)
+{
+	uint64_t hz = tsc_hz();
+
+	return ticks / hz * 1000000 + ticks % hz * 1000000 / hz;
+}
+
+/* Every virtio_mmio.device= word, with what its registers say. */
+static int mode_virtio_hello(void)
+{
+	struct virtio_mmio_loc locs[VIRTIO_MAX_DEVICES];
+	struct virtio_dev dev;
+	struct str bad;
+	int n = virtio_find(cmdline, locs, VIRTIO_MAX_DEVICES, &bad);
+	struct json j;
+
+	json_begin(&j);
+	json_cstr(&j, "probe", "virtio-hello");
+	if (n < 0) {
+		json_str_concat(&j, "error", "malformed ", bad);
+		json_end(&j);
+		return PROBE_EXIT_FAIL;
+	}
+	json_open(&j, "devices", '[');
+	for (int i = 0; i < n && i < VIRTIO_MAX_DEVICES; i++) {
+		const char *why = virtio_open(&dev, &locs[i]);
+
+		json_open(&j, NULL, '{');
+		json_hex(&j, "addr", locs[i].base);
+		json_u64(&j, "size", locs[i].size);
+		json_u64(&j, "irq", locs[i].irq);
+		if (why) {
+			json_hex(&j, "magic", dev.magic);
+			json_cstr(&j, "error", why);
+		} else {
+			json_u64(&j, "version", dev.version);
+			json_u64(&j, "device_id", dev.device_id);
+			json_hex(&j, "vendor_id", dev.vendor_id);
+			json_hex(&j, "features", virtio_read_features(&dev));
+		}
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	if (n > VIRTIO_MAX_DEVICES)
+		json_u64(&j, "not_listed", (uint64_t)(n - VIRTIO_MAX_DEVICES));
+	json_end(&j);
+	return PROBE_EXIT_OK;
+}
+
+/* One receive buffer of the rng mode; the token of its chain. */
+struct rng_buf {
+	uint8_t *p;
+	uint32_t len; /* as posted */
+};
+
+struct rng_run {
+	struct virtio_dev dev;
+	struct virtq *q;
+	uint64_t want, bufsize, got, inflight;
+	uint32_t used, isr_empty, seen[8];
+	uint64_t init_us, us;
+	bool poll, use_indirect;
+	struct rng_buf bufs[VIRTQ_MAX];
+	uint16_t free_bufs[VIRTQ_MAX], nfree;
+};
+
+static unsigned int rng_distinct(const struct rng_run *r)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < 256; i++)
+		n += (r->seen[i >> 5] >> (i & 31)) & 1;
+	return n;
+}
+
+static int rng_report(struct rng_run *r, const char *error, uint64_t detail)
+{
+	const struct virtio_dev *d = &r->dev;
+	struct json j;
+
+	json_begin(&j);
+	json_cstr(&j, "probe", "rng");
+	if (error) {
+		json_cstr(&j, "error", error);
+		if (detail)
+			json_u64(&j, "detail", detail);
+	}
+	json_u64(&j, "device_id", d->device_id);
+	json_hex(&j, "features", d->features);
+	json_hex(&j, "negotiated", d->negotiated);
+	json_u64(&j, "bytes", r->got);
+	json_u64(&j, "used", r->used);
+	json_u64(&j, "irqs", probe_virtio_irq_count);
+	json_u64(&j, "kicks", r->q ? r->q->kicks : 0);
+	json_u64(&j, "distinct", rng_distinct(r));
+	json_u64(&j, "qsize", r->q ? r->q->num : 0);
+	json_u64(&j, "bufsize", r->bufsize);
+	json_bool(&j, "poll", r->poll);
+	json_bool(&j, "indirect", r->use_indirect);
+	json_u64(&j, "isr_empty", r->isr_empty);
+	json_u64(&j, "init_us", r->init_us);
+	json_u64(&j, "us", r->us);
+	json_end(&j);
+	return error ? PROBE_EXIT_FAIL : PROBE_EXIT_OK;
+}
+
+/* Posts receive buffers until want is covered or the ring or the pool is full. */
+static void rng_refill(struct rng_run *r)
+{
+	while (r->got + r->inflight < r->want && r->nfree && virtq_room(r->q)) {
+		uint64_t left = r->want - r->got - r->inflight;
+		struct rng_buf *b = &r->bufs[r->free_bufs[r->nfree - 1]];
+		struct virtio_sg sg[2];
+		unsigned int n = 1;
+
+		b->len = (uint32_t)(left < r->bufsize ? left : r->bufsize);
+		sg[0] = (struct virtio_sg){(uintptr_t)b->p, b->len, true};
+		if (r->use_indirect && b->len >= 2) { /* two halves in an indirect table */
+			sg[0].len = b->len / 2;
+			sg[1] = (struct virtio_sg){(uintptr_t)b->p + sg[0].len, b->len - sg[0].len,
+						   true};
+			n = 2;
+		}
+		if (virtq_add(r->q, sg, n, r->use_indirect, b))
+			break;
+		r->nfree--;
+		r->inflight += b->len;
+	}
+	virtq_kick(r->q);
+}
+
+/* Takes every used entry; NULL, or why the device's answer is wrong. */
+static const char *rng_harvest(struct rng_run *r, uint64_t *detail)
+{
+	uint32_t len;
+	void *tok;
+	int got;
+
+	while ((got = virtq_get(r->q, &len, &tok)) > 0) {
+		struct rng_buf *b = tok;
+
+		if (!len || len > b->len) {
+			*detail = len;
+			return len ? "used length larger than the buffer" : "used length 0";
+		}
+		for (uint32_t i = 0; i < len; i++)
+			r->seen[b->p[i] >> 5] |= 1u << (b->p[i] & 31);
+		r->got += len;
+		r->inflight -= b->len;
+		r->free_bufs[r->nfree++] = (uint16_t)(b - r->bufs);
+		r->used++;
+	}
+	return got < 0 ? "used entry with a bad descriptor id" : NULL;
+}
+
+/*
+ * virtio entropy device (§5.4): probe.bytes random bytes through
+ * device-writable buffers of probe.bufsize bytes on its one virtqueue.
+ * Interrupt driven (vector VIRTIO_VECTOR via the IOAPIC pin named on the
+ * command line, InterruptStatus read and acknowledged after each), or with
+ * probe.poll=1 spinning on used->idx with notifications suppressed.
+ */
+static int mode_rng(void)
+{
+	static struct rng_run run;
+	static uint8_t pool[RNG_POOL] __attribute__((aligned(4096)));
+	struct rng_run *r = &run;
+	struct virtio_mmio_loc locs[VIRTIO_MAX_DEVICES];
+	uint64_t qsize, accept = 0, detail = 0, start, last, idle;
+	uint32_t seen_irqs = 0;
+	const char *why = NULL;
+	struct str bad;
+	int n;
+
+	r->want = arg_u64("probe.bytes", 64, RNG_MAX_BYTES);
+	r->bufsize = arg_u64("probe.bufsize", 64, RNG_MAX_BYTES);
+	qsize = arg_u64("probe.qsize", 64, VIRTQ_MAX);
+	r->poll = arg_u64("probe.poll", 0, 1);
+	r->use_indirect = arg_u64("probe.use_indirect", 0, 1);
+	if (arg_u64("probe.event_idx", 1, 1))
+		accept |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+	if (arg_u64("probe.indirect", 1, 1))
+		accept |= VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	if (!r->want || !r->bufsize || !qsize) {
+		report_error("probe.bytes, probe.bufsize and probe.qsize must be > 0", str_none);
+		return PROBE_EXIT_USAGE;
+	}
+
+	n = virtio_find(cmdline, locs, VIRTIO_MAX_DEVICES, &bad);
+	if (n < 0)
+		return rng_report(r, "malformed virtio_mmio.device word", 0);
+	if (n == 0)
+		return rng_report(r, "no virtio_mmio.device on the command line", 0);
+	for (int i = 0; i < n && i < VIRTIO_MAX_DEVICES; i++) {
+		why = virtio_open(&r->dev, &locs[i]);
+		if (!why && r->dev.device_id == VIRTIO_ID_ENTROPY)
+			break;
+		if (!why)
+			why = "no entropy device (id 4) on the command line";
+	}
+	if (why)
+		return rng_report(r, why, 0);
+
+	start = rdtsc();
+	why = virtio_init(&r->dev, accept);
+	if (!why)
+		why = virtq_setup(&r->dev, 0, (unsigned int)qsize);
+	if (why) {
+		virtio_fail(&r->dev);
+		return rng_report(r, why, 0);
+	}
+	r->q = &r->dev.vq[0];
+	if (r->use_indirect && !r->q->indirect) {
+		virtio_fail(&r->dev);
+		return rng_report(r, "probe.use_indirect=1 without VIRTIO_F_INDIRECT_DESC", 0);
+	}
+	for (unsigned int i = 0; i < r->q->num && (i + 1) * r->bufsize <= RNG_POOL; i++) {
+		r->bufs[i].p = pool + i * r->bufsize;
+		r->free_bufs[r->nfree++] = (uint16_t)i;
+	}
+	if (r->poll) {
+		virtq_disable_irq(r->q);
+	} else {
+		if (r->dev.loc.irq >= IOAPIC_PINS) {
+			virtio_fail(&r->dev);
+			return rng_report(r, "irq beyond the IOAPIC's pins", r->dev.loc.irq);
+		}
+		pic_mask_all();
+		lapic_enable();
+		idt_set_gate(VIRTIO_VECTOR, probe_virtio_irq_count_eoi);
+		ioapic_route(r->dev.loc.irq, VIRTIO_VECTOR);
+		virtq_enable_irq(r->q);
+	}
+	virtio_driver_ok(&r->dev);
+	if (!r->poll)
+		irq_enable();
+	last = rdtsc();
+	r->init_us = tsc_us(last - start);
+	start = last;
+	idle = tsc_hz() * VIRTIO_IDLE_S;
+
+	rng_refill(r);
+	while (r->got < r->want) {
+		if (r->poll ? !virtq_pending(r->q) : probe_virtio_irq_count == seen_irqs) {
+			if (rdtsc() - last > idle) {
+				why = r->poll || !virtq_pending(r->q) ? "timeout" : "no interrupt";
+				break;
+			}
+			cpu_relax();
+			continue;
+		}
+		if (!r->poll) {
+			seen_irqs = probe_virtio_irq_count;
+			if (!(virtio_isr_ack(&r->dev) & VIRTIO_MMIO_INT_VRING))
+				r->isr_empty++;
+		}
+		/* Harvest, refill, and with interrupts re-arm until nothing is left over. */
+		for (;;) {
+			why = rng_harvest(r, &detail);
+			if (why || r->got >= r->want)
+				break;
+			rng_refill(r);
+			if (r->poll || !virtq_enable_irq(r->q))
+				break;
+		}
+		if (why)
+			break;
+		last = rdtsc();
+	}
+	r->us = tsc_us(rdtsc() - start);
+	if (!r->poll) {
+		irq_disable();
+		ioapic_mask(r->dev.loc.irq);
+	}
+	virtio_reset(&r->dev);
+	if (!why) {
+		unsigned int d = rng_distinct(r);
+
+		/* random bytes: all of one value is a broken device (checked from 4 bytes on) */
+		if ((r->want >= 256 && d < 16) || (r->want >= 4 && d < 2))
+			why = "too few distinct byte values";
+	}
+	return rng_report(r, why, detail);
+}
+
 struct probe_mode {
 	const char *name;
 	int (*run)(void); /* returns the exit status */
@@ -373,6 +665,8 @@ static const struct probe_mode probe_modes[] = {
 	{"serial-echo", mode_serial_echo},
 	{"acpi-poweroff", mode_acpi_poweroff},
 	{"acpi-reset", mode_acpi_reset},
+	{"virtio-hello", mode_virtio_hello},
+	{"rng", mode_rng},
 };
 
 void probe_main(void)

@@ -76,6 +76,14 @@ extern uint8_t probe_idt[256 * 16];
 /* Interrupts counted by probe_irq_count_eoi, a CPL-0 handler that also EOIs. */
 extern volatile uint32_t probe_irq_count;
 void probe_irq_count_eoi(void);
+/* The same for virtio devices: probe_virtio_irq_count_eoi bumps probe_virtio_irq_count. */
+extern volatile uint32_t probe_virtio_irq_count;
+void probe_virtio_irq_count_eoi(void);
+/*
+ * The page directory entries of the identity map: entry i maps the 2 MiB
+ * at i << 21 (entry 0 points to the 4 KiB page table of the first 2 MiB).
+ */
+extern uint64_t probe_pd[2048];
 
 /* C entry at CPL 3 (probe.c) and exception report at CPL 0 (trap.c). */
 void probe_main(void) __attribute__((noreturn));
