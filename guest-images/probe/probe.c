@@ -9,14 +9,14 @@
 #define CMDLINE_MAX	 4096
 #define I8042_COMMAND	 0x64
 #define I8042_CMD_RESET	 0xfe
-#define RESET_WAIT_SPINS 20000000u /* a fraction of a second at CPL 3 */
-#define ECHO_MAX	 4096	   /* probe.count limit for serial-echo */
-#define ECHO_VECTOR	 0x24	   /* the UART's IOAPIC vector */
-#define ECHO_IDLE_S	 5	   /* give up after this long without a byte */
-#define VIRTIO_VECTOR	 0x30	   /* the virtio device's IOAPIC vector */
-#define VIRTIO_IDLE_S	 5	   /* give up after this long without a used entry */
-#define IOAPIC_PINS	 24	   /* redirection entries of the (only) IOAPIC */
-#define RNG_MAX_BYTES	 65536	   /* probe.bytes limit */
+#define RESET_WAIT_SPINS 20000000u    /* a fraction of a second at CPL 3 */
+#define ECHO_MAX	 4096	      /* probe.count limit for serial-echo */
+#define ECHO_VECTOR	 0x24	      /* the UART's IOAPIC vector */
+#define ECHO_IDLE_S	 5	      /* give up after this long without a byte */
+#define VIRTIO_VECTOR	 0x30	      /* the virtio device's IOAPIC vector */
+#define VIRTIO_IDLE_S	 5	      /* give up after this long without a used entry */
+#define IOAPIC_PINS	 24	      /* redirection entries of the (only) IOAPIC */
+#define RNG_MAX_BYTES	 65536	      /* probe.bytes limit */
 #define RNG_POOL	 (256 * 1024) /* receive buffers, all in flight together */
 
 static const struct hvm_start_info *start_info;
@@ -207,8 +207,8 @@ static int mode_i8042_reset(void)
 }
 
 /* ACPI 6.4 §4.8.3.7: SLP_TYPx in bits 2-4, SLP_EN bit 5; WAK_STS is bit 7 of the status. */
-#define ACPI_SLP_EN   0x20
-#define ACPI_WAK_STS  0x80
+#define ACPI_SLP_EN	0x20
+#define ACPI_WAK_STS	0x80
 #define ACPI_SLP_TYP_S5 5
 
 static int acpi_power_or_fail(struct acpi_power *pw)
@@ -364,10 +364,13 @@ static int mode_serial_echo(void)
 	return PROBE_EXIT_OK;
 }
 
-/* Microseconds in TSC ticks, from tsc_hz()'s estimate. */
+/* Microseconds in TSC ticks, from tsc_hz()'s estimate (its CPUIDs are exits: asked once). */
 static uint64_t tsc_us(uint64_t ticks)
 {
-	uint64_t hz = tsc_hz();
+	static uint64_t hz;
+
+	if (!hz)
+		hz = tsc_hz();
 
 	return ticks / hz * 1000000 + ticks % hz * 1000000 / hz;
 }
@@ -568,6 +571,8 @@ static int mode_rng(void)
 	if (why)
 		return rng_report(r, why, 0);
 
+	idle = tsc_hz() * VIRTIO_IDLE_S;
+	(void)tsc_us(0);
 	start = rdtsc();
 	why = virtio_init(&r->dev, accept);
 	if (!why)
@@ -604,13 +609,17 @@ static int mode_rng(void)
 	last = rdtsc();
 	r->init_us = tsc_us(last - start);
 	start = last;
-	idle = tsc_hz() * VIRTIO_IDLE_S;
 
 	rng_refill(r);
 	while (r->got < r->want) {
 		if (r->poll ? !virtq_pending(r->q) : probe_virtio_irq_count == seen_irqs) {
 			if (rdtsc() - last > idle) {
-				why = r->poll || !virtq_pending(r->q) ? "timeout" : "no interrupt";
+				if (virtio_read_status(&r->dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+					why = "device needs reset";
+				else if (!r->poll && virtq_pending(r->q))
+					why = "no interrupt"; /* used entries nobody announced */
+				else
+					why = "timeout";
 				break;
 			}
 			cpu_relax();

@@ -7,6 +7,16 @@
 #define PDE_PCD	   0x10ull
 #define PAGE_2M	   (1ull << 21)
 #define RESET_POLL 1000 /* Status reads after a reset before giving up */
+/*
+ * With EVENT_IDX a device notifies when the used index it publishes passes
+ * used_event (§2.7.10: used_event in (old, new]). To suppress notifications
+ * the driver puts used_event half the index space ahead of what it has
+ * harvested: the device is never more than a few queue sizes ahead of the
+ * driver, so it cannot get there (refreshed on every harvest). Just behind
+ * (last_used - 1) is not enough: a device that fills a batch while the
+ * driver polls sees the event the driver moved into the batch's range.
+ */
+#define USED_EVENT_FAR 0x8000
 
 /*
  * x86 at CPL 3: stores are not reordered with stores, nor loads with loads,
@@ -32,7 +42,7 @@ struct virtq_mem {
 	struct virtq_desc indirect[VIRTQ_MAX][VIRTQ_INDIRECT_MAX];
 	struct virtq_avail avail;
 	struct virtq_used used;
-	void *token[VIRTQ_MAX];	  /* per head descriptor; NULL when not in flight */
+	void *token[VIRTQ_MAX];	   /* per head descriptor; NULL when not in flight */
 	uint16_t chain[VIRTQ_MAX]; /* descriptors the chain at a head takes in desc[] */
 } __attribute__((aligned(4096)));
 
@@ -57,10 +67,20 @@ static int parse_size(struct str s, uint64_t *out)
 
 	if (s.len > 1) {
 		switch (s.p[s.len - 1]) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: break;
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		default:
+			break;
 		}
 	}
 	if (shift)
@@ -421,10 +441,8 @@ int virtq_get(struct virtq *q, uint32_t *len, void **token)
 	q->num_free = (uint16_t)(q->num_free + q->mem->chain[id]);
 	q->last_used++;
 	q->harvested++;
-	if (!q->irq_on && q->event_idx) {
-		/* keep used_event just behind, so the device never reaches it */
-		*q->used_event = (uint16_t)(q->last_used - 1);
-	}
+	if (!q->irq_on && q->event_idx) /* keep used_event out of the device's reach */
+		*q->used_event = (uint16_t)(q->last_used + USED_EVENT_FAR);
 	return 1;
 }
 
@@ -443,7 +461,7 @@ void virtq_disable_irq(struct virtq *q)
 {
 	q->irq_on = false;
 	if (q->event_idx)
-		*q->used_event = (uint16_t)(q->last_used - 1);
+		*q->used_event = (uint16_t)(q->last_used + USED_EVENT_FAR);
 	else
 		q->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
 }

@@ -71,11 +71,11 @@
 #define VIRTQ_USED_F_NO_NOTIFY	   1
 
 /* Limits of this driver. */
-#define VIRTIO_MAX_DEVICES  8	/* virtio_mmio.device= words looked at */
-#define VIRTIO_MAX_QUEUES   3	/* virtqueues per device (virtio-net: rx, tx, ctrl) */
-#define VIRTQ_POOL	    4	/* virtqueues set up in one run, all devices together */
-#define VIRTQ_MAX	    256 /* largest queue size set up (a power of 2) */
-#define VIRTQ_INDIRECT_MAX  8	/* descriptors in one indirect table */
+#define VIRTIO_MAX_DEVICES 8   /* virtio_mmio.device= words looked at */
+#define VIRTIO_MAX_QUEUES  3   /* virtqueues per device (virtio-net: rx, tx, ctrl) */
+#define VIRTQ_POOL	   4   /* virtqueues set up in one run, all devices together */
+#define VIRTQ_MAX	   256 /* largest queue size set up (a power of 2) */
+#define VIRTQ_INDIRECT_MAX 8   /* descriptors in one indirect table */
 
 /* §2.7.5: one descriptor, in the ring's table or in an indirect table. */
 struct virtq_desc {
