@@ -197,7 +197,7 @@ bool virtq_should_notify(struct virtq *q)
 	event = q->avail[2 + q->size];	/* used_event */
 	if (!valid)
 		return true;
-	/* §2.7.10.1: notify when used_event lies in (old, now]. */
+	/* §2.7.10.1: notify when used_event lies in [old, now). */
 	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 

@@ -13,7 +13,8 @@ static const struct {
 	{ "cpuid", cpuid_suite }, { "e820", e820_suite }, { "boot", boot_suite },
 	{ "bzimage", bzimage_suite }, { "pvh", pvh_suite }, { "serial", serial_suite },
 	{ "machine", machine_suite }, { "aml", aml_suite }, { "mdesc", mdesc_suite },
-	{ "acpi", acpi_suite }, { "vmmio", vmmio_suite },
+	{ "acpi", acpi_suite }, { "vmmio", vmmio_suite }, { "virtq", virtq_suite },
+	{ "virtq_ring", virtq_ring_suite },
 };
 
 int main(int argc, char **argv)

@@ -18,6 +18,8 @@ Suite *machine_suite(void);
 Suite *aml_suite(void);
 Suite *mdesc_suite(void);
 Suite *acpi_suite(void);
+Suite *virtq_suite(void);
+Suite *virtq_ring_suite(void);
 Suite *vmmio_suite(void);
 
 #endif
