@@ -81,6 +81,11 @@ START_TEST(test_cli_firmware_options_parsed)
 	ck_assert(c.dry_run);
 	ck_assert_str_eq(c.dump_dtb, "m.dtb");
 	ck_assert_str_eq(c.dump_acpi, "tables");
+	ck_assert(!c.rng);
+	ck_assert_ptr_null(c.metrics);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--rng", "--metrics", "m.json"), CLI_RUN);
+	ck_assert(c.rng);
+	ck_assert_str_eq(c.metrics, "m.json");
 	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--dump-acpi"), CLI_USAGE);
 	ck_assert_ptr_nonnull(strstr(err, "'--dump-acpi' needs a value"));
 }
