@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest main: reads hvm_start_info and the command line, runs one mode at CPL 3.
 #include "acpi.h"
+#include "hostile.h"
 #include "irq.h"
 #include "lib.h"
 #include "probe.h"
@@ -659,6 +660,15 @@ static int mode_rng(void)
 	return rng_report(r, why, detail);
 }
 
+/* A misbehaving virtio driver, one probe.case per run (hostile.c). */
+static int mode_virtio_hostile(void)
+{
+	const struct hvm_memmap_entry *map;
+	uint32_t n = memmap_get(&map);
+
+	return virtio_hostile(cmdline, map, n);
+}
+
 struct probe_mode {
 	const char *name;
 	int (*run)(void); /* returns the exit status */
@@ -676,6 +686,7 @@ static const struct probe_mode probe_modes[] = {
 	{"acpi-reset", mode_acpi_reset},
 	{"virtio-hello", mode_virtio_hello},
 	{"rng", mode_rng},
+	{"virtio-hostile", mode_virtio_hostile},
 };
 
 void probe_main(void)
