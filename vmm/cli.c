@@ -24,6 +24,10 @@ static const char cli_usage[] =
 	"  -m, --mem SIZE          guest RAM: a number with K, M, G or T; a plain\n"
 	"                          number is MiB (default 256M, at least 4M)\n"
 	"      --serial MODE       where COM1 goes: stdio (default), file=PATH, off\n"
+	"      --net SPEC          a virtio-net device on a tap: tap=NAME or fd=N, then\n"
+	"                          ,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,\n"
+	"                          mrg_rxbuf=on|off (defaults: random MAC, the tap's MTU,\n"
+	"                          256, all offloads the tap supports)\n"
 	"      --rng               a virtio-mmio entropy device fed from getrandom()\n"
 	"      --cpuid-mask LIST   hide CPUID features from the guest, comma-separated;\n"
 	"                          `--cpuid-mask help` lists them\n"
@@ -149,7 +153,7 @@ static enum cli_result cli_serial(const char *arg, struct vm_config *cfg, char *
 
 enum {
 	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
-	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG, OPT_METRICS,
+	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG, OPT_METRICS, OPT_NET,
 };
 
 static const struct option cli_run_options[] = {
@@ -169,6 +173,7 @@ static const struct option cli_run_options[] = {
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -204,6 +209,7 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 	case OPT_DRY_RUN: cfg->dry_run = true; return CLI_RUN;
 	case OPT_RNG: cfg->rng = true; return CLI_RUN;
 	case OPT_METRICS: cfg->metrics = arg; return CLI_RUN;
+	case OPT_NET: return cli_parse_net(arg, &cfg->net, err, errlen) ? CLI_USAGE : CLI_RUN;
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &cfg->log_level))
 			return cli_err(err, errlen, "--log-level: bad value '%s' (expected error, "

@@ -15,6 +15,19 @@ enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_OFF };
 #define CONFIG_MAX_MEM	    (1024 * GiB)
 #define CONFIG_DEFAULT_MEM  (256 * MiB)
 
+/* --net: one virtio-net device on a tap. */
+struct net_config {
+	bool enabled;
+	const char *tap;	/* tap=NAME: points at tap_name; NULL with fd=N */
+	char tap_name[16];
+	int fd;			/* fd=N (tap NULL) */
+	uint8_t mac[6];
+	bool mac_set;
+	unsigned int mtu;	/* 0: the tap's */
+	unsigned int queue_size;
+	bool csum, tso, mrg_rxbuf;
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -32,6 +45,7 @@ struct vm_config {
 	const char *dump_acpi;		/* write one .dat file per ACPI table into this dir */
 	bool dry_run;			/* build and dump, but do not run the guest */
 	bool rng;			/* a virtio entropy device */
+	struct net_config net;
 	const char *metrics;		/* write counters as JSON here when the guest ends */
 };
 

@@ -19,6 +19,7 @@
 #include "devices/i8042.h"
 #include "devices/serial.h"
 #include "devices/virtio/rng.h"
+#include "devices/virtio/vnet.h"
 #include "firmware/acpi.h"
 #include "firmware/dump.h"
 #include "firmware/e820.h"
@@ -106,7 +107,7 @@ static int machine_describe(struct machine *m)
 		.cpus = m->cfg->cpus,
 		.cmdline = m->cfg->cmdline,
 		.cmdline_devices = m->cfg->cmdline_devices,
-		.nr_virtio = m->cfg->rng ? 1 : 0,
+		.nr_virtio = (m->cfg->net.enabled ? 1 : 0) + (m->cfg->rng ? 1 : 0),
 	};
 	struct mdesc_ram ram[MDESC_MAX_RAM];
 	struct gmem_region layout[MDESC_MAX_RAM];
@@ -206,35 +207,87 @@ static int machine_open_serial(struct machine *m, uint32_t gsi)
 	return 0;
 }
 
-/* Virtio devices, in the windows and on the GSIs the machine description gave them. */
-static int machine_virtio(struct machine *m)
+static int machine_irqfd(struct machine *m, uint32_t gsi, int *fd)
 {
-	struct mdesc_virtio slots[MDESC_MAX_VIRTIO];
-	int n = mdesc_virtio(m->mdesc, slots, MDESC_MAX_VIRTIO);
-	struct bus_dev window;
+	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*fd < 0 || kvm_irqfd(&m->kvm, *fd, gsi)) {
+		log_err("cannot wire GSI %u through irqfd: %s", gsi, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int machine_rng(struct machine *m, const struct mdesc_virtio *slot)
+{
 	int ret;
 
-	if (!m->cfg->rng)
-		return 0;
-	if (n < 1)
-		return -EINVAL;
-	m->rng_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m->rng_irq_fd < 0 || kvm_irqfd(&m->kvm, m->rng_irq_fd, slots[0].gsi)) {
-		log_err("cannot wire the virtio-rng interrupt: %s", strerror(errno));
-		return -EINVAL;
-	}
+	if (machine_irqfd(m, slot->gsi, &m->rng_irq_fd))
+		return -1;
 	m->rng = malloc(sizeof(*m->rng));
 	if (!m->rng)
 		return -ENOMEM;
-	ret = vrng_init(m->rng, &m->gmem, slots[0].addr, slots[0].gsi, m->kvm.vm_fd, m->rng_irq_fd);
+	ret = vrng_init(m->rng, &m->gmem, slot->addr, slot->gsi, m->kvm.vm_fd, m->rng_irq_fd);
 	if (ret) {
 		free(m->rng);
 		m->rng = NULL;
 		log_err("cannot create the virtio-rng device: %s", strerror(-ret));
 		return ret;
 	}
-	window = vmmio_bus_dev(&m->rng->t);
-	return bus_register(&m->mmio, &window);
+	return 0;
+}
+
+static int machine_net(struct machine *m, const struct mdesc_virtio *slot)
+{
+	const struct net_config *c = &m->cfg->net;
+	struct vnet_opts o = {
+		.tap = c->tap, .fd = c->fd, .mac_set = c->mac_set, .mtu = c->mtu,
+		.queue_size = c->queue_size, .csum = c->csum, .tso = c->tso,
+		.mrg_rxbuf = c->mrg_rxbuf,
+	};
+	char err[ERRLEN];
+	int ret;
+
+	memcpy(o.mac, c->mac, 6);
+	if (machine_irqfd(m, slot->gsi, &m->net_irq_fd))
+		return -1;
+	m->net = malloc(sizeof(*m->net));
+	if (!m->net)
+		return -ENOMEM;
+	ret = vnet_init(m->net, &o, &m->gmem, slot->addr, slot->gsi, m->kvm.vm_fd, m->net_irq_fd,
+			err, sizeof(err));
+	if (ret) {
+		free(m->net);
+		m->net = NULL;
+		log_err("--net: %s", err);
+		return ret;
+	}
+	return 0;
+}
+
+/* Virtio devices, in the windows and on the GSIs the machine description gave them, in order. */
+static int machine_virtio(struct machine *m)
+{
+	struct mdesc_virtio slots[MDESC_MAX_VIRTIO];
+	int n = mdesc_virtio(m->mdesc, slots, MDESC_MAX_VIRTIO), next = 0, ret = 0;
+	struct bus_dev window;
+
+	if (n < (m->cfg->net.enabled ? 1 : 0) + (m->cfg->rng ? 1 : 0))
+		return -EINVAL;
+	if (m->cfg->net.enabled) {
+		ret = machine_net(m, &slots[next++]);
+		if (!ret) {
+			window = vmmio_bus_dev(&m->net->t);
+			ret = bus_register(&m->mmio, &window);
+		}
+	}
+	if (!ret && m->cfg->rng) {
+		ret = machine_rng(m, &slots[next++]);
+		if (!ret) {
+			window = vmmio_bus_dev(&m->rng->t);
+			ret = bus_register(&m->mmio, &window);
+		}
+	}
+	return ret;
 }
 
 static int machine_devices(struct machine *m)
@@ -370,6 +423,8 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 	/* Quiesce the devices so their counters hold still, then report them. */
 	if (m->rng)
 		vrng_stop(m->rng);
+	if (m->net)
+		vnet_stop(m->net);
 	if (m->cfg->metrics && !m->cfg->dry_run && metrics_write(m, m->cfg->metrics))
 		atomic_store(&m->exit_reason, MACHINE_EXIT_ERROR);
 	if (m->rng) {
@@ -378,6 +433,12 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 	}
 	if (m->rng_irq_fd >= 0)
 		close(m->rng_irq_fd);
+	if (m->net) {
+		vnet_destroy(m->net);
+		free(m->net);
+	}
+	if (m->net_irq_fd >= 0)
+		close(m->net_irq_fd);
 	if (m->serial) {
 		serial_destroy(m->serial);
 		free(m->serial);
@@ -404,7 +465,7 @@ static const char *const machine_exit_names[] = {
 
 int machine_run(const struct vm_config *cfg)
 {
-	struct machine m = { .cfg = cfg, .serial_irq_fd = -1, .serial_out_fd = -1, .rng_irq_fd = -1,
+	struct machine m = { .cfg = cfg, .serial_irq_fd = -1, .serial_out_fd = -1, .rng_irq_fd = -1, .net_irq_fd = -1,
 			     .kvm = { .sys_fd = -1, .vm_fd = -1 } };
 	struct boot_args args = { 0 };
 	struct termios saved;

@@ -33,6 +33,7 @@ enum machine_exit {
 struct vcpu;
 struct serial;
 struct vrng;
+struct vnet;
 
 struct machine {
 	const struct vm_config *cfg;
@@ -49,6 +50,8 @@ struct machine {
 	int serial_out_fd;
 	struct vrng *rng;
 	int rng_irq_fd;
+	struct vnet *net;
+	int net_irq_fd;
 	/* Written once by the first machine_request_exit; then the main thread tears down. */
 	_Atomic int exit_reason;
 	int exit_value;

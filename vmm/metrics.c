@@ -6,6 +6,7 @@
 
 #include "devices/serial.h"
 #include "devices/virtio/rng.h"
+#include "devices/virtio/vnet.h"
 #include "vmm/metrics.h"
 
 static const char *const metrics_exit_names[] = {
@@ -24,6 +25,10 @@ static void metrics_json(struct machine *m, FILE *out)
 	fprintf(out, "\"serial\":{\"tx_bytes\":%llu},",
 		(unsigned long long)(m->serial ? m->serial->tx_bytes : 0));
 	fprintf(out, "\"devices\":[");
+	if (m->net)
+		vnet_metrics(m->net, out);
+	if (m->net && m->rng)
+		fprintf(out, ",");
 	if (m->rng)
 		vrng_metrics(m->rng, out);
 	fprintf(out, "]}\n");

@@ -14,7 +14,8 @@ static const struct {
 	{ "bzimage", bzimage_suite }, { "pvh", pvh_suite }, { "serial", serial_suite },
 	{ "machine", machine_suite }, { "aml", aml_suite }, { "mdesc", mdesc_suite },
 	{ "acpi", acpi_suite }, { "vmmio", vmmio_suite }, { "virtq", virtq_suite },
-	{ "virtq_ring", virtq_ring_suite },
+	{ "virtq_ring", virtq_ring_suite }, { "vnet_hdr", vnet_hdr_suite },
+	{ "vnet_hdr_rx", vnet_hdr_rx_suite },
 };
 
 int main(int argc, char **argv)

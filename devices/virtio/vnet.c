@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+// virtio-net device (virtio 1.2 §5.1): one queue pair on a tap, features from the tap's
+// capabilities, an io_uring I/O thread per queue pair (vnet_io.c).
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "devices/virtio/vnet.h"
+
+#define VNET_CONFIG_SIZE 12	/* mac[6], status, max_virtqueue_pairs, mtu (§5.1.4) */
+
+static const char *const vnet_drop_names[VNET_DROP_MAX] = {
+	[VNET_DROP_TX_HEADER] = "tx_short_chain", [VNET_DROP_TX_WRITABLE] = "tx_writable",
+	[VNET_DROP_TX_TAP] = "tx_tap_error", [VNET_DROP_TX_SEGMENTS] = "tx_segments",
+	[VNET_DROP_RX_SMALL] = "rx_small_buffer", [VNET_DROP_RX_READONLY] = "rx_readonly",
+	[VNET_DROP_RX_OFFLOAD] = "rx_offload", [VNET_DROP_RX_TAP] = "rx_tap_error",
+};
+
+/* The tap's capabilities, less what the user switched off. */
+static struct net_caps vnet_caps(const struct vnet *n)
+{
+	struct net_caps c = n->tap.caps;
+
+	if (!n->opts.csum)
+		c = (struct net_caps){ 0 };	/* no checksum offload, so no segmentation either */
+	if (!n->opts.tso)
+		c.tx_tso4 = c.tx_tso6 = c.tx_ecn = c.tx_uso = c.rx_tso4 = c.rx_tso6 = c.rx_ecn =
+			c.rx_uso = false;
+	return c;
+}
+
+static uint64_t vnet_features(void *dev)
+{
+	struct vnet *n = dev;
+	struct net_caps caps = vnet_caps(n);
+	uint64_t f = vnet_hdr_offload_features(&caps);
+
+	f |= VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
+	     VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |
+	     VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	if (n->opts.mrg_rxbuf)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	return f;
+}
+
+static int vnet_check_features(void *dev __unused, uint64_t acked)
+{
+	return vnet_hdr_check_features(acked);
+}
+
+static void vnet_config_read(void *dev, uint32_t off, uint8_t *data, uint32_t len)
+{
+	struct vnet *n = dev;
+	uint8_t cfg[VNET_CONFIG_SIZE];
+	uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1, mtu = n->mtu;
+
+	memcpy(cfg, n->opts.mac, 6);
+	memcpy(cfg + 6, &status, 2);
+	memcpy(cfg + 8, &pairs, 2);
+	memcpy(cfg + 10, &mtu, 2);
+	memcpy(data, cfg + off, len);
+}
+
+/* The MAC is read-only without VIRTIO_NET_F_CTRL_MAC_ADDR... which we never offer (§5.1.4). */
+static void vnet_config_write(void *dev, uint32_t off, const uint8_t *data __unused, uint32_t len)
+{
+	struct vnet *n = dev;
+
+	log_ratelimited(&n->rl, LOG_WARN, "%s: driver wrote %u bytes of read-only config at %u",
+			n->t.name, len, off);
+}
+
+static int vnet_activate(void *dev, struct vmmio *t)
+{
+	struct vnet *n = dev;
+	struct vmmio_queue rx, tx;
+	uint64_t f = vmmio_features(t);
+	bool ev = f & VIRTIO_BIT(VIRTIO_F_EVENT_IDX), ind = f & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	int ret;
+
+	if (!vmmio_queue(t, VNET_RXQ, &rx) || !vmmio_queue(t, VNET_TXQ, &tx)) {
+		log_warn("%s: DRIVER_OK without both queues ready; the device stays idle", t->name);
+		return 0;
+	}
+	if (virtq_init(&n->rxq, t->gm, rx.num, rx.desc, rx.avail, rx.used, ev, ind) ||
+	    virtq_init(&n->txq, t->gm, tx.num, tx.desc, tx.avail, tx.used, ev, ind))
+		return -EINVAL;
+	n->negotiated = f;
+	/* The guest receives only what it negotiated (§5.1.6.3.2): tell the tap, at every activation. */
+	ret = tap_set_offloads(&n->tap, vnet_hdr_tap_offloads(f));
+	if (ret) {
+		log_err("%s: TUNSETOFFLOAD 0x%x failed: %s", t->name, vnet_hdr_tap_offloads(f),
+			strerror(-ret));
+		return ret;
+	}
+	ret = vnet_io_start(n);
+	if (ret)
+		return ret;
+	n->running = true;
+	return 0;
+}
+
+static void vnet_reset(void *dev)
+{
+	struct vnet *n = dev;
+
+	if (!n->running)
+		return;
+	/* Cancels and drains every read and write in flight before the transport clears state. */
+	vnet_io_stop(n);
+	n->running = false;
+	if (tap_set_offloads(&n->tap, 0))
+		log_warn("%s: cannot clear the tap's offloads", n->t.name);
+}
+
+static void vnet_notify(void *dev, unsigned int queue)
+{
+	struct vnet *n = dev;
+	uint64_t one = 1;
+
+	/* A kick that reached userspace: hand it to the I/O thread like the ioeventfd would. */
+	if (write(n->t.queues[queue].kick_fd, &one, sizeof(one)) != sizeof(one))
+		log_warn("%s: cannot forward a kick", n->t.name);
+}
+
+static const struct vdev_ops vnet_ops = {
+	.name = "virtio-net",
+	.device_id = VNET_DEVICE_ID,
+	.nr_queues = 2,
+	.queue_max = VNET_QUEUE_MAX,
+	.config_size = VNET_CONFIG_SIZE,
+	.features = vnet_features,
+	.check_features = vnet_check_features,
+	.config_read = vnet_config_read,
+	.config_write = vnet_config_write,
+	.activate = vnet_activate,
+	.reset = vnet_reset,
+	.notify = vnet_notify,
+};
+
+static int vnet_setup(struct vnet *n, const struct gmem *gm, uint64_t base, uint32_t gsi,
+		      int vm_fd, int irq_fd)
+{
+	int ret;
+
+	if (!n->opts.mac_set) {
+		/* Random, locally administered, unicast (IEEE 802: bit 1 set, bit 0 clear). */
+		if (getrandom(n->opts.mac, 6, 0) != 6)
+			return -EIO;
+		n->opts.mac[0] = (n->opts.mac[0] & 0xfe) | 0x02;
+	}
+	n->mtu = n->opts.mtu ? n->opts.mtu : (unsigned int)n->tap.mtu;
+	n->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	n->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (n->stop_fd < 0)
+		return -errno;
+	ret = vmmio_init(&n->t, &vnet_ops, n, gm, base, gsi, vm_fd, irq_fd);
+	if (ret)
+		close(n->stop_fd);
+	return ret;
+}
+
+int vnet_init(struct vnet *n, const struct vnet_opts *opts, const struct gmem *gm, uint64_t base,
+	      uint32_t gsi, int vm_fd, int irq_fd, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	n->opts = *opts;
+	ret = tap_open(&n->tap, opts->tap, opts->fd, err, errlen);
+	if (ret)
+		return ret;
+	ret = vnet_setup(n, gm, base, gsi, vm_fd, irq_fd);
+	if (ret) {
+		snprintf(err, errlen, "cannot set up virtio-net: %s", strerror(-ret));
+		tap_close(&n->tap);
+	}
+	return ret;
+}
+
+int vnet_init_socket(struct vnet *n, const struct vnet_opts *opts, int fd,
+		     const struct net_caps *caps, const struct gmem *gm, uint64_t base, uint32_t gsi,
+		     int vm_fd, int irq_fd)
+{
+	memset(n, 0, sizeof(*n));
+	n->opts = *opts;
+	tap_from_socket(&n->tap, fd, caps);
+	return vnet_setup(n, gm, base, gsi, vm_fd, irq_fd);
+}
+
+void vnet_stop(struct vnet *n)
+{
+	pthread_mutex_lock(&n->t.lock);
+	vnet_reset(n);
+	pthread_mutex_unlock(&n->t.lock);
+}
+
+void vnet_destroy(struct vnet *n)
+{
+	vnet_stop(n);
+	vmmio_destroy(&n->t);
+	close(n->stop_fd);
+	if (!n->tap.is_socket)
+		tap_close(&n->tap);
+}
+
+static void vnet_metrics_counts(FILE *out, const char *name, const char *const *names,
+				const uint64_t *v, int from, int to)
+{
+	fprintf(out, ",\"%s\":{", name);
+	for (int i = from; i < to; i++)
+		fprintf(out, "%s\"%s\":%llu", i > from ? "," : "", names[i], (unsigned long long)v[i]);
+	fprintf(out, "}");
+}
+
+void vnet_metrics(struct vnet *n, FILE *out)
+{
+	const struct vnet_stats *s = &n->stats;
+
+	fprintf(out, "{\"name\":\"%s\",\"tap\":\"%s\",\"tap_offloads\":%u,", n->t.name, n->tap.name,
+		n->tap.offloads);
+	vmmio_metrics(&n->t, out);
+	fprintf(out, ",\"queues\":[");
+	if (n->rxq.size) {
+		virtq_metrics(&n->rxq, out);
+		fprintf(out, ",");
+		virtq_metrics(&n->txq, out);
+	}
+	fprintf(out, "],\"net\":{\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_dropped\":%llu,"
+		"\"tx_csum\":%llu,\"tx_tso\":%llu,\"tx_uso\":%llu,\"rx_packets\":%llu,"
+		"\"rx_bytes\":%llu,\"rx_dropped\":%llu,\"rx_data_valid\":%llu,"
+		"\"rx_csum_partial\":%llu,\"rx_gso\":%llu,\"rx_merged\":%llu,\"tx_eagain\":%llu,"
+		"\"rx_eagain\":%llu,\"interrupts\":%llu",
+		(unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
+		(unsigned long long)s->tx_dropped, (unsigned long long)s->tx_csum,
+		(unsigned long long)s->tx_tso, (unsigned long long)s->tx_uso,
+		(unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
+		(unsigned long long)s->rx_dropped, (unsigned long long)s->rx_data_valid,
+		(unsigned long long)s->rx_csum_partial, (unsigned long long)s->rx_gso,
+		(unsigned long long)s->rx_merged, (unsigned long long)s->tx_eagain,
+		(unsigned long long)s->rx_eagain, (unsigned long long)s->interrupts);
+	vnet_metrics_counts(out, "drops", vnet_drop_names, s->drops, 0, VNET_DROP_MAX);
+	vnet_metrics_counts(out, "tx_offload_errors", vnet_tx_err_names, s->tx_offload_err, 1,
+			    VNET_TX_ERR_MAX);
+	fprintf(out, "}}");
+}
