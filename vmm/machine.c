@@ -388,7 +388,12 @@ static void machine_wait(struct machine *m, int sigfd)
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (read(sigfd, &si, sizeof(si)) != sizeof(si)) {
+				/* nothing */
+			} else if (si.ssi_signo == SIGUSR1) {
+				if (m->cfg->metrics && metrics_write(m, m->cfg->metrics))
+					log_warn("SIGUSR1: metrics not written");
+			} else {
 				log_info("signal %u: stopping the guest", si.ssi_signo);
 				machine_request_exit(m, MACHINE_EXIT_SIGNAL, si.ssi_signo);
 			}
@@ -481,9 +486,10 @@ int machine_run(const struct vm_config *cfg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR1);	/* write --metrics now */
+	sigaddset(&set, SIGUSR2);	/* vCPU kicks; vCPU threads unblock it */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, SIGUSR1);
+	sigdelset(&set, SIGUSR2);
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 	vcpu_setup_signals();
 	m.exit_efd = eventfd(0, EFD_CLOEXEC);

@@ -11,7 +11,7 @@
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
 
-#define VCPU_KICK_SIGNAL SIGUSR1
+#define VCPU_KICK_SIGNAL SIGUSR2	/* SIGUSR1 asks for --metrics */
 
 #define CR0_PE (1ULL << 0)
 #define CR0_ET (1ULL << 4)

@@ -30,7 +30,7 @@ void vcpu_kick(struct vcpu *v);
 /* Joins the thread (if started) and releases the vCPU. */
 void vcpu_destroy(struct vcpu *v);
 
-/* Installs the no-op SIGUSR1 handler vcpu_kick relies on; once, before any vCPU starts. */
+/* Installs the no-op SIGUSR2 handler vcpu_kick relies on; once, before any vCPU starts. */
 void vcpu_setup_signals(void);
 
 #endif

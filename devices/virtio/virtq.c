@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "devices/virtio/virtq.h"
+#include "vmm/stat.h"
 
 /* §2.7.5: descriptor flags. */
 #define DESC_F_NEXT	  1
@@ -144,26 +145,26 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsi
 			return VIRTQ_EMPTY;
 		/* §2.7.13.3: the driver cannot have more than size chains available. */
 		if (pending > q->size) {
-			q->broken = VIRTQ_BROKEN_AVAIL_IDX;
+			__atomic_store_n(&q->broken, VIRTQ_BROKEN_AVAIL_IDX, __ATOMIC_RELAXED);
 			return VIRTQ_BROKEN;
 		}
 		/* Acquire: read the ring entry and descriptors only after avail.idx (§2.7.13). */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		head = q->avail[2 + q->next_avail % q->size];
 		if (head >= q->size) {
-			q->broken = VIRTQ_BROKEN_HEAD;
+			__atomic_store_n(&q->broken, VIRTQ_BROKEN_HEAD, __ATOMIC_RELAXED);
 			return VIRTQ_BROKEN;
 		}
-		q->next_avail++;
+		STAT_INC(q->next_avail);	/* atomic only for --metrics readers */
 		chain->iov = q->iov;
 		chain->out_bytes = chain->in_bytes = 0;
 		err = virtq_walk(q, head, chain);
 		if (!err) {
 			chain->head = head;
-			q->chains++;
+			STAT_INC(q->chains);
 			return VIRTQ_CHAIN;
 		}
-		q->errors[err - 1]++;
+		STAT_INC(q->errors[err - 1]);
 		virtq_push(q, head, 0);
 		(*completed)++;
 	}
@@ -179,7 +180,7 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	memcpy((void *)(e + 4), &len, 4);
 	/* Release: the element is visible before the index that publishes it (§2.7.14). */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	q->next_used++;
+	STAT_INC(q->next_used);
 	*(volatile uint16_t *)(q->used + 2) = q->next_used;
 }
 
@@ -224,10 +225,11 @@ void virtq_metrics(const struct virtq *q, FILE *out)
 	static const char *const broken[] = { "no", "avail_idx", "head" };
 
 	fprintf(out, "{\"size\":%u,\"chains\":%llu,\"next_avail\":%u,\"next_used\":%u,"
-		"\"broken\":\"%s\",\"bad_chains\":{", q->size, (unsigned long long)q->chains,
-		q->next_avail, q->next_used, broken[q->broken]);
+		"\"broken\":\"%s\",\"bad_chains\":{", q->size,
+		(unsigned long long)STAT_READ(q->chains), STAT_READ(q->next_avail),
+		STAT_READ(q->next_used), broken[STAT_READ(q->broken)]);
 	for (int e = 0; e < VIRTQ_ERR_MAX; e++)
 		fprintf(out, "%s\"%s\":%llu", e ? "," : "", virtq_err_names[e],
-			(unsigned long long)q->errors[e]);
+			(unsigned long long)STAT_READ(q->errors[e]));
 	fprintf(out, "}}");
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/vnet.h"
+#include "vmm/stat.h"
 
 #define VNET_CONFIG_SIZE 12	/* mac[6], status, max_virtqueue_pairs, mtu (§5.1.4) */
 
@@ -207,17 +208,18 @@ void vnet_destroy(struct vnet *n)
 }
 
 static void vnet_metrics_counts(FILE *out, const char *name, const char *const *names,
-				const uint64_t *v, int from, int to)
+				uint64_t *v, int from, int to)
 {
 	fprintf(out, ",\"%s\":{", name);
 	for (int i = from; i < to; i++)
-		fprintf(out, "%s\"%s\":%llu", i > from ? "," : "", names[i], (unsigned long long)v[i]);
+		fprintf(out, "%s\"%s\":%llu", i > from ? "," : "", names[i],
+			(unsigned long long)STAT_READ(v[i]));
 	fprintf(out, "}");
 }
 
 void vnet_metrics(struct vnet *n, FILE *out)
 {
-	const struct vnet_stats *s = &n->stats;
+	struct vnet_stats *s = &n->stats;
 
 	fprintf(out, "{\"name\":\"%s\",\"tap\":\"%s\",\"tap_offloads\":%u,", n->t.name, n->tap.name,
 		n->tap.offloads);
@@ -233,14 +235,14 @@ void vnet_metrics(struct vnet *n, FILE *out)
 		"\"rx_bytes\":%llu,\"rx_dropped\":%llu,\"rx_data_valid\":%llu,"
 		"\"rx_csum_partial\":%llu,\"rx_gso\":%llu,\"rx_merged\":%llu,\"tx_eagain\":%llu,"
 		"\"rx_eagain\":%llu,\"interrupts\":%llu",
-		(unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
-		(unsigned long long)s->tx_dropped, (unsigned long long)s->tx_csum,
-		(unsigned long long)s->tx_tso, (unsigned long long)s->tx_uso,
-		(unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
-		(unsigned long long)s->rx_dropped, (unsigned long long)s->rx_data_valid,
-		(unsigned long long)s->rx_csum_partial, (unsigned long long)s->rx_gso,
-		(unsigned long long)s->rx_merged, (unsigned long long)s->tx_eagain,
-		(unsigned long long)s->rx_eagain, (unsigned long long)s->interrupts);
+		(unsigned long long)STAT_READ(s->tx_packets), (unsigned long long)STAT_READ(s->tx_bytes),
+		(unsigned long long)STAT_READ(s->tx_dropped), (unsigned long long)STAT_READ(s->tx_csum),
+		(unsigned long long)STAT_READ(s->tx_tso), (unsigned long long)STAT_READ(s->tx_uso),
+		(unsigned long long)STAT_READ(s->rx_packets), (unsigned long long)STAT_READ(s->rx_bytes),
+		(unsigned long long)STAT_READ(s->rx_dropped), (unsigned long long)STAT_READ(s->rx_data_valid),
+		(unsigned long long)STAT_READ(s->rx_csum_partial), (unsigned long long)STAT_READ(s->rx_gso),
+		(unsigned long long)STAT_READ(s->rx_merged), (unsigned long long)STAT_READ(s->tx_eagain),
+		(unsigned long long)STAT_READ(s->rx_eagain), (unsigned long long)STAT_READ(s->interrupts));
 	vnet_metrics_counts(out, "drops", vnet_drop_names, s->drops, 0, VNET_DROP_MAX);
 	vnet_metrics_counts(out, "tx_offload_errors", vnet_tx_err_names, s->tx_offload_err, 1,
 			    VNET_TX_ERR_MAX);

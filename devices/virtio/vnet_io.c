@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/vnet.h"
+#include "vmm/stat.h"
 
 #define IO_ENTRIES	256
 #define RX_INFLIGHT	64	/* reads posted ahead of traffic, one per guest buffer */
@@ -78,7 +79,7 @@ static struct io_uring_sqe *io_sqe(struct vnet_io *io)
 
 	if (!sqe) {
 		/* The SQ ring is full: hand what is there to the kernel and take a fresh entry. */
-		io->n->stats.uring_submits++;
+		STAT_INC(io->n->stats.uring_submits);
 		io_uring_submit(&io->ring);
 		sqe = io_uring_get_sqe(&io->ring);
 	}
@@ -163,8 +164,8 @@ static void tx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
 {
 	struct vnet *n = io->n;
 
-	n->stats.tx_dropped++;
-	n->stats.drops[why]++;
+	STAT_INC(n->stats.tx_dropped);
+	STAT_INC(n->stats.drops[why]);
 	log_ratelimited(&n->rl, LOG_WARN, "%s: TX chain %u dropped (%s)", n->t.name, head,
 			why == VNET_DROP_TX_HEADER ? "shorter than the header" :
 			why == VNET_DROP_TX_WRITABLE ? "device-writable buffers" : "too many pieces");
@@ -217,8 +218,8 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 	err = vnet_hdr_tx_parse(&guest, r->iov + 1, r->niov, r->frame_len, n->negotiated, &r->meta);
 	if (err) {
 		/* An offload we cannot honour: never send a partial checksum or a super-frame. */
-		n->stats.tx_dropped++;
-		n->stats.tx_offload_err[err]++;
+		STAT_INC(n->stats.tx_dropped);
+		STAT_INC(n->stats.tx_offload_err[err]);
 		log_ratelimited(&n->rl, LOG_WARN, "%s: TX frame dropped: bad offload request (%s), "
 				"flags 0x%x gso_type %u csum_start %u csum_offset %u", n->t.name,
 				vnet_tx_err_names[err], guest.flags, guest.gso_type,
@@ -266,7 +267,7 @@ static void tx_done(struct vnet_io *io, unsigned int index, int res)
 	struct tx_req *r = &io->tx[index];
 
 	if (res == -EAGAIN && !io->stopping) {
-		n->stats.tx_eagain++;	/* the tap is full: try again, nothing is lost */
+		STAT_INC(n->stats.tx_eagain);	/* the tap is full: try again, nothing is lost */
 		tx_submit(io, r, index);
 		return;
 	}
@@ -275,16 +276,16 @@ static void tx_done(struct vnet_io *io, unsigned int index, int res)
 	if (io->stopping)
 		return;	/* reset: the driver will not look at this ring again */
 	if (res < 0) {
-		n->stats.tx_dropped++;
-		n->stats.drops[VNET_DROP_TX_TAP]++;
+		STAT_INC(n->stats.tx_dropped);
+		STAT_INC(n->stats.drops[VNET_DROP_TX_TAP]);
 		log_ratelimited(&n->rl, LOG_WARN, "%s: tap refused a %u-byte frame: %s", n->t.name,
 				r->frame_len, strerror(-res));
 	} else {
-		n->stats.tx_packets++;
-		n->stats.tx_bytes += r->frame_len;
-		n->stats.tx_csum += !!(r->meta.flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP));
-		n->stats.tx_tso += !!(r->meta.flags & NET_TX_TSO);
-		n->stats.tx_uso += !!(r->meta.flags & NET_TX_USO);
+		STAT_INC(n->stats.tx_packets);
+		STAT_ADD(n->stats.tx_bytes, r->frame_len);
+		STAT_ADD(n->stats.tx_csum, !!(r->meta.flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)));
+		STAT_ADD(n->stats.tx_tso, !!(r->meta.flags & NET_TX_TSO));
+		STAT_ADD(n->stats.tx_uso, !!(r->meta.flags & NET_TX_USO));
 	}
 	tx_complete(io, r->head);
 	tx_drain(io);
@@ -296,8 +297,8 @@ static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
 {
 	struct vnet *n = io->n;
 
-	n->stats.rx_dropped++;
-	n->stats.drops[why]++;
+	STAT_INC(n->stats.rx_dropped);
+	STAT_INC(n->stats.drops[why]);
 	virtq_push(&n->rxq, head, 0);
 	io->rx_pushed = true;
 }
@@ -432,12 +433,12 @@ static void mrg_deliver(struct vnet_io *io, uint32_t len)
 		left -= take;
 	}
 	held_pop(io, used);
-	n->stats.rx_packets++;
-	n->stats.rx_bytes += len - VNET_HDR_LEN;
-	n->stats.rx_merged += used > 1;
-	n->stats.rx_data_valid += !!(guest.flags & VIRTIO_NET_HDR_F_DATA_VALID);
-	n->stats.rx_csum_partial += !!(guest.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
-	n->stats.rx_gso += guest.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	STAT_INC(n->stats.rx_packets);
+	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
+	STAT_ADD(n->stats.rx_merged, used > 1);
+	STAT_ADD(n->stats.rx_data_valid, !!(guest.flags & VIRTIO_NET_HDR_F_DATA_VALID));
+	STAT_ADD(n->stats.rx_csum_partial, !!(guest.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	STAT_ADD(n->stats.rx_gso, guest.gso_type != VIRTIO_NET_HDR_GSO_NONE);
 	io->rx_pushed = true;
 }
 
@@ -446,7 +447,7 @@ static void mrg_done(struct vnet_io *io, int res)
 	struct vnet *n = io->n;
 
 	if (res == -EAGAIN && !io->stopping) {
-		n->stats.rx_eagain++;
+		STAT_INC(n->stats.rx_eagain);
 		rx_submit(io, &io->mrg_req, RX_INFLIGHT);
 		return;
 	}
@@ -513,11 +514,11 @@ static void rx_deliver(struct vnet_io *io, struct rx_req *r, uint32_t len)
 		return;
 	}
 	iov_copy_in(r->iov, r->niov, &guest, VNET_HDR_LEN);
-	n->stats.rx_packets++;
-	n->stats.rx_bytes += len - VNET_HDR_LEN;
-	n->stats.rx_data_valid += !!(guest.flags & VIRTIO_NET_HDR_F_DATA_VALID);
-	n->stats.rx_csum_partial += !!(guest.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
-	n->stats.rx_gso += guest.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	STAT_INC(n->stats.rx_packets);
+	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
+	STAT_ADD(n->stats.rx_data_valid, !!(guest.flags & VIRTIO_NET_HDR_F_DATA_VALID));
+	STAT_ADD(n->stats.rx_csum_partial, !!(guest.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	STAT_ADD(n->stats.rx_gso, guest.gso_type != VIRTIO_NET_HDR_GSO_NONE);
 	virtq_push(&n->rxq, r->head, len);
 	io->rx_pushed = true;
 }
@@ -534,7 +535,7 @@ static void rx_done(struct vnet_io *io, unsigned int index, int res)
 	}
 	r = &io->rx[index];
 	if (res == -EAGAIN && !io->stopping) {
-		n->stats.rx_eagain++;
+		STAT_INC(n->stats.rx_eagain);
 		rx_submit(io, r, index);
 		return;
 	}
@@ -608,7 +609,7 @@ static void io_notify(struct vnet_io *io)
 		need |= virtq_should_notify(&n->txq);
 	}
 	if (need) {
-		n->stats.interrupts++;
+		STAT_INC(n->stats.interrupts);
 		vmmio_interrupt(&n->t, VMMIO_INT_VRING);
 	}
 }
@@ -620,7 +621,7 @@ static int io_step(struct vnet_io *io)
 	unsigned int head, count = 0;
 	int ret;
 
-	io->n->stats.uring_submits++;
+	STAT_INC(io->n->stats.uring_submits);
 	ret = io_uring_submit_and_wait(&io->ring, 1);
 	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 		return ret;
