@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// --net tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,mrg_rxbuf=on|off]
+// --net tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,mrg_rxbuf=on|off,
+//        io=uring|sync]: the virtio-net device's options
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 #include "vmm/cli.h"
 
 #define NET_FORM "expected tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off," \
-		 "mrg_rxbuf=on|off]"
+		 "mrg_rxbuf=on|off,io=uring|sync]"
 
 static int cli_net_bool(const char *v, bool *out)
 {
@@ -84,6 +85,10 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 		bad = cli_net_bool(v, &n->tso);
 	else if (strcmp(item, "mrg_rxbuf") == 0)
 		bad = cli_net_bool(v, &n->mrg_rxbuf);
+	else if (strcmp(item, "io") == 0) {
+		bad = strcmp(v, "uring") != 0 && strcmp(v, "sync") != 0;
+		n->io_sync = strcmp(v, "sync") == 0;
+	}
 	else {
 		snprintf(err, errlen, "--net: unknown key '%s' (%s)", item, NET_FORM);
 		return -EINVAL;
@@ -94,6 +99,7 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 			{ "mac", "a unicast MAC like 52:54:00:12:34:56" }, { "mtu", "68-65535" },
 			{ "queue_size", "a power of two from 2 to 256" }, { "csum", "on or off" },
 			{ "tso", "on or off" }, { "mrg_rxbuf", "on or off" },
+			{ "io", "uring (default) or sync (a readv/writev baseline)" },
 		};
 		const char *form = "";
 

@@ -26,6 +26,7 @@ struct net_config {
 	unsigned int mtu;	/* 0: the tap's */
 	unsigned int queue_size;
 	bool csum, tso, mrg_rxbuf;
+	bool io_sync;		/* io=sync: the readv/writev baseline */
 };
 
 struct vm_config {

@@ -30,6 +30,7 @@ struct vnet_opts {
 	bool csum;		/* offer checksum offloads (both directions) */
 	bool tso;		/* offer segmentation offloads (both directions) */
 	bool mrg_rxbuf;
+	bool io_sync;		/* plain readv/writev instead of io_uring: a benchmark baseline */
 };
 
 /* Why a chain was completed with length 0 instead of carrying a packet. */

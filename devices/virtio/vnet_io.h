@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// virtio-net's I/O thread, private to vnet_io.c (the loop), vnet_tx.c and vnet_rx.c (the packets):
+// requests in flight, their iovecs into guest RAM, and the calls between the three files.
+#ifndef MINNOW_VNET_IO_H
+#define MINNOW_VNET_IO_H
+
+#include <liburing.h>
+
+#include "devices/virtio/vnet.h"
+#include "vmm/stat.h"
+
+#define IO_ENTRIES	256
+#define RX_INFLIGHT	64	/* reads posted ahead of traffic, one per guest buffer */
+#define TX_INFLIGHT	128	/* writes in flight */
+#define IO_IOV_MAX	64	/* pieces of one frame */
+#define MRG_HELD	256	/* guest buffers held for the next merged read */
+#define MRG_CHAIN_IOV	8	/* pieces of one mergeable buffer (Linux posts 1) */
+
+#define MRG_INDEX	RX_INFLIGHT	/* the request index of the merged read */
+
+struct rx_req {
+	bool busy;
+	uint16_t head;
+	unsigned int niov;
+	struct iovec iov[IO_IOV_MAX];
+};
+
+/* A guest RX buffer waiting to take part of a merged read (VIRTIO_NET_F_MRG_RXBUF). */
+struct mrg_chain {
+	uint16_t head;
+	uint32_t cap;
+	unsigned int niov;
+	struct iovec iov[MRG_CHAIN_IOV];
+};
+
+struct tx_req {
+	bool busy;
+	uint16_t head;
+	uint32_t frame_len;
+	struct net_tx_meta meta;
+	struct virtio_net_hdr_v1 hdr;	/* ours, rebuilt from the validated metadata */
+	unsigned int niov;
+	struct iovec iov[1 + IO_IOV_MAX];
+};
+
+/* Requests waiting for a synchronous readv/writev (the baseline engine, io=sync). */
+struct sync_fifo {
+	unsigned int first, count;
+	uint32_t index[RX_INFLIGHT + 1 + TX_INFLIGHT];
+};
+
+struct vnet_io {
+	struct vnet *n;
+	bool sync;			/* io=sync: plain readv/writev instead of io_uring */
+	struct io_uring ring;
+	struct sync_fifo sync_rx, sync_tx;
+	int kick_fd[2];
+	int tap_fd;
+	unsigned int polls;		/* armed multishot polls */
+	unsigned int rx_busy, tx_busy;
+	bool rx_pushed, tx_pushed;	/* used entries since the last interrupt decision */
+	bool stopping;
+	uint32_t rx_need;		/* bytes a buffer must hold for one frame */
+	struct rx_req rx[RX_INFLIGHT];
+	struct tx_req tx[TX_INFLIGHT];
+	/* MRG_RXBUF: held buffers (a FIFO), and the one merged read spanning the first nr of them. */
+	bool mrg;
+	struct mrg_chain held[MRG_HELD];
+	unsigned int held_first, held_count;
+	unsigned int mrg_nr;		/* buffers in the read in flight; 0 when none */
+	struct rx_req mrg_req;
+	/* start-up handshake */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int init_result;
+	bool init_done;
+};
+
+/* vnet_io.c: hand a request to the engine; its completion calls vnet_rx_done/vnet_tx_done. */
+void vnet_io_submit_rx(struct vnet_io *io, struct rx_req *r, unsigned int index);
+void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index);
+/* vnet_io.c: iovec helpers over guest buffers. */
+size_t vnet_io_copy_out(void *dst, const struct iovec *iov, unsigned int n, size_t off, size_t len);
+size_t vnet_io_copy_in(const struct iovec *iov, unsigned int n, const void *src, size_t len);
+bool vnet_io_skip(const struct iovec *src, unsigned int n, size_t skip, struct iovec *dst,
+		  unsigned int max, unsigned int *out_n);
+
+/* vnet_tx.c */
+void vnet_tx_drain(struct vnet_io *io);
+void vnet_tx_done(struct vnet_io *io, unsigned int index, int res);
+/* vnet_rx.c */
+void vnet_rx_fill(struct vnet_io *io);
+void vnet_rx_done(struct vnet_io *io, unsigned int index, int res);
+
+#endif

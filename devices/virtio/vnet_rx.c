@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+// virtio-net RX (tap -> guest): a read is posted into every guest buffer that can hold a whole
+// frame (or, with MRG_RXBUF, one read spans as many buffers as a frame needs); on completion the
+// tap's header is rewritten for what the guest negotiated and the buffers go back to it.
+#include <errno.h>
+#include <string.h>
+
+#include "devices/virtio/vnet_io.h"
+
+static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
+{
+	struct vnet *n = io->n;
+
+	STAT_INC(n->stats.rx_dropped);
+	STAT_INC(n->stats.drops[why]);
+	virtq_push(&n->rxq, head, 0);
+	io->rx_pushed = true;
+}
+
+/* A guest buffer for one read, or a drop if it cannot hold a whole frame (§5.1.6.3.1). */
+static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
+{
+	struct vnet *n = io->n;
+	unsigned int index = 0;
+	struct rx_req *r;
+
+	if (c->nr_out) {
+		rx_drop(io, c->head, VNET_DROP_RX_READONLY);
+		return;
+	}
+	/* The tap truncates silently: a buffer smaller than a frame is never used. */
+	if (c->in_bytes < io->rx_need || c->nr_in > IO_IOV_MAX) {
+		log_ratelimited(&n->rl, LOG_WARN, "%s: RX buffer of %u bytes in %u pieces cannot hold "
+				"a %u-byte frame; dropped", n->t.name, c->in_bytes, c->nr_in,
+				io->rx_need);
+		rx_drop(io, c->head, VNET_DROP_RX_SMALL);
+		return;
+	}
+	while (io->rx[index].busy)
+		index++;
+	r = &io->rx[index];
+	r->busy = true;
+	r->head = c->head;
+	r->niov = c->nr_in;
+	memcpy(r->iov, c->iov, c->nr_in * sizeof(struct iovec));
+	io->rx_busy++;
+	vnet_io_submit_rx(io, r, index);
+}
+
+/* ---- RX with MRG_RXBUF: one frame over several buffers (virtio 1.2 §5.1.6.3.2) ---- */
+
+static struct mrg_chain *held_at(struct vnet_io *io, unsigned int k)
+{
+	return &io->held[(io->held_first + k) % MRG_HELD];
+}
+
+static void held_pop(struct vnet_io *io, unsigned int n)
+{
+	io->held_first = (io->held_first + n) % MRG_HELD;
+	io->held_count -= n;
+}
+
+static void mrg_hold(struct vnet_io *io, const struct virtq_chain *c)
+{
+	struct mrg_chain *h;
+
+	if (c->nr_out) {
+		rx_drop(io, c->head, VNET_DROP_RX_READONLY);
+		return;
+	}
+	if (c->in_bytes < VNET_HDR_LEN || c->nr_in > MRG_CHAIN_IOV) {
+		rx_drop(io, c->head, VNET_DROP_RX_SMALL);
+		return;
+	}
+	h = held_at(io, io->held_count++);
+	h->head = c->head;
+	h->cap = c->in_bytes;
+	h->niov = c->nr_in;
+	memcpy(h->iov, c->iov, c->nr_in * sizeof(struct iovec));
+}
+
+/*
+ * Starts the merged read over the first held buffers once together they can
+ * take the largest frame: the tap truncates silently, so a read is never
+ * posted into less.
+ */
+static void mrg_submit(struct vnet_io *io)
+{
+	struct rx_req *r = &io->mrg_req;
+	uint32_t cap = 0;
+	unsigned int k, niov = 0;
+
+	if (io->mrg_nr || io->stopping)
+		return;
+	for (k = 0; k < io->held_count && cap < io->rx_need; k++) {
+		struct mrg_chain *h = held_at(io, k);
+
+		if (niov + h->niov > IO_IOV_MAX)
+			break;
+		memcpy(r->iov + niov, h->iov, h->niov * sizeof(struct iovec));
+		niov += h->niov;
+		cap += h->cap;
+	}
+	if (cap < io->rx_need)
+		return;	/* wait for the guest to post more buffers */
+	r->niov = niov;
+	io->mrg_nr = k;
+	io->rx_busy++;
+	vnet_io_submit_rx(io, r, MRG_INDEX);
+}
+
+static void mrg_deliver(struct vnet_io *io, uint32_t len)
+{
+	struct vnet *n = io->n;
+	struct rx_req *r = &io->mrg_req;
+	struct virtio_net_hdr_v1 tap, guest;
+	struct net_rx_meta meta;
+	uint32_t left = len;
+	unsigned int used = 0;
+
+	vnet_io_copy_out(&tap, r->iov, r->niov, 0, VNET_HDR_LEN);
+	vnet_hdr_to_rx_meta(&tap, &meta);
+	while (left && used < io->mrg_nr)
+		left -= MIN(left, held_at(io, used++)->cap);
+	if (vnet_hdr_rx_build(&meta, n->negotiated, used, &guest)) {
+		/* The first buffer carries the drop; the others stay available for the next frame. */
+		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_OFFLOAD);
+		held_pop(io, 1);
+		return;
+	}
+	vnet_io_copy_in(r->iov, r->niov, &guest, VNET_HDR_LEN);
+	/* The buffers of one frame go out as consecutive used entries, all but the last full. */
+	left = len;
+	for (unsigned int k = 0; k < used; k++) {
+		struct mrg_chain *h = held_at(io, k);
+		uint32_t take = MIN(left, h->cap);
+
+		virtq_push(&n->rxq, h->head, take);
+		left -= take;
+	}
+	held_pop(io, used);
+	STAT_INC(n->stats.rx_packets);
+	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
+	STAT_ADD(n->stats.rx_merged, used > 1);
+	STAT_ADD(n->stats.rx_data_valid, !!(guest.flags & VIRTIO_NET_HDR_F_DATA_VALID));
+	STAT_ADD(n->stats.rx_csum_partial, !!(guest.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	STAT_ADD(n->stats.rx_gso, guest.gso_type != VIRTIO_NET_HDR_GSO_NONE);
+	io->rx_pushed = true;
+}
+
+static void mrg_done(struct vnet_io *io, int res)
+{
+	struct vnet *n = io->n;
+
+	if (res == -EAGAIN && !io->stopping) {
+		STAT_INC(n->stats.rx_eagain);
+		vnet_io_submit_rx(io, &io->mrg_req, MRG_INDEX);
+		return;
+	}
+	io->rx_busy--;
+	if (io->stopping)
+		return;
+	if (res < VNET_HDR_LEN) {
+		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
+				res < 0 ? strerror(-res) : "short frame");
+		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_TAP);
+		held_pop(io, 1);
+	} else {
+		mrg_deliver(io, res);
+	}
+	io->mrg_nr = 0;
+}
+
+/* Keeps a read posted for every buffer the guest gave us (up to RX_INFLIGHT). */
+void vnet_rx_fill(struct vnet_io *io)
+{
+	struct vnet *n = io->n;
+
+	do {
+		struct virtq_chain c;
+		unsigned int completed;
+		enum virtq_pop_result res = VIRTQ_EMPTY;
+
+		virtq_disable_kicks(&n->rxq);
+		while ((io->mrg ? io->held_count < MRG_HELD : io->rx_busy < RX_INFLIGHT) &&
+		       (res = virtq_pop(&n->rxq, &c, &completed)) == VIRTQ_CHAIN) {
+			io->rx_pushed |= completed > 0;
+			if (io->mrg)
+				mrg_hold(io, &c);
+			else
+				rx_post(io, &c);
+		}
+		if (res == VIRTQ_BROKEN) {
+			vmmio_set_needs_reset(&n->t);
+			return;
+		}
+		io->rx_pushed |= completed > 0;
+		if (io->mrg)
+			mrg_submit(io);
+		if (io->mrg ? io->held_count == MRG_HELD : io->rx_busy == RX_INFLIGHT)
+			return;	/* full: a completion makes room and calls us again */
+	} while (virtq_enable_kicks(&n->rxq));
+}
+
+/* A frame arrived in r: rewrite its header for the guest and hand the buffer back. */
+static void rx_deliver(struct vnet_io *io, struct rx_req *r, uint32_t len)
+{
+	struct vnet *n = io->n;
+	struct virtio_net_hdr_v1 tap, guest;
+	struct net_rx_meta meta;
+
+	/* tun wrote the first 10 bytes and skipped num_buffers (offloads.md §6). */
+	vnet_io_copy_out(&tap, r->iov, r->niov, 0, VNET_HDR_LEN);
+	vnet_hdr_to_rx_meta(&tap, &meta);
+	if (vnet_hdr_rx_build(&meta, n->negotiated, 1, &guest)) {
+		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame needs offloads the guest did not "
+				"negotiate (flags 0x%x gso %u); dropped", n->t.name, tap.flags,
+				tap.gso_type);
+		rx_drop(io, r->head, VNET_DROP_RX_OFFLOAD);
+		return;
+	}
+	vnet_io_copy_in(r->iov, r->niov, &guest, VNET_HDR_LEN);
+	STAT_INC(n->stats.rx_packets);
+	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
+	STAT_ADD(n->stats.rx_data_valid, !!(guest.flags & VIRTIO_NET_HDR_F_DATA_VALID));
+	STAT_ADD(n->stats.rx_csum_partial, !!(guest.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	STAT_ADD(n->stats.rx_gso, guest.gso_type != VIRTIO_NET_HDR_GSO_NONE);
+	virtq_push(&n->rxq, r->head, len);
+	io->rx_pushed = true;
+}
+
+void vnet_rx_done(struct vnet_io *io, unsigned int index, int res)
+{
+	struct vnet *n = io->n;
+	struct rx_req *r;
+
+	if (index == MRG_INDEX) {
+		mrg_done(io, res);
+		vnet_rx_fill(io);
+		return;
+	}
+	r = &io->rx[index];
+	if (res == -EAGAIN && !io->stopping) {
+		STAT_INC(n->stats.rx_eagain);
+		vnet_io_submit_rx(io, r, index);
+		return;
+	}
+	r->busy = false;
+	io->rx_busy--;
+	if (io->stopping)
+		return;	/* reset: nothing is written into the ring any more */
+	if (res < VNET_HDR_LEN) {
+		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
+				res < 0 ? strerror(-res) : "short frame");
+		rx_drop(io, r->head, VNET_DROP_RX_TAP);
+	} else {
+		rx_deliver(io, r, res);
+	}
+	vnet_rx_fill(io);
+}

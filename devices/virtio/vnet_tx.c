@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// virtio-net TX (guest -> tap): each chain's header is validated into metadata (vnet_hdr), the
+// tap gets a header rebuilt from it plus the guest's frame iovecs, and the chain is completed
+// once the write is done; what cannot be sent is dropped and counted (DESIGN §5).
+#include <errno.h>
+#include <string.h>
+
+#include "devices/virtio/vnet_io.h"
+
+static void tx_complete(struct vnet_io *io, uint16_t head)
+{
+	virtq_push(&io->n->txq, head, 0);	/* TX buffers are only read: used length 0 */
+	io->tx_pushed = true;
+}
+
+static void tx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
+{
+	struct vnet *n = io->n;
+
+	STAT_INC(n->stats.tx_dropped);
+	STAT_INC(n->stats.drops[why]);
+	log_ratelimited(&n->rl, LOG_WARN, "%s: TX chain %u dropped (%s)", n->t.name, head,
+			why == VNET_DROP_TX_HEADER ? "shorter than the header" :
+			why == VNET_DROP_TX_WRITABLE ? "device-writable buffers" : "too many pieces");
+	tx_complete(io, head);
+}
+
+static struct tx_req *tx_slot(struct vnet_io *io, unsigned int *index)
+{
+	for (unsigned int i = 0; i < TX_INFLIGHT; i++) {
+		if (!io->tx[i].busy) {
+			*index = i;
+			return &io->tx[i];
+		}
+	}
+	return NULL;
+}
+
+/* One chain: validate (virtio 1.2 §5.1.6.2), translate, and queue the write. */
+static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
+{
+	struct vnet *n = io->n;
+	struct virtio_net_hdr_v1 guest;
+	unsigned int index;
+	struct tx_req *r = tx_slot(io, &index);
+	int err;
+
+	if (c->nr_in) {
+		tx_drop(io, c->head, VNET_DROP_TX_WRITABLE);
+		return;
+	}
+	/* The header is copied once; only the copy is looked at (no double fetch). */
+	if (c->out_bytes < VNET_HDR_LEN ||
+	    vnet_io_copy_out(&guest, c->iov, c->nr_out, 0, VNET_HDR_LEN) != VNET_HDR_LEN) {
+		tx_drop(io, c->head, VNET_DROP_TX_HEADER);
+		return;
+	}
+	if (!r || !vnet_io_skip(c->iov, c->nr_out, VNET_HDR_LEN, r->iov + 1, IO_IOV_MAX, &r->niov)) {
+		tx_drop(io, c->head, VNET_DROP_TX_SEGMENTS);
+		return;
+	}
+	r->frame_len = c->out_bytes - VNET_HDR_LEN;
+	err = vnet_hdr_tx_parse(&guest, r->iov + 1, r->niov, r->frame_len, n->negotiated, &r->meta);
+	if (err) {
+		/* An offload we cannot honour: never send a partial checksum or a super-frame. */
+		STAT_INC(n->stats.tx_dropped);
+		STAT_INC(n->stats.tx_offload_err[err]);
+		log_ratelimited(&n->rl, LOG_WARN, "%s: TX frame dropped: bad offload request (%s), "
+				"flags 0x%x gso_type %u csum_start %u csum_offset %u", n->t.name,
+				vnet_tx_err_names[err], guest.flags, guest.gso_type,
+				guest.csum_start, guest.csum_offset);
+		tx_complete(io, c->head);
+		return;
+	}
+	vnet_hdr_from_tx_meta(&r->meta, &r->hdr);
+	r->iov[0] = (struct iovec){ &r->hdr, VNET_HDR_LEN };
+	r->head = c->head;
+	r->busy = true;
+	io->tx_busy++;
+	vnet_io_submit_tx(io, r, index);
+}
+
+/* Takes chains while write slots are free; with the queue drained, asks for kicks again. */
+void vnet_tx_drain(struct vnet_io *io)
+{
+	struct vnet *n = io->n;
+
+	do {
+		struct virtq_chain c;
+		unsigned int completed;
+		enum virtq_pop_result res = VIRTQ_EMPTY;
+
+		virtq_disable_kicks(&n->txq);
+		while (io->tx_busy < TX_INFLIGHT &&
+		       (res = virtq_pop(&n->txq, &c, &completed)) == VIRTQ_CHAIN) {
+			io->tx_pushed |= completed > 0;
+			tx_one(io, &c);
+		}
+		if (res == VIRTQ_BROKEN) {
+			vmmio_set_needs_reset(&n->t);
+			return;
+		}
+		io->tx_pushed |= completed > 0;
+		if (io->tx_busy == TX_INFLIGHT)
+			return;	/* a completion frees a slot and calls us again */
+	} while (virtq_enable_kicks(&n->txq));
+}
+
+void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
+{
+	struct vnet *n = io->n;
+	struct tx_req *r = &io->tx[index];
+
+	if (res == -EAGAIN && !io->stopping) {
+		STAT_INC(n->stats.tx_eagain);	/* the tap is full: try again, nothing is lost */
+		vnet_io_submit_tx(io, r, index);
+		return;
+	}
+	r->busy = false;
+	io->tx_busy--;
+	if (io->stopping)
+		return;	/* reset: the driver will not look at this ring again */
+	if (res < 0) {
+		STAT_INC(n->stats.tx_dropped);
+		STAT_INC(n->stats.drops[VNET_DROP_TX_TAP]);
+		log_ratelimited(&n->rl, LOG_WARN, "%s: tap refused a %u-byte frame: %s", n->t.name,
+				r->frame_len, strerror(-res));
+	} else {
+		STAT_INC(n->stats.tx_packets);
+		STAT_ADD(n->stats.tx_bytes, r->frame_len);
+		STAT_ADD(n->stats.tx_csum, !!(r->meta.flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)));
+		STAT_ADD(n->stats.tx_tso, !!(r->meta.flags & NET_TX_TSO));
+		STAT_ADD(n->stats.tx_uso, !!(r->meta.flags & NET_TX_USO));
+	}
+	tx_complete(io, r->head);
+	vnet_tx_drain(io);
+}
