@@ -10,8 +10,11 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
-#define MIN(a, b)	((a) < (b) ? (a) : (b))
-#define MAX(a, b)	((a) > (b) ? (a) : (b))
+/* Each argument is evaluated once (a MIN(x, y++) once cost us a corrupted RX path). */
+#define MIN(a, b)	__extension__({ __typeof__(a) a_ = (a); __typeof__(b) b_ = (b); \
+				a_ < b_ ? a_ : b_; })
+#define MAX(a, b)	__extension__({ __typeof__(a) a_ = (a); __typeof__(b) b_ = (b); \
+				a_ > b_ ? a_ : b_; })
 
 #define KiB (1024ULL)
 #define MiB (1024ULL * KiB)

@@ -72,6 +72,7 @@ int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const str
 	t->irq_fd = irq_fd;
 	t->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	t->offered = ops->features(dev) | VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	t->queue_max = ops->queue_max;
 	snprintf(t->name, sizeof(t->name), "%s@0x%llx", ops->name, (unsigned long long)base);
 	pthread_mutex_init(&t->lock, NULL);
 	for (unsigned int i = 0; i < VMMIO_MAX_QUEUES; i++)
@@ -118,6 +119,14 @@ void vmmio_destroy(struct vmmio *t)
 		t->queues[i].kick_fd = -1;
 	}
 	pthread_mutex_destroy(&t->lock);
+}
+
+int vmmio_set_queue_max(struct vmmio *t, uint16_t max)
+{
+	if (max == 0 || max > t->ops->queue_max || (max & (max - 1)))
+		return -EINVAL;
+	t->queue_max = max;
+	return 0;
 }
 
 uint64_t vmmio_features(const struct vmmio *t)
@@ -280,7 +289,7 @@ static void vmmio_queue_ready(struct vmmio *t, struct vmmio_queue *q, uint32_t v
 			vmmio_guest_err(t, VMMIO_ERR_QUEUE, "QueueReady %u", v);
 		return;
 	}
-	if (q->num > t->ops->queue_max ||
+	if (q->num > t->queue_max ||
 	    virtq_validate(t->gm, q->num, q->desc, q->avail, q->used)) {
 		vmmio_guest_err(t, VMMIO_ERR_QUEUE, "queue %u: size %u, rings 0x%llx/0x%llx/0x%llx "
 				"rejected", t->queue_sel, q->num, (unsigned long long)q->desc,
@@ -369,7 +378,7 @@ static uint32_t vmmio_read_queue_reg(struct vmmio *t, uint64_t off)
 	}
 	q = &t->queues[t->queue_sel];
 	switch (off) {
-	case REG_QUEUE_NUM_MAX: return t->ops->queue_max;
+	case REG_QUEUE_NUM_MAX: return t->queue_max;
 	case REG_QUEUE_NUM: return q->num;
 	case REG_QUEUE_READY: return q->ready;
 	case REG_QUEUE_DESC_LOW: return (uint32_t)q->desc;

@@ -64,6 +64,7 @@ struct vmmio {
 	uint32_t status;
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
 	uint64_t offered;
+	uint16_t queue_max;	/* QueueNumMax: ops->queue_max unless the device lowered it */
 	uint64_t driver_features;
 	struct vmmio_queue queues[VMMIO_MAX_QUEUES];
 	uint32_t config_generation;
@@ -84,6 +85,8 @@ struct vmmio {
 int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const struct gmem *gm,
 	       uint64_t base, uint32_t gsi, int vm_fd, int irq_fd) __must_check;
 void vmmio_destroy(struct vmmio *t);
+/* Lowers QueueNumMax for this instance (a power of two <= ops->queue_max); before the guest runs. */
+int vmmio_set_queue_max(struct vmmio *t, uint16_t max) __must_check;
 struct bus_dev vmmio_bus_dev(struct vmmio *t);
 
 /* Register access, as the bus delivers it (exposed for unit tests). */

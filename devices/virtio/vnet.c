@@ -158,9 +158,16 @@ static int vnet_setup(struct vnet *n, const struct gmem *gm, uint64_t base, uint
 	if (n->stop_fd < 0)
 		return -errno;
 	ret = vmmio_init(&n->t, &vnet_ops, n, gm, base, gsi, vm_fd, irq_fd);
-	if (ret)
+	if (ret) {
 		close(n->stop_fd);
-	return ret;
+		return ret;
+	}
+	if (n->opts.queue_size && vmmio_set_queue_max(&n->t, n->opts.queue_size)) {
+		vmmio_destroy(&n->t);
+		close(n->stop_fd);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int vnet_init(struct vnet *n, const struct vnet_opts *opts, const struct gmem *gm, uint64_t base,

@@ -13,7 +13,7 @@
 
 #include "devices/virtio/vnet_io.h"
 
-enum io_tag { TAG_KICK_RX, TAG_KICK_TX, TAG_STOP, TAG_RX, TAG_TX, TAG_CANCEL };
+enum io_tag { TAG_KICK_RX, TAG_KICK_TX, TAG_STOP, TAG_RX, TAG_TX, TAG_CANCEL, TAG_TX_WAIT };
 #define TAG(t, i)	(((uint64_t)(t) << 32) | (i))
 
 static struct io_uring_sqe *io_sqe(struct vnet_io *io)
@@ -100,7 +100,8 @@ static void sync_push(struct sync_fifo *f, uint32_t index)
 	f->index[(f->first + f->count++) % ARRAY_SIZE(f->index)] = index;
 }
 
-void vnet_io_submit_rx(struct vnet_io *io, struct rx_req *r, unsigned int index)
+void vnet_io_submit_rx(struct vnet_io *io, const struct iovec *iov, unsigned int niov,
+		       unsigned int index)
 {
 	struct io_uring_sqe *sqe;
 
@@ -109,11 +110,11 @@ void vnet_io_submit_rx(struct vnet_io *io, struct rx_req *r, unsigned int index)
 		return;
 	}
 	sqe = io_sqe(io);
-	io_uring_prep_readv(sqe, io->tap_fd, r->iov, r->niov, 0);
+	io_uring_prep_readv(sqe, io->tap_fd, iov, niov, 0);
 	io_uring_sqe_set_data64(sqe, TAG(TAG_RX, index));
 }
 
-void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index)
+void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index, bool link)
 {
 	struct io_uring_sqe *sqe;
 
@@ -124,6 +125,20 @@ void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index)
 	sqe = io_sqe(io);
 	io_uring_prep_writev(sqe, io->tap_fd, r->iov, 1 + r->niov, 0);
 	io_uring_sqe_set_data64(sqe, TAG(TAG_TX, index));
+	if (link)
+		sqe->flags |= IOSQE_IO_LINK;
+}
+
+void vnet_io_submit_tx_wait(struct vnet_io *io)
+{
+	struct io_uring_sqe *sqe;
+
+	if (io->sync)
+		return;
+	sqe = io_sqe(io);
+	io_uring_prep_poll_add(sqe, io->tap_fd, POLLOUT);
+	io_uring_sqe_set_data64(sqe, TAG(TAG_TX_WAIT, 0));
+	sqe->flags |= IOSQE_IO_LINK;
 }
 
 /* ---- the loop ---- */
@@ -229,7 +244,7 @@ static void io_run(struct vnet_io *io)
 	sqe = io_sqe(io);
 	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 	io_uring_sqe_set_data64(sqe, TAG(TAG_CANCEL, 0));
-	while (io->rx_busy || io->tx_busy || io->polls)
+	while (io->rx_busy || io->tx_in_kernel || io->polls)
 		if (io_step(io))
 			break;
 }
@@ -247,9 +262,8 @@ static unsigned int sync_pass(struct vnet_io *io, bool rx)
 		ssize_t n;
 
 		if (rx) {
-			struct rx_req *r = index == MRG_INDEX ? &io->mrg_req : &io->rx[index];
-
-			n = readv(io->tap_fd, r->iov, r->niov);
+			n = index == MRG_INDEX ? readv(io->tap_fd, io->mrg_iov, io->mrg_niov) :
+				readv(io->tap_fd, io->rx[index].iov, io->rx[index].niov);
 		} else {
 			n = writev(io->tap_fd, io->tx[index].iov, 1 + io->tx[index].niov);
 		}
@@ -307,7 +321,7 @@ static void sync_run(struct vnet_io *io)
 	}
 	/* Nothing is in the kernel's hands: queued requests are simply forgotten. */
 	io->stopping = true;
-	io->rx_busy = io->tx_busy = 0;
+	io->rx_busy = io->tx_busy = io->tx_in_kernel = 0;
 }
 
 static void *io_thread(void *arg)

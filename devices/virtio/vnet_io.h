@@ -12,7 +12,8 @@
 #define IO_ENTRIES	256
 #define RX_INFLIGHT	64	/* reads posted ahead of traffic, one per guest buffer */
 #define TX_INFLIGHT	128	/* writes in flight */
-#define IO_IOV_MAX	64	/* pieces of one frame */
+#define IO_IOV_MAX	64	/* pieces of one frame in one guest buffer */
+#define MRG_IOV_MAX	1024	/* pieces of one merged read: UIO_MAXIOV */
 #define MRG_HELD	256	/* guest buffers held for the next merged read */
 #define MRG_CHAIN_IOV	8	/* pieces of one mergeable buffer (Linux posts 1) */
 
@@ -57,7 +58,17 @@ struct vnet_io {
 	int kick_fd[2];
 	int tap_fd;
 	unsigned int polls;		/* armed multishot polls */
-	unsigned int rx_busy, tx_busy;
+	unsigned int rx_busy, tx_busy;	/* requests in use (tx: queued or in the kernel) */
+	/*
+	 * TX order: writes go to the kernel as one linked batch at a time, so
+	 * parked writes cannot overtake each other. tx_queue holds requests ready
+	 * for the next batch; tx_retry the ones that met EAGAIN (and the links
+	 * cancelled behind them), which go first.
+	 */
+	unsigned int tx_in_kernel;
+	unsigned int tx_queued, tx_retries;
+	uint32_t tx_queue[TX_INFLIGHT];
+	uint32_t tx_retry[TX_INFLIGHT];
 	bool rx_pushed, tx_pushed;	/* used entries since the last interrupt decision */
 	bool stopping;
 	uint32_t rx_need;		/* bytes a buffer must hold for one frame */
@@ -68,7 +79,8 @@ struct vnet_io {
 	struct mrg_chain held[MRG_HELD];
 	unsigned int held_first, held_count;
 	unsigned int mrg_nr;		/* buffers in the read in flight; 0 when none */
-	struct rx_req mrg_req;
+	unsigned int mrg_niov;
+	struct iovec mrg_iov[MRG_IOV_MAX];
 	/* start-up handshake */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -77,8 +89,11 @@ struct vnet_io {
 };
 
 /* vnet_io.c: hand a request to the engine; its completion calls vnet_rx_done/vnet_tx_done. */
-void vnet_io_submit_rx(struct vnet_io *io, struct rx_req *r, unsigned int index);
-void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index);
+void vnet_io_submit_rx(struct vnet_io *io, const struct iovec *iov, unsigned int niov,
+		       unsigned int index);
+void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index, bool link);
+/* Waits for the tap to take writes again before what follows (a linked POLLOUT). */
+void vnet_io_submit_tx_wait(struct vnet_io *io);
 /* vnet_io.c: iovec helpers over guest buffers. */
 size_t vnet_io_copy_out(void *dst, const struct iovec *iov, unsigned int n, size_t off, size_t len);
 size_t vnet_io_copy_in(const struct iovec *iov, unsigned int n, const void *src, size_t len);

@@ -44,7 +44,7 @@ static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
 	r->niov = c->nr_in;
 	memcpy(r->iov, c->iov, c->nr_in * sizeof(struct iovec));
 	io->rx_busy++;
-	vnet_io_submit_rx(io, r, index);
+	vnet_io_submit_rx(io, r->iov, r->niov, index);
 }
 
 /* ---- RX with MRG_RXBUF: one frame over several buffers (virtio 1.2 §5.1.6.3.2) ---- */
@@ -86,7 +86,6 @@ static void mrg_hold(struct vnet_io *io, const struct virtq_chain *c)
  */
 static void mrg_submit(struct vnet_io *io)
 {
-	struct rx_req *r = &io->mrg_req;
 	uint32_t cap = 0;
 	unsigned int k, niov = 0;
 
@@ -95,40 +94,42 @@ static void mrg_submit(struct vnet_io *io)
 	for (k = 0; k < io->held_count && cap < io->rx_need; k++) {
 		struct mrg_chain *h = held_at(io, k);
 
-		if (niov + h->niov > IO_IOV_MAX)
+		if (niov + h->niov > MRG_IOV_MAX)
 			break;
-		memcpy(r->iov + niov, h->iov, h->niov * sizeof(struct iovec));
+		memcpy(io->mrg_iov + niov, h->iov, h->niov * sizeof(struct iovec));
 		niov += h->niov;
 		cap += h->cap;
 	}
 	if (cap < io->rx_need)
 		return;	/* wait for the guest to post more buffers */
-	r->niov = niov;
+	io->mrg_niov = niov;
 	io->mrg_nr = k;
 	io->rx_busy++;
-	vnet_io_submit_rx(io, r, MRG_INDEX);
+	vnet_io_submit_rx(io, io->mrg_iov, niov, MRG_INDEX);
 }
 
 static void mrg_deliver(struct vnet_io *io, uint32_t len)
 {
 	struct vnet *n = io->n;
-	struct rx_req *r = &io->mrg_req;
 	struct virtio_net_hdr_v1 tap, guest;
 	struct net_rx_meta meta;
 	uint32_t left = len;
 	unsigned int used = 0;
 
-	vnet_io_copy_out(&tap, r->iov, r->niov, 0, VNET_HDR_LEN);
+	vnet_io_copy_out(&tap, io->mrg_iov, io->mrg_niov, 0, VNET_HDR_LEN);
 	vnet_hdr_to_rx_meta(&tap, &meta);
-	while (left && used < io->mrg_nr)
-		left -= MIN(left, held_at(io, used++)->cap);
+	while (left && used < io->mrg_nr) {
+		uint32_t cap = held_at(io, used++)->cap;
+
+		left -= MIN(left, cap);
+	}
 	if (vnet_hdr_rx_build(&meta, n->negotiated, used, &guest)) {
 		/* The first buffer carries the drop; the others stay available for the next frame. */
 		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_OFFLOAD);
 		held_pop(io, 1);
 		return;
 	}
-	vnet_io_copy_in(r->iov, r->niov, &guest, VNET_HDR_LEN);
+	vnet_io_copy_in(io->mrg_iov, io->mrg_niov, &guest, VNET_HDR_LEN);
 	/* The buffers of one frame go out as consecutive used entries, all but the last full. */
 	left = len;
 	for (unsigned int k = 0; k < used; k++) {
@@ -154,7 +155,7 @@ static void mrg_done(struct vnet_io *io, int res)
 
 	if (res == -EAGAIN && !io->stopping) {
 		STAT_INC(n->stats.rx_eagain);
-		vnet_io_submit_rx(io, &io->mrg_req, MRG_INDEX);
+		vnet_io_submit_rx(io, io->mrg_iov, io->mrg_niov, MRG_INDEX);
 		return;
 	}
 	io->rx_busy--;
@@ -242,7 +243,7 @@ void vnet_rx_done(struct vnet_io *io, unsigned int index, int res)
 	r = &io->rx[index];
 	if (res == -EAGAIN && !io->stopping) {
 		STAT_INC(n->stats.rx_eagain);
-		vnet_io_submit_rx(io, r, index);
+		vnet_io_submit_rx(io, r->iov, r->niov, index);
 		return;
 	}
 	r->busy = false;

@@ -77,7 +77,24 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 	r->head = c->head;
 	r->busy = true;
 	io->tx_busy++;
-	vnet_io_submit_tx(io, r, index);
+	io->tx_queue[io->tx_queued++] = index;
+}
+
+/* Hands the waiting writes to the kernel as one linked batch, once the previous one is done. */
+static void tx_flush(struct vnet_io *io)
+{
+	unsigned int total = io->tx_retries + io->tx_queued, k = 0;
+
+	if (!total || (io->tx_in_kernel && !io->sync))
+		return;
+	if (io->tx_retries)
+		vnet_io_submit_tx_wait(io);	/* the tap said EAGAIN: wait until it takes more */
+	for (unsigned int i = 0; i < io->tx_retries; i++, k++)
+		vnet_io_submit_tx(io, &io->tx[io->tx_retry[i]], io->tx_retry[i], k + 1 < total);
+	for (unsigned int i = 0; i < io->tx_queued; i++, k++)
+		vnet_io_submit_tx(io, &io->tx[io->tx_queue[i]], io->tx_queue[i], k + 1 < total);
+	io->tx_in_kernel += total;
+	io->tx_retries = io->tx_queued = 0;
 }
 
 /* Takes chains while write slots are free; with the queue drained, asks for kicks again. */
@@ -98,12 +115,13 @@ void vnet_tx_drain(struct vnet_io *io)
 		}
 		if (res == VIRTQ_BROKEN) {
 			vmmio_set_needs_reset(&n->t);
-			return;
+			break;
 		}
 		io->tx_pushed |= completed > 0;
 		if (io->tx_busy == TX_INFLIGHT)
-			return;	/* a completion frees a slot and calls us again */
+			break;	/* a completion frees a slot and calls us again */
 	} while (virtq_enable_kicks(&n->txq));
+	tx_flush(io);
 }
 
 void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
@@ -111,9 +129,13 @@ void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
 	struct vnet *n = io->n;
 	struct tx_req *r = &io->tx[index];
 
-	if (res == -EAGAIN && !io->stopping) {
-		STAT_INC(n->stats.tx_eagain);	/* the tap is full: try again, nothing is lost */
-		vnet_io_submit_tx(io, r, index);
+	io->tx_in_kernel--;
+	if ((res == -EAGAIN || res == -ECANCELED) && !io->stopping) {
+		/* The tap is full (or a write before this one was): again, in order; nothing is lost. */
+		STAT_ADD(n->stats.tx_eagain, res == -EAGAIN);
+		io->tx_retry[io->tx_retries++] = index;
+		if (!io->tx_in_kernel)
+			tx_flush(io);
 		return;
 	}
 	r->busy = false;
@@ -133,5 +155,6 @@ void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
 		STAT_ADD(n->stats.tx_uso, !!(r->meta.flags & NET_TX_USO));
 	}
 	tx_complete(io, r->head);
-	vnet_tx_drain(io);
+	if (!io->tx_in_kernel)
+		vnet_tx_drain(io);	/* the batch is done: the next one may go */
 }
