@@ -145,6 +145,27 @@ int tap_set_offloads(struct tap *t, unsigned int tun_flags)
 	return 0;
 }
 
+int tap_set_mtu(struct tap *t, int mtu)
+{
+	struct ifreq ifr = { .ifr_mtu = mtu };
+	int s, ret = 0;
+
+	if (t->is_socket) {
+		t->mtu = mtu;
+		return 0;
+	}
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	memcpy(ifr.ifr_name, t->name, IFNAMSIZ);
+	if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
+		ret = -errno;
+	else
+		t->mtu = mtu;
+	close(s);
+	return ret;
+}
+
 void tap_from_socket(struct tap *t, int fd, const struct net_caps *caps)
 {
 	memset(t, 0, sizeof(*t));

@@ -31,6 +31,9 @@ void tap_close(struct tap *t);
 /* TUNSETOFFLOAD: what the reader (the guest) accepts on RX. */
 int tap_set_offloads(struct tap *t, unsigned int tun_flags) __must_check;
 
+/* Sets the tap's MTU (SIOCSIFMTU; needs CAP_NET_ADMIN): 0 or -errno. */
+int tap_set_mtu(struct tap *t, int mtu) __must_check;
+
 /* An fd that behaves like a tap (a SOCK_SEQPACKET socket in tests): caps as given. */
 void tap_from_socket(struct tap *t, int fd, const struct net_caps *caps);
 

@@ -17,6 +17,7 @@ static const char *const vnet_drop_names[VNET_DROP_MAX] = {
 	[VNET_DROP_TX_TAP] = "tx_tap_error", [VNET_DROP_TX_SEGMENTS] = "tx_segments",
 	[VNET_DROP_RX_SMALL] = "rx_small_buffer", [VNET_DROP_RX_READONLY] = "rx_readonly",
 	[VNET_DROP_RX_OFFLOAD] = "rx_offload", [VNET_DROP_RX_TAP] = "rx_tap_error",
+	[VNET_DROP_RX_OVERSIZE] = "rx_oversize",
 };
 
 /* The tap's capabilities, less what the user switched off. */
@@ -180,6 +181,14 @@ int vnet_init(struct vnet *n, const struct vnet_opts *opts, const struct gmem *g
 	ret = tap_open(&n->tap, opts->tap, opts->fd, err, errlen);
 	if (ret)
 		return ret;
+	/* The guest sizes its buffers by the MTU we advertise: the tap must not send more (§5.1.4.1). */
+	if (opts->mtu && (int)opts->mtu != n->tap.mtu && (ret = tap_set_mtu(&n->tap, opts->mtu))) {
+		snprintf(err, errlen, "cannot set tap '%s' to MTU %u: %s (needs CAP_NET_ADMIN; or "
+			 "drop mtu= to use the tap's %d)", n->tap.name, opts->mtu, strerror(-ret),
+			 n->tap.mtu);
+		tap_close(&n->tap);
+		return ret;
+	}
 	ret = vnet_setup(n, gm, base, gsi, vm_fd, irq_fd);
 	if (ret) {
 		snprintf(err, errlen, "cannot set up virtio-net: %s", strerror(-ret));

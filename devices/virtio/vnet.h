@@ -43,6 +43,7 @@ enum vnet_drop {
 	VNET_DROP_RX_READONLY,	/* RX chain with device-readable buffers */
 	VNET_DROP_RX_OFFLOAD,	/* frame needs an offload the guest did not negotiate */
 	VNET_DROP_RX_TAP,	/* the tap read failed */
+	VNET_DROP_RX_OVERSIZE,	/* frame larger than the guest's buffers (tap MTU above ours) */
 	VNET_DROP_MAX,
 };
 

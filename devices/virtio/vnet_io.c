@@ -100,17 +100,19 @@ static void sync_push(struct sync_fifo *f, uint32_t index)
 	f->index[(f->first + f->count++) % ARRAY_SIZE(f->index)] = index;
 }
 
-void vnet_io_submit_rx(struct vnet_io *io, const struct iovec *iov, unsigned int niov,
+void vnet_io_submit_rx(struct vnet_io *io, struct iovec *iov, unsigned int niov,
 		       unsigned int index)
 {
 	struct io_uring_sqe *sqe;
 
+	/* One host byte after the guest's buffers: a frame that reaches it did not fit. */
+	iov[niov] = (struct iovec){ &io->spill, 1 };
 	if (io->sync) {
 		sync_push(&io->sync_rx, index);
 		return;
 	}
 	sqe = io_sqe(io);
-	io_uring_prep_readv(sqe, io->tap_fd, iov, niov, 0);
+	io_uring_prep_readv(sqe, io->tap_fd, iov, niov + 1, 0);
 	io_uring_sqe_set_data64(sqe, TAG(TAG_RX, index));
 }
 
@@ -262,8 +264,9 @@ static unsigned int sync_pass(struct vnet_io *io, bool rx)
 		ssize_t n;
 
 		if (rx) {
-			n = index == MRG_INDEX ? readv(io->tap_fd, io->mrg_iov, io->mrg_niov) :
-				readv(io->tap_fd, io->rx[index].iov, io->rx[index].niov);
+			/* niov + 1: the spill byte vnet_io_submit_rx put there. */
+			n = index == MRG_INDEX ? readv(io->tap_fd, io->mrg_iov, io->mrg_niov + 1) :
+				readv(io->tap_fd, io->rx[index].iov, io->rx[index].niov + 1);
 		} else {
 			n = writev(io->tap_fd, io->tx[index].iov, 1 + io->tx[index].niov);
 		}

@@ -22,8 +22,9 @@
 struct rx_req {
 	bool busy;
 	uint16_t head;
+	uint32_t cap;			/* bytes the guest's buffer holds */
 	unsigned int niov;
-	struct iovec iov[IO_IOV_MAX];
+	struct iovec iov[IO_IOV_MAX + 1];	/* + the spill byte (vnet_rx.c) */
 };
 
 /* A guest RX buffer waiting to take part of a merged read (VIRTIO_NET_F_MRG_RXBUF). */
@@ -80,7 +81,9 @@ struct vnet_io {
 	unsigned int held_first, held_count;
 	unsigned int mrg_nr;		/* buffers in the read in flight; 0 when none */
 	unsigned int mrg_niov;
-	struct iovec mrg_iov[MRG_IOV_MAX];
+	uint32_t mrg_cap;
+	struct iovec mrg_iov[MRG_IOV_MAX + 1];
+	uint8_t spill;			/* one host byte past every read: catches oversize frames */
 	/* start-up handshake */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -89,7 +92,8 @@ struct vnet_io {
 };
 
 /* vnet_io.c: hand a request to the engine; its completion calls vnet_rx_done/vnet_tx_done. */
-void vnet_io_submit_rx(struct vnet_io *io, const struct iovec *iov, unsigned int niov,
+/* iov must have room for one more entry: the spill byte goes there. */
+void vnet_io_submit_rx(struct vnet_io *io, struct iovec *iov, unsigned int niov,
 		       unsigned int index);
 void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index, bool link);
 /* Waits for the tap to take writes again before what follows (a linked POLLOUT). */

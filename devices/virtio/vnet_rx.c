@@ -42,6 +42,7 @@ static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
 	r->busy = true;
 	r->head = c->head;
 	r->niov = c->nr_in;
+	r->cap = c->in_bytes;
 	memcpy(r->iov, c->iov, c->nr_in * sizeof(struct iovec));
 	io->rx_busy++;
 	vnet_io_submit_rx(io, r->iov, r->niov, index);
@@ -103,6 +104,7 @@ static void mrg_submit(struct vnet_io *io)
 	if (cap < io->rx_need)
 		return;	/* wait for the guest to post more buffers */
 	io->mrg_niov = niov;
+	io->mrg_cap = cap;
 	io->mrg_nr = k;
 	io->rx_busy++;
 	vnet_io_submit_rx(io, io->mrg_iov, niov, MRG_INDEX);
@@ -161,10 +163,12 @@ static void mrg_done(struct vnet_io *io, int res)
 	io->rx_busy--;
 	if (io->stopping)
 		return;
-	if (res < VNET_HDR_LEN) {
+	if (res < VNET_HDR_LEN || (uint32_t)res > io->mrg_cap) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
-				res < 0 ? strerror(-res) : "short frame");
-		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_TAP);
+				res < 0 ? strerror(-res) : res < VNET_HDR_LEN ? "short frame" :
+				"frame larger than the buffers (tap MTU above the guest's?)");
+		rx_drop(io, held_at(io, 0)->head, res > 0 && (uint32_t)res > io->mrg_cap ?
+			VNET_DROP_RX_OVERSIZE : VNET_DROP_RX_TAP);
 		held_pop(io, 1);
 	} else {
 		mrg_deliver(io, res);
@@ -254,6 +258,11 @@ void vnet_rx_done(struct vnet_io *io, unsigned int index, int res)
 		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
 				res < 0 ? strerror(-res) : "short frame");
 		rx_drop(io, r->head, VNET_DROP_RX_TAP);
+	} else if ((uint32_t)res > r->cap) {
+		/* It reached the spill byte: truncated in the guest's buffer, so never delivered. */
+		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame larger than the %u-byte buffer (tap "
+				"MTU above the guest's?); dropped", n->t.name, r->cap);
+		rx_drop(io, r->head, VNET_DROP_RX_OVERSIZE);
 	} else {
 		rx_deliver(io, r, res);
 	}

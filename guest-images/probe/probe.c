@@ -4,6 +4,7 @@
 #include "hostile.h"
 #include "irq.h"
 #include "lib.h"
+#include "netmodes.h"
 #include "probe.h"
 #include "virtio.h"
 
@@ -669,6 +670,20 @@ static int mode_virtio_hostile(void)
 	return virtio_hostile(cmdline, map, n);
 }
 
+/* The network modes (netmodes.c) need the memory map for their buffer pool. */
+#define NET_MODE(fn)                                                                               \
+	static int mode_net_##fn(void)                                                             \
+	{                                                                                          \
+		const struct hvm_memmap_entry *map;                                                \
+		uint32_t n = memmap_get(&map);                                                     \
+                                                                                                   \
+		return net_mode_##fn(cmdline, map, n);                                             \
+	}
+NET_MODE(hello)
+NET_MODE(udp_tx)
+NET_MODE(udp_rx)
+NET_MODE(echo)
+
 struct probe_mode {
 	const char *name;
 	int (*run)(void); /* returns the exit status */
@@ -687,6 +702,10 @@ static const struct probe_mode probe_modes[] = {
 	{"virtio-hello", mode_virtio_hello},
 	{"rng", mode_rng},
 	{"virtio-hostile", mode_virtio_hostile},
+	{"net-hello", mode_net_hello},
+	{"net-udp-tx", mode_net_udp_tx},
+	{"net-udp-rx", mode_net_udp_rx},
+	{"net-echo", mode_net_echo},
 };
 
 void probe_main(void)

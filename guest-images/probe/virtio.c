@@ -334,6 +334,17 @@ uint32_t virtio_config_read32(struct virtio_dev *d, uint32_t off)
 	return reg_read(d, VIRTIO_MMIO_CONFIG + off);
 }
 
+/* §4.2.2.2: 16-bit fields with 16-bit aligned accesses. */
+uint16_t virtio_config_read16(struct virtio_dev *d, uint32_t off)
+{
+	return *(volatile uint16_t *)(d->regs + VIRTIO_MMIO_CONFIG + off);
+}
+
+uint32_t virtio_config_generation(struct virtio_dev *d)
+{
+	return reg_read(d, VIRTIO_MMIO_CONFIG_GENERATION);
+}
+
 uint8_t virtio_config_read8(struct virtio_dev *d, uint32_t off)
 {
 	return *(volatile uint8_t *)(d->regs + VIRTIO_MMIO_CONFIG + off);

@@ -197,7 +197,10 @@ uint32_t virtio_read_status(struct virtio_dev *d);
 uint32_t virtio_isr_ack(struct virtio_dev *d);
 /* Device-specific configuration space (§4.2.2, offset from 0x100). */
 uint32_t virtio_config_read32(struct virtio_dev *d, uint32_t off);
+uint16_t virtio_config_read16(struct virtio_dev *d, uint32_t off);
 uint8_t virtio_config_read8(struct virtio_dev *d, uint32_t off);
+/* ConfigGeneration: read before and after a multi-access field (§4.2.2.2). */
+uint32_t virtio_config_generation(struct virtio_dev *d);
 
 /*
  * Adds a chain of n buffers to the available ring, not yet visible to the

@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: MIT
+// Probe guest network modes: a feature report, UDP transmit and receive with a verifiable
+// payload pattern, and a UDP echo; ARP answered throughout (netdrv.c, netstack.c).
+#include "netmodes.h"
+#include "netstack.h"
+
+#define ARP_TRIES     3
+#define ARP_TRY_MS    300
+#define RX_COUNT_MAX  (1u << 24) /* datagrams tracked in the seen-bitmap */
+#define TX_COUNT_MAX  UINT32_MAX
+#define UDP_MAX	      65507 /* largest UDP payload over IPv4 */
+#define READY_PAYLOAD "ready"
+
+struct netrun {
+	struct netdrv nd;
+	const char *mode;
+	struct net_addr me, peer;
+	bool have_peer, peer_mac_known;
+	bool csum_offload, check_data_valid;
+	uint64_t count, size, batch;
+	uint8_t *seen; /* net-udp-rx: one bit per datagram index */
+	uint64_t hz, t0, us;
+	/* counts */
+	uint64_t sent, bytes, received, rbytes, bad, dup, data_valid, csum_partial, csum_zero;
+	uint64_t merged, other, not_ours, arp_requests, arp_replies, tx_full, echoed;
+	const char *bad_why;
+	void (*on_udp)(struct netrun *r, const struct netdrv_rx *rx, const struct net_pkt *p);
+};
+
+static struct netrun run;
+
+static int usage(const char *key)
+{
+	struct json j;
+
+	json_begin(&j);
+	json_cstr(&j, "probe", "error");
+	json_str_concat(&j, "reason", "bad value for ", (struct str){key, strlen(key)});
+	json_end(&j);
+	return PROBE_EXIT_USAGE;
+}
+
+/* probe.KEY as a number; false (after a usage report) when malformed. */
+static bool arg_u64(struct str cmdline, const char *key, uint64_t def, uint64_t min, uint64_t max,
+		    uint64_t *out)
+{
+	struct str v;
+
+	*out = def;
+	if (!cmdline_get(cmdline, key, &v))
+		return true;
+	if (str_to_u64(v, max, out) || *out < min) {
+		usage(key);
+		return false;
+	}
+	return true;
+}
+
+static bool arg_ip(struct str cmdline, const char *key, bool required, uint32_t *ip, bool *set)
+{
+	struct str v;
+
+	*set = cmdline_get(cmdline, key, &v);
+	if (!*set) {
+		if (required)
+			usage(key);
+		return !required;
+	}
+	if (net_parse_ip4(v, ip)) {
+		usage(key);
+		return false;
+	}
+	return true;
+}
+
+static uint64_t us_since(const struct netrun *r, uint64_t t)
+{
+	uint64_t d = rdtsc() - t;
+
+	return d / r->hz * 1000000 + d % r->hz * 1000000 / r->hz;
+}
+
+static void json_mac(struct json *j, const char *key, const uint8_t mac[6])
+{
+	char s[18];
+
+	netdrv_mac_str(mac, s);
+	json_cstr(j, key, s);
+}
+
+static uint32_t dev_errors(const struct netdrv *nd)
+{
+	const struct netdrv_errors *e = &nd->err;
+
+	return e->bad_id + e->rx_len + e->num_buffers + e->flags + e->gso + e->tx_len +
+	       e->needs_reset;
+}
+
+/* The device's misbehaviour, by kind, only the kinds seen. */
+static void json_dev_errors(struct json *j, const struct netdrv *nd)
+{
+	const struct netdrv_errors *e = &nd->err;
+	const struct {
+		const char *key;
+		uint32_t v;
+	} kinds[] = {
+		{"err_bad_id", e->bad_id},
+		{"err_rx_len", e->rx_len},
+		{"err_num_buffers", e->num_buffers},
+		{"err_flags", e->flags},
+		{"err_gso", e->gso},
+		{"err_tx_len", e->tx_len},
+		{"err_needs_reset", e->needs_reset},
+	};
+
+	json_u64(j, "dev_errors", dev_errors(nd));
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (kinds[i].v)
+			json_u64(j, kinds[i].key, kinds[i].v);
+	}
+}
+
+/* An ARP request or reply from us; false if no TX slot is free. */
+static bool send_arp(struct netrun *r, uint16_t op, const uint8_t tha[6], uint32_t tpa)
+{
+	struct virtio_net_hdr *hdr;
+	uint8_t *f = netdrv_tx_slot(&r->nd, &hdr);
+
+	if (!f) {
+		r->tx_full++;
+		return false;
+	}
+	if (netdrv_tx_queue(&r->nd, f, net_arp_build(f, op, r->me.mac, r->me.ip, tha, tpa))) {
+		r->tx_full++;
+		return false;
+	}
+	if (op == NET_ARP_REQUEST)
+		r->arp_requests++;
+	else
+		r->arp_replies++;
+	return true;
+}
+
+static void on_arp(struct netrun *r, const struct net_pkt *p)
+{
+	/* RFC 826: learn the sender if it is the peer, answer requests for our address. */
+	if (r->have_peer && p->arp_spa == r->peer.ip && !r->peer_mac_known) {
+		memcpy(r->peer.mac, p->arp_sha, 6);
+		r->peer_mac_known = true;
+	}
+	if (p->arp_op == NET_ARP_REQUEST && p->arp_tpa == r->me.ip)
+		send_arp(r, NET_ARP_REPLY, p->arp_sha, p->arp_spa);
+}
+
+static void note_bad(struct netrun *r, const char *why)
+{
+	r->bad++;
+	if (!r->bad_why)
+		r->bad_why = why;
+}
+
+/* netdrv_poll's callback, for every mode. */
+static void on_frame(void *ctx, struct netdrv *nd, const struct netdrv_rx *rx)
+{
+	struct netrun *r = ctx;
+	bool dv = rx->hdr.flags & VIRTIO_NET_HDR_F_DATA_VALID;
+	struct net_pkt p;
+
+	(void)nd;
+	net_parse(rx->frame, rx->len, dv && !r->check_data_valid, &p);
+	switch (p.kind) {
+	case NET_ARP:
+		on_arp(r, &p);
+		break;
+	case NET_UDP:
+	case NET_BAD:
+		if (p.kind == NET_UDP && (p.dst_ip != r->me.ip || p.dport != r->me.port)) {
+			r->not_ours++;
+			break;
+		}
+		r->received++;
+		r->rbytes += p.payload_len;
+		r->data_valid += dv;
+		r->csum_partial += !!(rx->hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		r->csum_zero += p.udp_csum_zero;
+		r->merged += rx->buffers > 1;
+		if (p.kind == NET_BAD)
+			note_bad(r, p.why);
+		else if (r->on_udp)
+			r->on_udp(r, rx, &p);
+		break;
+	default:
+		r->other++;
+		break;
+	}
+}
+
+/* One poll; false (with *why) after a device error. */
+static bool poll_once(struct netrun *r, const char **why)
+{
+	if (netdrv_poll(&r->nd, on_frame, r) < 0) {
+		*why = "device returned a bad used entry";
+		return false;
+	}
+	return true;
+}
+
+/* Waits for something, then polls; false with *why on timeout or device error. */
+static bool wait_poll(struct netrun *r, const char **why, const char *timeout_why)
+{
+	if (!netdrv_wait(&r->nd)) {
+		*why = r->nd.err.needs_reset ? "device needs reset" : timeout_why;
+		return false;
+	}
+	return poll_once(r, why);
+}
+
+/* The peer's MAC from probe.peer_mac, or by ARP (3 requests, 300 ms apart). */
+static const char *resolve_peer(struct netrun *r)
+{
+	uint64_t per_try = r->hz / 1000 * ARP_TRY_MS;
+	const char *why = NULL;
+
+	for (unsigned int t = 0; t < ARP_TRIES && !r->peer_mac_known; t++) {
+		uint64_t start = rdtsc();
+
+		send_arp(r, NET_ARP_REQUEST, (const uint8_t[6]){0}, r->peer.ip);
+		netdrv_tx_flush(&r->nd);
+		while (!r->peer_mac_known && rdtsc() - start < per_try) {
+			if (!poll_once(r, &why))
+				return why;
+			cpu_relax();
+		}
+	}
+	return r->peer_mac_known ? NULL : "no ARP reply from the peer";
+}
+
+/* Waits until the device has returned every TX chain (the frames reached the tap). */
+static const char *tx_drain(struct netrun *r)
+{
+	const char *why = NULL;
+
+	netdrv_tx_flush(&r->nd);
+	while (netdrv_tx_inflight(&r->nd)) {
+		if (!wait_poll(r, &why, "timeout: TX chains not returned"))
+			return why;
+	}
+	return NULL;
+}
+
+/* One UDP datagram from me to dst; false if no TX slot is free. */
+static bool send_udp(struct netrun *r, const struct net_addr *dst, const uint8_t *data,
+		     uint32_t len, int64_t pattern_index)
+{
+	struct virtio_net_hdr *hdr;
+	uint8_t *f = netdrv_tx_slot(&r->nd, &hdr);
+
+	if (!f)
+		return false;
+	if (pattern_index >= 0)
+		net_pattern_fill(f + NET_UDP_PAYLOAD, len, (uint32_t)pattern_index);
+	else
+		memcpy(f + NET_UDP_PAYLOAD, data, len);
+	if (netdrv_tx_queue(&r->nd, f, net_udp_build(f, &r->me, dst, len, r->csum_offload, hdr)))
+		return false;
+	if (r->batch && r->nd.tx_pending >= r->batch)
+		netdrv_tx_flush(&r->nd);
+	return true;
+}
+
+/* Common keys, the device, and (when a peer is named) its MAC. NULL or why; *status on usage. */
+static const char *net_open(struct netrun *r, struct str cmdline, const char *mode,
+			    const struct hvm_memmap_entry *map, uint32_t nmap, bool need_ip,
+			    bool need_peer, int *status)
+{
+	struct netdrv_cfg cfg;
+	const char *bad = netdrv_cfg_parse(cmdline, &cfg);
+	uint64_t port, peer_port, v;
+	bool ip_set;
+	struct str s;
+
+	memset(r, 0, sizeof(*r));
+	r->mode = mode;
+	*status = PROBE_EXIT_USAGE;
+	if (bad) {
+		usage(bad);
+		return "";
+	}
+	if (!arg_ip(cmdline, "probe.ip", need_ip, &r->me.ip, &ip_set) ||
+	    !arg_ip(cmdline, "probe.peer", need_peer, &r->peer.ip, &r->have_peer) ||
+	    !arg_u64(cmdline, "probe.port", 0, need_ip ? 1 : 0, 65535, &port) ||
+	    !arg_u64(cmdline, "probe.peer_port", port, 0, 65535, &peer_port) ||
+	    !arg_u64(cmdline, "probe.csum_offload", 0, 0, 1, &v))
+		return "";
+	r->csum_offload = v;
+	if (!arg_u64(cmdline, "probe.check_data_valid", 0, 0, 1, &v))
+		return "";
+	r->check_data_valid = v;
+	if (!arg_u64(cmdline, "probe.batch", 0, 0, VIRTQ_MAX, &r->batch))
+		return "";
+	if (cmdline_get(cmdline, "probe.peer_mac", &s)) {
+		if (net_parse_mac(s, r->peer.mac))
+			return usage("probe.peer_mac"), "";
+		r->peer_mac_known = true;
+	}
+	r->me.port = (uint16_t)port;
+	r->peer.port = (uint16_t)peer_port;
+	*status = PROBE_EXIT_FAIL;
+	r->hz = tsc_hz();
+	bad = netdrv_open(&r->nd, cmdline, &cfg, map, nmap);
+	if (bad)
+		return bad;
+	memcpy(r->me.mac, r->nd.mac, 6);
+	if (r->csum_offload && !r->nd.csum)
+		return "probe.csum_offload=1 without VIRTIO_NET_F_CSUM negotiated";
+	if (r->have_peer && need_ip)
+		return resolve_peer(r);
+	return NULL;
+}
+
+static void report_head(struct json *j, struct netrun *r, const char *why)
+{
+	json_begin(j);
+	json_cstr(j, "probe", r->mode);
+	if (why)
+		json_cstr(j, "error", why);
+}
+
+static void report_tail(struct json *j, struct netrun *r)
+{
+	struct netdrv *nd = &r->nd;
+
+	json_hex(j, "negotiated", nd->dev.negotiated);
+	json_u64(j, "tx_frames", nd->tx_frames);
+	json_u64(j, "rx_frames", nd->rx_frames);
+	json_u64(j, "rx_merged", nd->rx_merged);
+	json_u64(j, "num_buffers_not_1", nd->num_buffers_not_1);
+	json_u64(j, "arp_requests", r->arp_requests);
+	json_u64(j, "arp_replies", r->arp_replies);
+	json_u64(j, "other", r->other);
+	json_u64(j, "not_ours", r->not_ours);
+	json_u64(j, "kicks_tx", nd->txq ? nd->txq->kicks : 0);
+	json_u64(j, "kicks_rx", nd->rxq ? nd->rxq->kicks : 0);
+	if (!nd->cfg.poll) {
+		json_u64(j, "irqs", nd->irqs_handled);
+		json_u64(j, "isr_empty", nd->isr_empty);
+	}
+	json_dev_errors(j, nd);
+	json_u64(j, "init_us", nd->init_us);
+	json_u64(j, "us", r->us);
+	json_end(j);
+}
+
+static int finish(struct netrun *r, const char *why)
+{
+	if (!why && dev_errors(&r->nd))
+		why = "the device broke a rule (dev_errors)";
+	netdrv_close(&r->nd, false);
+	return why ? PROBE_EXIT_FAIL : PROBE_EXIT_OK;
+}
+
+int net_mode_hello(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
+{
+	struct netrun *r = &run;
+	int status;
+	const char *why = net_open(r, cmdline, "net-hello", map, nmap, false, false, &status);
+	struct json j;
+
+	if (why && !*why)
+		return status;
+	report_head(&j, r, why);
+	json_mac(&j, "mac", r->nd.mac);
+	json_u64(&j, "mtu", r->nd.mtu);
+	json_hex(&j, "features", r->nd.dev.features);
+	json_hex(&j, "negotiated", r->nd.dev.negotiated);
+	json_bool(&j, "link_up", r->nd.link & VIRTIO_NET_S_LINK_UP);
+	json_u64(&j, "qsize_rx", r->nd.rxq ? r->nd.rxq->num : 0);
+	json_u64(&j, "qsize_tx", r->nd.txq ? r->nd.txq->num : 0);
+	json_u64(&j, "rxbuf", r->nd.cfg.rxbuf);
+	json_u64(&j, "rx_posted", r->nd.nrx);
+	json_u64(&j, "tx_slots", r->nd.ntx);
+	json_u64(&j, "init_us", r->nd.init_us);
+	json_end(&j);
+	return finish(r, why);
+}
+
+int net_mode_udp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
+{
+	struct netrun *r = &run;
+	int status;
+	const char *why = net_open(r, cmdline, "net-udp-tx", map, nmap, true, true, &status);
+	struct json j;
+
+	if (why && !*why)
+		return status;
+	if (!arg_u64(cmdline, "probe.count", 1, 1, TX_COUNT_MAX, &r->count) ||
+	    !arg_u64(cmdline, "probe.size", 64, 4, UDP_MAX, &r->size))
+		return PROBE_EXIT_USAGE;
+	if (!why && NET_UDP_PAYLOAD + r->size > (uint64_t)NET_ETH_HLEN + r->nd.mtu)
+		why = "probe.size: the datagram exceeds the MTU (no fragmentation here)";
+	if (!why && NET_UDP_PAYLOAD + r->size > r->nd.tx_frame_max)
+		why = "probe.size: the frame exceeds a TX slot (probe.txbuf)";
+	r->t0 = rdtsc();
+	while (!why && r->sent < r->count) {
+		if (!send_udp(r, &r->peer, NULL, (uint32_t)r->size, (int64_t)r->sent)) {
+			/* every slot in flight: let the device see them, then take some back */
+			netdrv_tx_flush(&r->nd);
+			wait_poll(r, &why, "timeout: no TX slot came back");
+			r->tx_full++;
+			continue;
+		}
+		r->sent++;
+		r->bytes += r->size;
+	}
+	if (!why)
+		why = tx_drain(r);
+	r->us = us_since(r, r->t0);
+	report_head(&j, r, why);
+	json_u64(&j, "sent", r->sent);
+	json_u64(&j, "bytes", r->bytes);
+	json_bool(&j, "csum_offload", r->csum_offload);
+	json_u64(&j, "size", r->size);
+	json_mac(&j, "peer_mac", r->peer.mac);
+	json_u64(&j, "tx_full", r->tx_full);
+	json_u64(&j, "mbps", r->us ? r->bytes * 8 / r->us : 0);
+	report_tail(&j, r);
+	return finish(r, why);
+}
+
+/* net-udp-rx: the pattern, the size if given, each index once. */
+static void rx_check(struct netrun *r, const struct netdrv_rx *rx, const struct net_pkt *p)
+{
+	int64_t idx = net_pattern_check(p->payload, p->payload_len);
+
+	(void)rx;
+	if (r->size && p->payload_len != r->size)
+		note_bad(r, "payload size");
+	else if (idx < 0 || (uint64_t)idx >= r->count)
+		note_bad(r, "payload pattern");
+	else if (r->seen[idx >> 3] & (1u << (idx & 7))) {
+		r->dup++;
+		note_bad(r, "duplicate datagram");
+	} else {
+		r->seen[idx >> 3] |= (uint8_t)(1u << (idx & 7));
+	}
+}
+
+/* After the peer's MAC is known: "ready" to peer:peer_port, so it starts sending. */
+static const char *send_ready(struct netrun *r)
+{
+	if (!r->have_peer)
+		return NULL;
+	if (!send_udp(r, &r->peer, (const uint8_t *)READY_PAYLOAD, sizeof(READY_PAYLOAD) - 1, -1))
+		return "no TX slot for the ready datagram";
+	return tx_drain(r);
+}
+
+int net_mode_udp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
+{
+	struct netrun *r = &run;
+	int status;
+	const char *why = net_open(r, cmdline, "net-udp-rx", map, nmap, true, false, &status);
+	struct json j;
+
+	if (why && !*why)
+		return status;
+	if (!arg_u64(cmdline, "probe.count", 1, 1, RX_COUNT_MAX, &r->count) ||
+	    !arg_u64(cmdline, "probe.size", 0, 0, UDP_MAX, &r->size))
+		return PROBE_EXIT_USAGE;
+	r->on_udp = rx_check;
+	if (!why) {
+		r->seen = netdrv_alloc((r->count + 7) / 8);
+		if (!r->seen)
+			why = "not enough RAM for the seen-bitmap";
+	}
+	if (!why)
+		why = send_ready(r);
+	r->t0 = rdtsc();
+	while (!why && r->received < r->count)
+		wait_poll(r, &why, "timeout: datagrams missing");
+	r->us = us_since(r, r->t0);
+	if (!why && r->bad)
+		why = r->bad_why;
+	report_head(&j, r, why);
+	json_u64(&j, "received", r->received);
+	json_u64(&j, "bytes", r->rbytes);
+	json_u64(&j, "data_valid", r->data_valid);
+	json_u64(&j, "csum_partial", r->csum_partial);
+	json_u64(&j, "csum_zero", r->csum_zero);
+	json_u64(&j, "merged", r->merged);
+	json_u64(&j, "bad", r->bad);
+	json_u64(&j, "dup", r->dup);
+	report_tail(&j, r);
+	return finish(r, why);
+}
+
+/* net-echo: the payload back to where it came from. */
+static void echo_one(struct netrun *r, const struct netdrv_rx *rx, const struct net_pkt *p)
+{
+	struct net_addr to;
+
+	(void)rx;
+	memcpy(to.mac, p->src_mac, 6);
+	to.ip = p->src_ip;
+	to.port = p->sport;
+	if (p->payload_len + NET_UDP_PAYLOAD > r->nd.tx_frame_max ||
+	    !send_udp(r, &to, p->payload, p->payload_len, -1)) {
+		r->tx_full++;
+		return;
+	}
+	r->echoed++;
+}
+
+int net_mode_echo(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
+{
+	struct netrun *r = &run;
+	int status;
+	const char *why = net_open(r, cmdline, "net-echo", map, nmap, true, false, &status);
+	struct json j;
+
+	if (why && !*why)
+		return status;
+	if (!arg_u64(cmdline, "probe.count", 1, 1, TX_COUNT_MAX, &r->count))
+		return PROBE_EXIT_USAGE;
+	r->on_udp = echo_one;
+	if (!why)
+		why = send_ready(r);
+	r->t0 = rdtsc();
+	while (!why && r->received < r->count)
+		wait_poll(r, &why, "timeout: datagrams missing");
+	if (!why)
+		why = tx_drain(r);
+	r->us = us_since(r, r->t0);
+	if (!why && r->bad)
+		why = r->bad_why;
+	report_head(&j, r, why);
+	json_u64(&j, "received", r->received);
+	json_u64(&j, "echoed", r->echoed);
+	json_u64(&j, "bytes", r->rbytes);
+	json_u64(&j, "data_valid", r->data_valid);
+	json_u64(&j, "csum_partial", r->csum_partial);
+	json_u64(&j, "bad", r->bad);
+	json_u64(&j, "tx_full", r->tx_full);
+	report_tail(&j, r);
+	return finish(r, why);
+}
