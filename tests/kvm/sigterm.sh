@@ -10,7 +10,10 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 for sig in TERM INT; do
-	# A guest that prints for minutes; stop it once it is visibly running.
+	# A guest that prints for minutes; stop it once it is visibly running. The file goes first:
+	# the previous run's output must not pass for this one's (the signal would then come before
+	# minnow took it over, while a background job of this shell still ignores SIGINT).
+	rm -f "$out"
 	"$minnow" run -k "$probe" -p "probe.mode=print-loop probe.count=100000000" \
 		</dev/null >"$out" 2>/dev/null &
 	pid=$!
