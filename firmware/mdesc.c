@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libfdt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "firmware/mdesc.h"
+#include "vmm/log.h"
 
 #define MDESC_BLOB_SIZE	     (64 * 1024)
 #define MDESC_IOAPIC_PHANDLE 1
@@ -22,18 +22,6 @@
 		if ((expr) < 0)                        \
 			return -EINVAL;                \
 	} while (0)
-
-static int mdesc_err(char *err, size_t errlen, int ret, const char *fmt, ...) __printf(4, 5);
-
-static int mdesc_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static int mdesc_prop_reg(void *fdt, uint64_t addr, uint64_t size)
 {
@@ -175,7 +163,7 @@ static int mdesc_set_bootargs(void *fdt, const struct mdesc_spec *spec, char *er
 
 	devices[0] = 0;
 	if (spec->cmdline_devices && mdesc_cmdline_devices(fdt, devices, sizeof(devices)) < 0)
-		return mdesc_err(err, errlen, -EINVAL, "cannot read the virtio devices back");
+		return log_errbuf(err, errlen, -EINVAL, "cannot read the virtio devices back");
 	if (asprintf(&line, "%s%s%s", spec->cmdline, *spec->cmdline && *devices ? " " : "",
 		     devices) < 0)
 		return -ENOMEM;
@@ -185,7 +173,7 @@ static int mdesc_set_bootargs(void *fdt, const struct mdesc_spec *spec, char *er
 	ret = chosen < 0 ? chosen : fdt_setprop_string(fdt, chosen, "bootargs", line);
 	free(line);
 	if (ret < 0)
-		return mdesc_err(err, errlen, -E2BIG, "command line does not fit in the device "
+		return log_errbuf(err, errlen, -E2BIG, "command line does not fit in the device "
 				 "tree: %s", fdt_strerror(ret));
 	return fdt_pack(fdt) < 0 ? -EINVAL : 0;
 }
@@ -196,20 +184,20 @@ int mdesc_build(const struct mdesc_spec *spec, void **blob, char *err, size_t er
 	int ret;
 
 	if (spec->cpus == 0 || spec->cpus > MDESC_MAX_CPUS)
-		return mdesc_err(err, errlen, -EINVAL, "%u vCPUs: the machine takes 1 to %d",
+		return log_errbuf(err, errlen, -EINVAL, "%u vCPUs: the machine takes 1 to %d",
 				 spec->cpus, MDESC_MAX_CPUS);
 	if (spec->nr_virtio > MDESC_MAX_VIRTIO)
-		return mdesc_err(err, errlen, -EINVAL, "%u virtio devices: the machine takes at "
+		return log_errbuf(err, errlen, -EINVAL, "%u virtio devices: the machine takes at "
 				 "most %d", spec->nr_virtio, MDESC_MAX_VIRTIO);
 	if (spec->mem_bytes < 2 * MiB)
-		return mdesc_err(err, errlen, -EINVAL, "%" PRIu64 " bytes of RAM: the machine "
+		return log_errbuf(err, errlen, -EINVAL, "%" PRIu64 " bytes of RAM: the machine "
 				 "needs at least 2 MiB", spec->mem_bytes);
 	fdt = calloc(1, MDESC_BLOB_SIZE);
 	if (!fdt)
 		return -ENOMEM;
 	if (mdesc_write(fdt, spec) < 0) {
 		free(fdt);
-		return mdesc_err(err, errlen, -EINVAL, "cannot build the device tree");
+		return log_errbuf(err, errlen, -EINVAL, "cannot build the device tree");
 	}
 	ret = mdesc_set_bootargs(fdt, spec, err, errlen);
 	if (ret) {

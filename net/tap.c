@@ -3,7 +3,6 @@
 // probed through TUNSETOFFLOAD, and its receive offloads set from what the guest negotiated.
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,20 +11,9 @@
 
 #include "net/tap.h"
 #include "net/uapi.h"
+#include "vmm/log.h"
 
 #define TAP_HDR_LEN 12	/* struct virtio_net_hdr_v1 */
-
-static int tap_err(char *err, size_t errlen, int ret, const char *fmt, ...) __printf(4, 5);
-
-static int tap_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 /*
  * What this kernel's tun accepts. Writes honour NEEDS_CSUM and GSO whatever
@@ -53,15 +41,15 @@ static int tap_attach(struct tap *t, const char *name, char *err, size_t errlen)
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
 
 	if (strlen(name) >= IFNAMSIZ)
-		return tap_err(err, errlen, -EINVAL, "tap name '%s' is longer than %d characters",
+		return log_errbuf(err, errlen, -EINVAL, "tap name '%s' is longer than %d characters",
 			       name, IFNAMSIZ - 1);
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0)
-		return tap_err(err, errlen, -errno, "cannot open /dev/net/tun: %s (load the tun "
+		return log_errbuf(err, errlen, -errno, "cannot open /dev/net/tun: %s (load the tun "
 			       "module; run as root or with CAP_NET_ADMIN)", strerror(errno));
 	strcpy(ifr.ifr_name, name);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
-		return tap_err(err, errlen, -errno, "cannot attach to tap '%s': %s (does it exist "
+		return log_errbuf(err, errlen, -errno, "cannot attach to tap '%s': %s (does it exist "
 			       "as a tap, without multi_queue, and may you use it?)", name,
 			       strerror(errno));
 	strcpy(t->name, ifr.ifr_name);
@@ -74,16 +62,16 @@ static int tap_adopt(struct tap *t, int fd, char *err, size_t errlen)
 	int fl;
 
 	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
-		return tap_err(err, errlen, -errno, "fd %d is not a tap device: %s", fd,
+		return log_errbuf(err, errlen, -errno, "fd %d is not a tap device: %s", fd,
 			       strerror(errno));
 	if ((ifr.ifr_flags & (IFF_TAP | IFF_VNET_HDR | IFF_NO_PI)) !=
 	    (IFF_TAP | IFF_VNET_HDR | IFF_NO_PI))
-		return tap_err(err, errlen, -EINVAL, "fd %d: tap '%s' must be opened with IFF_TAP, "
+		return log_errbuf(err, errlen, -EINVAL, "fd %d: tap '%s' must be opened with IFF_TAP, "
 			       "IFF_NO_PI and IFF_VNET_HDR (flags 0x%x)", fd, ifr.ifr_name,
 			       ifr.ifr_flags);
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		return tap_err(err, errlen, -errno, "fd %d: cannot make it non-blocking", fd);
+		return log_errbuf(err, errlen, -errno, "fd %d: cannot make it non-blocking", fd);
 	t->fd = fd;
 	memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
 	t->name[IFNAMSIZ - 1] = 0;
@@ -113,7 +101,7 @@ int tap_open(struct tap *t, const char *name, int fd, char *err, size_t errlen)
 	t->fd = -1;
 	ret = name ? tap_attach(t, name, err, errlen) : tap_adopt(t, fd, err, errlen);
 	if (!ret && ioctl(t->fd, TUNSETVNETHDRSZ, &hdr) < 0)
-		ret = tap_err(err, errlen, -errno, "tap '%s': cannot set a 12-byte virtio-net "
+		ret = log_errbuf(err, errlen, -errno, "tap '%s': cannot set a 12-byte virtio-net "
 			      "header: %s", t->name, strerror(errno));
 	if (ret) {
 		if (name)

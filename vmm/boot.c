@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Loading a kernel into guest RAM and the CPU state it starts in: layout, GDT, page tables.
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,16 +12,6 @@
 #define PTE_PRESENT	 (1ULL << 0)
 #define PTE_WRITE	 (1ULL << 1)
 #define PTE_HUGE	 (1ULL << 7)
-
-int boot_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 uint64_t boot_gdt_entry(enum boot_mode mode, unsigned int index)
 {
@@ -85,7 +74,7 @@ int boot_place_initrd(const struct gmem *gm, const struct boot_image *initrd, ui
 	uint64_t start;
 
 	if (initrd->size > top || (start = (top - initrd->size) & ~4095ULL) < floor)
-		return boot_err(err, errlen, -ENOSPC, "initrd (%zu bytes) does not fit between the "
+		return log_errbuf(err, errlen, -ENOSPC, "initrd (%zu bytes) does not fit between the "
 				"kernel's end at 0x%llx and 0x%llx; give the guest more memory with -m",
 				initrd->size, (unsigned long long)floor, (unsigned long long)top);
 	if (gmem_write(gm, GPA(start), initrd->data, initrd->size))
@@ -100,7 +89,7 @@ int boot_load(const struct gmem *gm, const struct boot_args *args, struct boot_e
 	int ret;
 
 	if (gmem_low_end(gm) < 2 * MiB)
-		return boot_err(err, errlen, -ENOSPC, "guest RAM below 3 GiB is %llu bytes; booting "
+		return log_errbuf(err, errlen, -ENOSPC, "guest RAM below 3 GiB is %llu bytes; booting "
 				"needs at least 2 MiB", (unsigned long long)gmem_low_end(gm));
 	if (pvh_is_elf(&args->kernel))
 		ret = pvh_load(gm, args, entry, err, errlen);
@@ -112,7 +101,7 @@ int boot_load(const struct gmem *gm, const struct boot_args *args, struct boot_e
 	if (!ret && entry->mode == BOOT_MODE_LONG)
 		ret = boot_write_page_tables(gm);
 	if (ret)
-		return boot_err(err, errlen, ret, "cannot write the boot GDT or page tables into "
+		return log_errbuf(err, errlen, ret, "cannot write the boot GDT or page tables into "
 				"guest RAM");
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "firmware/e820.h"
 #include "vmm/gmem.h"
+#include "vmm/log.h"
 
 /*
  * Guest-physical layout below 1 MiB (platform.md §1.3). Everything minnow
@@ -67,9 +68,6 @@ struct boot_args {
  */
 int boot_load(const struct gmem *gm, const struct boot_args *args, struct boot_entry *entry,
 	      char *err, size_t errlen) __must_check;
-
-/* Formats a loader error into err and returns ret. */
-int boot_err(char *err, size_t errlen, int ret, const char *fmt, ...) __printf(4, 5);
 
 /* The GDT at BOOT_GDT_ADDR: code descriptor 64-bit (LONG) or 32-bit (PVH). */
 int boot_write_gdt(const struct gmem *gm, enum boot_mode mode) __must_check;

@@ -33,37 +33,37 @@ int bzimage_parse(const struct boot_image *img, struct bzimage_info *info, char 
 
 	memset(info, 0, sizeof(*info));
 	if (img->size < 0x202 + 4)
-		return boot_err(err, errlen, -EINVAL, "kernel is truncated: %zu bytes, too short for a setup "
+		return log_errbuf(err, errlen, -EINVAL, "kernel is truncated: %zu bytes, too short for a setup "
 			      "header (%d needed)", img->size, 0x206);
 	if (d[0x1fe] != 0x55 || d[0x1ff] != 0xaa)
-		return boot_err(err, errlen, -EINVAL, "kernel has no boot sector signature 0xAA55 at 0x1fe "
+		return log_errbuf(err, errlen, -EINVAL, "kernel has no boot sector signature 0xAA55 at 0x1fe "
 			      "(found 0x%02x%02x): not a bzImage or an ELF", d[0x1ff], d[0x1fe]);
 	if (memcmp(d + 0x202, "HdrS", 4) != 0)
-		return boot_err(err, errlen, -EINVAL, "kernel has no 'HdrS' setup header magic at 0x202: not a "
+		return log_errbuf(err, errlen, -EINVAL, "kernel has no 'HdrS' setup header magic at 0x202: not a "
 			      "bzImage, or boot protocol older than 2.00");
 	info->hdr_len = MIN((size_t)0x202 + d[0x201] - BZ_HDR_OFFSET, sizeof(*h));
 	if (BZ_HDR_OFFSET + info->hdr_len > img->size)
-		return boot_err(err, errlen, -EINVAL, "kernel is truncated: its setup header ends at 0x%zx, the "
+		return log_errbuf(err, errlen, -EINVAL, "kernel is truncated: its setup header ends at 0x%zx, the "
 			      "file at 0x%zx", BZ_HDR_OFFSET + info->hdr_len, img->size);
 	memcpy(h, d + BZ_HDR_OFFSET, info->hdr_len);
 	if (h->version < BZ_MIN_VERSION || info->hdr_len < offsetof(struct setup_header, xloadflags) + 2)
-		return boot_err(err, errlen, -EINVAL, "kernel boot protocol %x.%02x is too old: minnow needs "
+		return log_errbuf(err, errlen, -EINVAL, "kernel boot protocol %x.%02x is too old: minnow needs "
 			      "2.12 or later for the 64-bit entry", h->version >> 8, h->version & 0xff);
 	if (!(h->xloadflags & XLF_KERNEL_64))
-		return boot_err(err, errlen, -EINVAL, "kernel has no 64-bit entry point (xloadflags 0x%x lacks "
+		return log_errbuf(err, errlen, -EINVAL, "kernel has no 64-bit entry point (xloadflags 0x%x lacks "
 			      "XLF_KERNEL_64)", h->xloadflags);
 	if (!(h->loadflags & BZ_LOADED_HIGH))
-		return boot_err(err, errlen, -EINVAL, "kernel is a zImage (loadflags 0x%x): minnow loads only "
+		return log_errbuf(err, errlen, -EINVAL, "kernel is a zImage (loadflags 0x%x): minnow loads only "
 			      "bzImages at 1 MiB", h->loadflags);
 	setup_sects = h->setup_sects ? h->setup_sects : 4;
 	info->setup_size = (setup_sects + 1) * 512ul;
 	if (info->setup_size >= img->size)
-		return boot_err(err, errlen, -EINVAL, "kernel is truncated: its setup code is %zu bytes, the file "
+		return log_errbuf(err, errlen, -EINVAL, "kernel is truncated: its setup code is %zu bytes, the file "
 			      "only %zu", info->setup_size, img->size);
 	info->kernel_size = img->size - info->setup_size;
 	payload_end = (uint64_t)h->payload_offset + h->payload_length;
 	if (payload_end > info->kernel_size)
-		return boot_err(err, errlen, -EINVAL, "kernel is truncated: its compressed payload ends at byte "
+		return log_errbuf(err, errlen, -EINVAL, "kernel is truncated: its compressed payload ends at byte "
 			      "%llu of the protected-mode part, which has %zu", (unsigned long long)payload_end,
 			      info->kernel_size);
 	info->kernel_end = bz_kernel_end(info);
@@ -93,7 +93,7 @@ int bzimage_load(const struct gmem *gm, const struct boot_args *args, struct boo
 	if (ret)
 		return ret;
 	if (info.kernel_end > gmem_low_end(gm)) {
-		return boot_err(err, errlen, -ENOSPC, "kernel needs RAM up to 0x%llx while it "
+		return log_errbuf(err, errlen, -ENOSPC, "kernel needs RAM up to 0x%llx while it "
 				"unpacks (init_size %u); guest RAM below 3 GiB ends at 0x%llx: raise -m",
 				(unsigned long long)info.kernel_end, info.hdr.init_size,
 				(unsigned long long)gmem_low_end(gm));
@@ -110,7 +110,7 @@ int bzimage_load(const struct gmem *gm, const struct boot_args *args, struct boo
 	/* The command line may be cmdline_size bytes long, without its NUL (boot.rst, 2.06+). */
 	ret = boot_write_cmdline(gm, args->cmdline, (size_t)info.hdr.cmdline_size + 1);
 	if (ret)
-		return boot_err(err, errlen, ret, "command line is %zu bytes; this kernel accepts at "
+		return log_errbuf(err, errlen, ret, "command line is %zu bytes; this kernel accepts at "
 				"most %u", strlen(args->cmdline),
 				MIN(info.hdr.cmdline_size, (uint32_t)BOOT_CMDLINE_MAX - 1));
 
@@ -125,7 +125,7 @@ int bzimage_load(const struct gmem *gm, const struct boot_args *args, struct boo
 	bp->ext_ramdisk_size = (uint64_t)args->initrd.size >> 32;
 	bp->acpi_rsdp_addr = args->rsdp_addr;
 	if (bz_fill_e820(args, bp))
-		return boot_err(err, errlen, -E2BIG, "%u e820 entries do not fit in boot_params",
+		return log_errbuf(err, errlen, -E2BIG, "%u e820 entries do not fit in boot_params",
 				args->nr_e820);
 
 	*entry = (struct boot_entry){

@@ -87,7 +87,7 @@ int cli_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-static int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
+int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
 {
 	unsigned long v;
 	char *end;

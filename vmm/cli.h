@@ -25,6 +25,9 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, FILE *ou
  */
 int cli_parse_size(const char *s, uint64_t *bytes) __must_check;
 
+/* A decimal number in [min, max]; -EINVAL otherwise. */
+int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out) __must_check;
+
 /* --net's value into n (vmm/cli_net.c); -EINVAL with err naming the bad item. */
 int cli_parse_net(const char *arg, struct net_config *n, char *err, size_t errlen) __must_check;
 

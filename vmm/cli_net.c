@@ -22,21 +22,6 @@ static int cli_net_bool(const char *v, bool *out)
 	return 0;
 }
 
-static int cli_net_uint(const char *v, unsigned long min, unsigned long max, unsigned int *out)
-{
-	char *end;
-	unsigned long n;
-
-	if (*v < '0' || *v > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || *end || n < min || n > max)
-		return -EINVAL;
-	*out = n;
-	return 0;
-}
-
 static int cli_net_mac(const char *v, uint8_t mac[6])
 {
 	unsigned int b[6];
@@ -70,15 +55,15 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 			n->tap = n->tap_name;
 		}
 	} else if (strcmp(item, "fd") == 0) {
-		bad = cli_net_uint(v, 0, 1 << 20, &fd);
+		bad = cli_parse_uint(v, 0, 1 << 20, &fd);
 		n->fd = bad ? -1 : (int)fd;
 	} else if (strcmp(item, "mac") == 0) {
 		bad = cli_net_mac(v, n->mac);
 		n->mac_set = !bad;
 	} else if (strcmp(item, "mtu") == 0)
-		bad = cli_net_uint(v, 68, 65535, &n->mtu);	/* §5.1.4.1 */
+		bad = cli_parse_uint(v, 68, 65535, &n->mtu);	/* §5.1.4.1 */
 	else if (strcmp(item, "queue_size") == 0)
-		bad = cli_net_uint(v, 2, 256, &n->queue_size) || (n->queue_size & (n->queue_size - 1));
+		bad = cli_parse_uint(v, 2, 256, &n->queue_size) || (n->queue_size & (n->queue_size - 1));
 	else if (strcmp(item, "csum") == 0)
 		bad = cli_net_bool(v, &n->csum);
 	else if (strcmp(item, "tso") == 0)

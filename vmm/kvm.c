@@ -43,25 +43,25 @@ static int kvm_open_sys(struct kvm *k, char *err, size_t errlen)
 	if (k->sys_fd < 0) {
 		ret = -errno;
 		if (ret == -ENOENT)
-			return boot_err(err, errlen, ret, "/dev/kvm does not exist: this host has no "
+			return log_errbuf(err, errlen, ret, "/dev/kvm does not exist: this host has no "
 					"KVM (load kvm_intel or kvm_amd, or use a host with "
 					"hardware virtualization)");
 		if (ret == -EACCES || ret == -EPERM)
-			return boot_err(err, errlen, ret, "no permission to open /dev/kvm: add your "
+			return log_errbuf(err, errlen, ret, "no permission to open /dev/kvm: add your "
 					"user to the 'kvm' group or run as root");
-		return boot_err(err, errlen, ret, "cannot open /dev/kvm: %s", strerror(-ret));
+		return log_errbuf(err, errlen, ret, "cannot open /dev/kvm: %s", strerror(-ret));
 	}
 	ret = kvm_ioctl(k->sys_fd, KVM_GET_API_VERSION, 0);
 	if (ret != KVM_API_VERSION)
-		return boot_err(err, errlen, -ENOTSUP, "/dev/kvm has API version %d; minnow needs %d",
+		return log_errbuf(err, errlen, -ENOTSUP, "/dev/kvm has API version %d; minnow needs %d",
 				ret, KVM_API_VERSION);
 	for (size_t i = 0; i < ARRAY_SIZE(kvm_required_caps); i++)
 		if (kvm_ioctl(k->sys_fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0)
-			return boot_err(err, errlen, -ENOTSUP, "KVM lacks KVM_CAP_%s, which minnow "
+			return log_errbuf(err, errlen, -ENOTSUP, "KVM lacks KVM_CAP_%s, which minnow "
 					"needs", kvm_required_caps[i].name);
 	ret = kvm_ioctl(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (ret <= 0)
-		return boot_err(err, errlen, -EINVAL, "KVM_GET_VCPU_MMAP_SIZE failed");
+		return log_errbuf(err, errlen, -EINVAL, "KVM_GET_VCPU_MMAP_SIZE failed");
 	k->run_size = ret;
 	return 0;
 }
@@ -94,17 +94,17 @@ static int kvm_create(struct kvm *k, const struct gmem *gm, char *err, size_t er
 
 	k->vm_fd = kvm_ioctl(k->sys_fd, KVM_CREATE_VM, 0);
 	if (k->vm_fd < 0)
-		return boot_err(err, errlen, k->vm_fd, "KVM_CREATE_VM failed: %s", strerror(-k->vm_fd));
+		return log_errbuf(err, errlen, k->vm_fd, "KVM_CREATE_VM failed: %s", strerror(-k->vm_fd));
 	/* Order: TSS, irqchip, then PIT (the PIT needs the irqchip), all before any vCPU. */
 	ret = kvm_ioctl(k->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR);
 	if (ret)
-		return boot_err(err, errlen, ret, "KVM_SET_TSS_ADDR failed: %s", strerror(-ret));
+		return log_errbuf(err, errlen, ret, "KVM_SET_TSS_ADDR failed: %s", strerror(-ret));
 	ret = kvm_ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0);
 	if (ret)
-		return boot_err(err, errlen, ret, "KVM_CREATE_IRQCHIP failed: %s", strerror(-ret));
+		return log_errbuf(err, errlen, ret, "KVM_CREATE_IRQCHIP failed: %s", strerror(-ret));
 	ret = KVM_IOCTL_PTR(k->vm_fd, KVM_CREATE_PIT2, &pit);
 	if (ret)
-		return boot_err(err, errlen, ret, "KVM_CREATE_PIT2 failed: %s", strerror(-ret));
+		return log_errbuf(err, errlen, ret, "KVM_CREATE_PIT2 failed: %s", strerror(-ret));
 	for (unsigned int i = 0; i < gm->nr_regions; i++) {
 		struct kvm_userspace_memory_region r = {
 			.slot = i,
@@ -115,13 +115,13 @@ static int kvm_create(struct kvm *k, const struct gmem *gm, char *err, size_t er
 
 		ret = KVM_IOCTL_PTR(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
 		if (ret)
-			return boot_err(err, errlen, ret, "KVM_SET_USER_MEMORY_REGION for %llu bytes "
+			return log_errbuf(err, errlen, ret, "KVM_SET_USER_MEMORY_REGION for %llu bytes "
 					"at 0x%llx failed: %s", (unsigned long long)r.memory_size,
 					(unsigned long long)r.guest_phys_addr, strerror(-ret));
 	}
 	ret = kvm_get_cpuid(k);
 	if (ret)
-		return boot_err(err, errlen, ret, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(-ret));
+		return log_errbuf(err, errlen, ret, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(-ret));
 	return 0;
 }
 

@@ -43,6 +43,16 @@ int log_parse_level(const char *name, enum log_level *level)
 	return -EINVAL;
 }
 
+int log_errbuf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 void die(const char *fmt, ...)
 {
 	char line[1024];

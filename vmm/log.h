@@ -4,6 +4,7 @@
 #define MINNOW_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vmm/compiler.h"
@@ -15,6 +16,9 @@ extern enum log_level log_threshold;
 void log_msg(enum log_level level, const char *fmt, ...) __printf(2, 3);
 /* Parses "error", "warn", "info", "debug" or "trace"; -EINVAL otherwise. */
 int log_parse_level(const char *name, enum log_level *level) __must_check;
+/* Formats a message for the caller to report into err, and returns ret (-errno). */
+int log_errbuf(char *err, size_t errlen, int ret, const char *fmt, ...) __printf(4, 5);
+
 /* Prints "minnow: " + message + ": strerror(-err)" and exits with status 1. */
 void die(const char *fmt, ...) __printf(1, 2) __noreturn;
 

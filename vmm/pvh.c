@@ -22,12 +22,12 @@ static const Elf64_Phdr *pvh_phdrs(const struct boot_image *img, unsigned int *n
 	uint64_t end;
 
 	if (img->size < sizeof(*eh)) {
-		boot_err(err, errlen, -EINVAL, "ELF kernel is truncated: %zu bytes", img->size);
+		log_errbuf(err, errlen, -EINVAL, "ELF kernel is truncated: %zu bytes", img->size);
 		return NULL;
 	}
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh->e_machine != EM_X86_64) {
-		boot_err(err, errlen, -EINVAL, "ELF kernel is not little-endian x86-64 ELF64 (class "
+		log_errbuf(err, errlen, -EINVAL, "ELF kernel is not little-endian x86-64 ELF64 (class "
 			 "%u, data %u, machine %u)", eh->e_ident[EI_CLASS], eh->e_ident[EI_DATA],
 			 eh->e_machine);
 		return NULL;
@@ -35,13 +35,13 @@ static const Elf64_Phdr *pvh_phdrs(const struct boot_image *img, unsigned int *n
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
 	    __builtin_mul_overflow((uint64_t)eh->e_phnum, sizeof(Elf64_Phdr), &end) ||
 	    __builtin_add_overflow(end, eh->e_phoff, &end) || end > img->size) {
-		boot_err(err, errlen, -EINVAL, "ELF kernel has a bad program header table (%u "
+		log_errbuf(err, errlen, -EINVAL, "ELF kernel has a bad program header table (%u "
 			 "entries of %u bytes at %llu, file %zu bytes)", eh->e_phnum, eh->e_phentsize,
 			 (unsigned long long)eh->e_phoff, img->size);
 		return NULL;
 	}
 	if (eh->e_phoff % _Alignof(Elf64_Phdr)) {
-		boot_err(err, errlen, -EINVAL, "ELF kernel's program headers are misaligned");
+		log_errbuf(err, errlen, -EINVAL, "ELF kernel's program headers are misaligned");
 		return NULL;
 	}
 	*n = eh->e_phnum;
@@ -95,16 +95,16 @@ int pvh_find_entry(const struct boot_image *img, uint32_t *entry, char *err, siz
 		if (ph[i].p_type != PT_NOTE)
 			continue;
 		if (!pvh_in_file(img, ph[i].p_offset, ph[i].p_filesz))
-			return boot_err(err, errlen, -EINVAL, "ELF kernel is truncated: note segment "
+			return log_errbuf(err, errlen, -EINVAL, "ELF kernel is truncated: note segment "
 					"%u lies past the end of the file", i);
 		ret = pvh_scan_notes(img, &ph[i], entry);
 		if (ret == 0)
 			return 0;
 		if (ret == -EINVAL)
-			return boot_err(err, errlen, -EINVAL, "ELF kernel has a malformed note in "
+			return log_errbuf(err, errlen, -EINVAL, "ELF kernel has a malformed note in "
 					"segment %u", i);
 	}
-	return boot_err(err, errlen, -EINVAL, "ELF kernel has no PVH entry note "
+	return log_errbuf(err, errlen, -EINVAL, "ELF kernel has no PVH entry note "
 			"(XEN_ELFNOTE_PHYS32_ENTRY): minnow boots ELF kernels only through PVH");
 }
 
@@ -124,17 +124,17 @@ static int pvh_load_segments(const struct gmem *gm, const struct boot_image *img
 		if (p->p_type != PT_LOAD || p->p_memsz == 0)
 			continue;
 		if (p->p_filesz > p->p_memsz || !pvh_in_file(img, p->p_offset, p->p_filesz))
-			return boot_err(err, errlen, -EINVAL, "ELF kernel is truncated or malformed: "
+			return log_errbuf(err, errlen, -EINVAL, "ELF kernel is truncated or malformed: "
 					"segment %u (%llu bytes at file offset %llu) is not in the "
 					"%zu-byte file", i, (unsigned long long)p->p_filesz,
 					(unsigned long long)p->p_offset, img->size);
 		if (p->p_paddr < BOOT_KERNEL_ADDR)
-			return boot_err(err, errlen, -EINVAL, "ELF kernel segment %u at 0x%llx overlaps "
+			return log_errbuf(err, errlen, -EINVAL, "ELF kernel segment %u at 0x%llx overlaps "
 					"minnow's boot data below 1 MiB", i,
 					(unsigned long long)p->p_paddr);
 		dst = gmem_ptr(gm, GPA(p->p_paddr), p->p_memsz);
 		if (!dst)
-			return boot_err(err, errlen, -ENOSPC, "ELF kernel segment %u at 0x%llx (%llu "
+			return log_errbuf(err, errlen, -ENOSPC, "ELF kernel segment %u at 0x%llx (%llu "
 					"bytes) is outside guest RAM: raise -m", i,
 					(unsigned long long)p->p_paddr, (unsigned long long)p->p_memsz);
 		memcpy(dst, img->data + p->p_offset, p->p_filesz);
@@ -190,7 +190,7 @@ int pvh_load(const struct gmem *gm, const struct boot_args *args, struct boot_en
 	if (ret)
 		return ret;
 	if (rip < BOOT_KERNEL_ADDR || rip >= kernel_end)
-		return boot_err(err, errlen, -EINVAL, "ELF kernel's PVH entry 0x%x is outside its "
+		return log_errbuf(err, errlen, -EINVAL, "ELF kernel's PVH entry 0x%x is outside its "
 				"loaded segments", rip);
 	if (args->initrd.size) {
 		ret = boot_place_initrd(gm, &args->initrd, ALIGN_UP(kernel_end, 4096ULL),
@@ -200,10 +200,10 @@ int pvh_load(const struct gmem *gm, const struct boot_args *args, struct boot_en
 	}
 	ret = boot_write_cmdline(gm, args->cmdline, PVH_CMDLINE_MAX);
 	if (ret)
-		return boot_err(err, errlen, ret, "command line is %zu bytes; PVH kernels accept at "
+		return log_errbuf(err, errlen, ret, "command line is %zu bytes; PVH kernels accept at "
 				"most %d", strlen(args->cmdline), PVH_CMDLINE_MAX - 1);
 	if (pvh_write_start_info(gm, args, initrd_addr))
-		return boot_err(err, errlen, -EFAULT, "cannot write hvm_start_info into guest RAM");
+		return log_errbuf(err, errlen, -EFAULT, "cannot write hvm_start_info into guest RAM");
 	*entry = (struct boot_entry){ .mode = BOOT_MODE_PVH, .rip = rip, .rbx = BOOT_PVH_INFO_ADDR };
 	return 0;
 }

@@ -123,7 +123,7 @@ static int vcpu_set_msrs(struct vcpu *v, char *err, size_t errlen)
 	/* KVM_SET_MSRS returns how many it set; it stops at the first it refuses. */
 	ret = kvm_ioctl(v->fd, KVM_SET_MSRS, (unsigned long)&msrs);
 	if (ret < 0 || (size_t)ret != ARRAY_SIZE(boot_msrs))
-		return boot_err(err, errlen, ret < 0 ? ret : -EINVAL, "vCPU %u: KVM refused MSR 0x%x",
+		return log_errbuf(err, errlen, ret < 0 ? ret : -EINVAL, "vCPU %u: KVM refused MSR 0x%x",
 				v->index, boot_msrs[ret < 0 ? 0 : ret].index);
 	return 0;
 }
@@ -170,25 +170,25 @@ int vcpu_create(struct vcpu *v, struct machine *m, unsigned int index, char *err
 	*v = (struct vcpu){ .m = m, .index = index, .unclaimed_rl = LOG_RATELIMIT_INIT };
 	v->fd = kvm_ioctl(m->kvm.vm_fd, KVM_CREATE_VCPU, index);
 	if (v->fd < 0)
-		return boot_err(err, errlen, v->fd, "KVM_CREATE_VCPU %u failed: %s", index,
+		return log_errbuf(err, errlen, v->fd, "KVM_CREATE_VCPU %u failed: %s", index,
 				strerror(-v->fd));
 	v->run = mmap(NULL, m->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		v->run = NULL;
-		return boot_err(err, errlen, -errno, "cannot map vCPU %u's kvm_run: %s", index,
+		return log_errbuf(err, errlen, -errno, "cannot map vCPU %u's kvm_run: %s", index,
 				strerror(errno));
 	}
 	if ((ret = vcpu_set_cpuid(v)))
-		return boot_err(err, errlen, ret, "vCPU %u: KVM_SET_CPUID2 failed: %s", index,
+		return log_errbuf(err, errlen, ret, "vCPU %u: KVM_SET_CPUID2 failed: %s", index,
 				strerror(-ret));
 	if ((ret = vcpu_set_msrs(v, err, errlen)))
 		return ret;
 	if ((ret = KVM_IOCTL_PTR(v->fd, KVM_SET_FPU, &fpu)) || (ret = vcpu_set_lapic(v)))
-		return boot_err(err, errlen, ret, "vCPU %u: setting FPU or LAPIC failed: %s", index,
+		return log_errbuf(err, errlen, ret, "vCPU %u: setting FPU or LAPIC failed: %s", index,
 				strerror(-ret));
 	/* Application processors wait for INIT/SIPI from the BSP (in-kernel LAPIC). */
 	if (index == 0 && ((ret = vcpu_set_sregs(v, &m->entry)) || (ret = vcpu_set_regs(v, &m->entry))))
-		return boot_err(err, errlen, ret, "vCPU 0: setting the boot registers failed: %s",
+		return log_errbuf(err, errlen, ret, "vCPU 0: setting the boot registers failed: %s",
 				strerror(-ret));
 	return 0;
 }

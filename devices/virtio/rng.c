@@ -123,16 +123,6 @@ static void vrng_reset(void *dev)
 	r->running = false;
 }
 
-static void vrng_notify(void *dev, unsigned int queue)
-{
-	struct vrng *r = dev;
-	uint64_t one = 1;
-
-	/* A kick that reached userspace: hand it to the I/O thread like an ioeventfd would. */
-	if (write(r->t.queues[queue].kick_fd, &one, sizeof(one)) != sizeof(one))
-		log_warn("virtio-rng: cannot forward a kick");
-}
-
 static const struct vdev_ops vrng_ops = {
 	.name = "virtio-rng",
 	.device_id = VRNG_DEVICE_ID,
@@ -142,7 +132,6 @@ static const struct vdev_ops vrng_ops = {
 	.features = vrng_features,
 	.activate = vrng_activate,
 	.reset = vrng_reset,
-	.notify = vrng_notify,
 };
 
 int vrng_init(struct vrng *r, const struct gmem *gm, uint64_t base, uint32_t gsi, int vm_fd,

@@ -36,10 +36,12 @@ struct vdev_ops {
 	void (*config_write)(void *dev, uint32_t offset, const uint8_t *data, uint32_t len);
 	/* DRIVER_OK: start serving the ready queues (vmmio_queue tells their setup). */
 	int (*activate)(void *dev, struct vmmio *t);
-	/* Reset: stop all I/O; on return nothing touches the rings any more. */
+	/*
+	 * Reset: stop all I/O; on return nothing touches the rings any more.
+	 * Kicks reach the device as its queues' kick eventfds (vmmio.h), whether
+	 * KVM's ioeventfd or the transport itself signalled them.
+	 */
 	void (*reset)(void *dev);
-	/* A kick that reached userspace (no ioeventfd for it). */
-	void (*notify)(void *dev, unsigned int queue);
 };
 
 #endif

@@ -117,16 +117,6 @@ static void vnet_reset(void *dev)
 		log_warn("%s: cannot clear the tap's offloads", n->t.name);
 }
 
-static void vnet_notify(void *dev, unsigned int queue)
-{
-	struct vnet *n = dev;
-	uint64_t one = 1;
-
-	/* A kick that reached userspace: hand it to the I/O thread like the ioeventfd would. */
-	if (write(n->t.queues[queue].kick_fd, &one, sizeof(one)) != sizeof(one))
-		log_warn("%s: cannot forward a kick", n->t.name);
-}
-
 static const struct vdev_ops vnet_ops = {
 	.name = "virtio-net",
 	.device_id = VNET_DEVICE_ID,
@@ -139,7 +129,6 @@ static const struct vdev_ops vnet_ops = {
 	.config_write = vnet_config_write,
 	.activate = vnet_activate,
 	.reset = vnet_reset,
-	.notify = vnet_notify,
 };
 
 static int vnet_setup(struct vnet *n, const struct gmem *gm, uint64_t base, uint32_t gsi,
