@@ -32,7 +32,7 @@ status=0
 # Plain build: every suite.
 meson test -C build --print-errorlogs --num-processes 1 || status=1
 # Sanitized build: the suites that run minnow's code on guest and user input.
-meson test -C build-san --print-errorlogs --num-processes 1 --suite unit --suite kvm \
+meson test -C build-san --print-errorlogs --num-processes 1 --suite unit --suite kvm --suite net \
 	--suite firmware || status=1
 # Fuzz build: bounded fuzzing runs from the checked-in seeds.
 meson test -C build-fuzz --print-errorlogs --num-processes 1 --suite fuzz || status=1

@@ -12,7 +12,7 @@ packages=(
 	# guests: Debian's stock kernel (bzImage header tests, linux-early), vmlinux extraction
 	linux-image-amd64 xz-utils binutils
 	# test tools
-	shellcheck iproute2
+	shellcheck iproute2 ethtool
 	# firmware validators
 	acpica-tools device-tree-compiler
 )

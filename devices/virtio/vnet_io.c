@@ -143,6 +143,16 @@ void vnet_io_submit_tx_wait(struct vnet_io *io)
 	sqe->flags |= IOSQE_IO_LINK;
 }
 
+void vnet_io_tap_gone(struct vnet_io *io)
+{
+	if (io->tap_gone)
+		return;
+	io->tap_gone = true;
+	/* A host problem the guest cannot fix by itself; a reset re-checks the tap (DESIGN §5). */
+	log_err("%s: tap '%s' is gone; the device needs a reset", io->n->t.name, io->n->tap.name);
+	vmmio_set_needs_reset(&io->n->t);
+}
+
 /* ---- the loop ---- */
 
 static void io_kick(struct vnet_io *io, const struct io_uring_cqe *cqe, int fd, enum io_tag tag)
@@ -306,13 +316,15 @@ static void sync_run(struct vnet_io *io)
 			{ .fd = io->kick_fd[VNET_RXQ], .events = POLLIN },
 			{ .fd = io->kick_fd[VNET_TXQ], .events = POLLIN },
 			{ .fd = n->stop_fd, .events = POLLIN },
-			{ .fd = io->tap_fd },
+			{ .fd = -1 },	/* the tap, only when a request waits on it */
 		};
 
 		while (sync_pass(io, false) + sync_pass(io, true))
 			;
 		io_notify(io);
 		p[3].events = (io->sync_rx.count ? POLLIN : 0) | (io->sync_tx.count ? POLLOUT : 0);
+		/* A detached tap reports POLLERR for ever: poll it only when we want something. */
+		p[3].fd = p[3].events && !io->tap_gone ? io->tap_fd : -1;
 		if (poll(p, 4, -1) < 0 && errno != EINTR)
 			break;
 		if (p[2].revents)

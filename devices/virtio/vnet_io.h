@@ -68,6 +68,8 @@ struct vnet_io {
 	 */
 	unsigned int tx_in_kernel;
 	unsigned int tx_queued, tx_retries;
+	bool tx_wait;			/* a retry met EAGAIN: wait for POLLOUT first */
+	bool tap_gone;			/* the tap was detached (EBADFD): the device needs a reset */
 	uint32_t tx_queue[TX_INFLIGHT];
 	uint32_t tx_retry[TX_INFLIGHT];
 	bool rx_pushed, tx_pushed;	/* used entries since the last interrupt decision */
@@ -103,6 +105,9 @@ size_t vnet_io_copy_out(void *dst, const struct iovec *iov, unsigned int n, size
 size_t vnet_io_copy_in(const struct iovec *iov, unsigned int n, const void *src, size_t len);
 bool vnet_io_skip(const struct iovec *src, unsigned int n, size_t skip, struct iovec *dst,
 		  unsigned int max, unsigned int *out_n);
+
+/* The tap was detached (a read or write said EBADFD): no more reads, NEEDS_RESET. */
+void vnet_io_tap_gone(struct vnet_io *io);
 
 /* vnet_tx.c */
 void vnet_tx_drain(struct vnet_io *io);

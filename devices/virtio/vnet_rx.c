@@ -163,6 +163,8 @@ static void mrg_done(struct vnet_io *io, int res)
 	io->rx_busy--;
 	if (io->stopping)
 		return;
+	if (res == -EBADFD)
+		vnet_io_tap_gone(io);
 	if (res < VNET_HDR_LEN || (uint32_t)res > io->mrg_cap) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
 				res < 0 ? strerror(-res) : res < VNET_HDR_LEN ? "short frame" :
@@ -181,6 +183,8 @@ void vnet_rx_fill(struct vnet_io *io)
 {
 	struct vnet *n = io->n;
 
+	if (io->tap_gone)
+		return;	/* nothing will arrive; the buffers stay the guest's until it resets */
 	do {
 		struct virtq_chain c;
 		unsigned int completed;
@@ -254,6 +258,8 @@ void vnet_rx_done(struct vnet_io *io, unsigned int index, int res)
 	io->rx_busy--;
 	if (io->stopping)
 		return;	/* reset: nothing is written into the ring any more */
+	if (res == -EBADFD)
+		vnet_io_tap_gone(io);
 	if (res < VNET_HDR_LEN) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
 				res < 0 ? strerror(-res) : "short frame");

@@ -87,8 +87,9 @@ static void tx_flush(struct vnet_io *io)
 
 	if (!total || (io->tx_in_kernel && !io->sync))
 		return;
-	if (io->tx_retries)
+	if (io->tx_wait)
 		vnet_io_submit_tx_wait(io);	/* the tap said EAGAIN: wait until it takes more */
+	io->tx_wait = false;
 	for (unsigned int i = 0; i < io->tx_retries; i++, k++)
 		vnet_io_submit_tx(io, &io->tx[io->tx_retry[i]], io->tx_retry[i], k + 1 < total);
 	for (unsigned int i = 0; i < io->tx_queued; i++, k++)
@@ -131,8 +132,13 @@ void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
 
 	io->tx_in_kernel--;
 	if ((res == -EAGAIN || res == -ECANCELED) && !io->stopping) {
-		/* The tap is full (or a write before this one was): again, in order; nothing is lost. */
+		/*
+		 * The tap is full, or an earlier write of the linked batch failed and
+		 * the kernel cancelled this one: again, in order; nothing is lost.
+		 * Only a full tap is worth waiting for (a down tap never says POLLOUT).
+		 */
 		STAT_ADD(n->stats.tx_eagain, res == -EAGAIN);
+		io->tx_wait |= res == -EAGAIN;
 		io->tx_retry[io->tx_retries++] = index;
 		if (!io->tx_in_kernel)
 			tx_flush(io);
@@ -142,6 +148,8 @@ void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
 	io->tx_busy--;
 	if (io->stopping)
 		return;	/* reset: the driver will not look at this ring again */
+	if (res == -EBADFD)
+		vnet_io_tap_gone(io);
 	if (res < 0) {
 		STAT_INC(n->stats.tx_dropped);
 		STAT_INC(n->stats.drops[VNET_DROP_TX_TAP]);
