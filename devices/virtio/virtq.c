@@ -171,17 +171,27 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsi
 	return VIRTQ_EMPTY;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+void virtq_add_used(struct virtq *q, uint16_t k, uint16_t head, uint32_t len)
 {
-	volatile uint8_t *e = q->used + 4 + 8ULL * (q->next_used % q->size);
+	volatile uint8_t *e = q->used + 4 + 8ULL * ((uint16_t)(q->next_used + k) % q->size);
 	uint32_t id = head;
 
 	memcpy((void *)e, &id, 4);
 	memcpy((void *)(e + 4), &len, 4);
-	/* Release: the element is visible before the index that publishes it (§2.7.14). */
+}
+
+void virtq_publish(struct virtq *q, uint16_t n)
+{
+	/* Release: the elements are visible before the index that publishes them (§2.7.14). */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	STAT_INC(q->next_used);
+	STAT_ADD(q->next_used, n);
 	*(volatile uint16_t *)(q->used + 2) = q->next_used;
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+	virtq_add_used(q, 0, head, len);
+	virtq_publish(q, 1);
 }
 
 bool virtq_should_notify(struct virtq *q)

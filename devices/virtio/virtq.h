@@ -93,6 +93,13 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsi
 
 /* Returns a chain to the driver with len bytes written; publishes used.idx. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/*
+ * The same in two steps, for buffers the driver must see together (one
+ * frame over several RX buffers, §5.1.6.4): add the k-th pending entry, then
+ * publish them all with one used.idx update.
+ */
+void virtq_add_used(struct virtq *q, uint16_t k, uint16_t head, uint32_t len);
+void virtq_publish(struct virtq *q, uint16_t n);
 
 /* After pushes: whether the driver wants an interrupt now (§2.7.10, EVENT_IDX §2.7.10.1). */
 bool virtq_should_notify(struct virtq *q);

@@ -101,7 +101,7 @@ static void sync_push(struct sync_fifo *f, uint32_t index)
 }
 
 void vnet_io_submit_rx(struct vnet_io *io, struct iovec *iov, unsigned int niov,
-		       unsigned int index)
+		       unsigned int index, bool link)
 {
 	struct io_uring_sqe *sqe;
 
@@ -114,6 +114,13 @@ void vnet_io_submit_rx(struct vnet_io *io, struct iovec *iov, unsigned int niov,
 	sqe = io_sqe(io);
 	io_uring_prep_readv(sqe, io->tap_fd, iov, niov + 1, 0);
 	io_uring_sqe_set_data64(sqe, TAG(TAG_RX, index));
+	/*
+	 * Hard link: the next read starts when this one completed, so frames
+	 * complete in the order the tap gave them out. (A tap read is always
+	 * "short", which would sever a plain link.)
+	 */
+	if (link)
+		sqe->flags |= IOSQE_IO_HARDLINK;
 }
 
 void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index, bool link)
@@ -251,14 +258,19 @@ static void io_run(struct vnet_io *io)
 		log_err("%s: io_uring failed: %s; the device needs a reset", n->t.name, strerror(-ret));
 		vmmio_set_needs_reset(&n->t);
 	}
-	/* Reset: cancel every read, write and poll, and wait until the kernel let go of them all. */
+	/*
+	 * Reset: cancel every read, write and poll, and wait until the kernel let
+	 * go of them all. Cancelling the head of a hard-linked chain starts the
+	 * next link, so cancel again until nothing is left.
+	 */
 	io->stopping = true;
-	sqe = io_sqe(io);
-	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-	io_uring_sqe_set_data64(sqe, TAG(TAG_CANCEL, 0));
-	while (io->rx_busy || io->tx_in_kernel || io->polls)
+	while (io->rx_in_kernel || io->tx_in_kernel || io->polls) {
+		sqe = io_sqe(io);
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe, TAG(TAG_CANCEL, 0));
 		if (io_step(io))
 			break;
+	}
 }
 
 /* ---- io=sync: the same packets over readv/writev and poll(), a baseline for benchmarks ---- */
@@ -336,7 +348,7 @@ static void sync_run(struct vnet_io *io)
 	}
 	/* Nothing is in the kernel's hands: queued requests are simply forgotten. */
 	io->stopping = true;
-	io->rx_busy = io->tx_busy = io->tx_in_kernel = 0;
+	io->rx_busy = io->tx_busy = io->tx_in_kernel = io->rx_in_kernel = 0;
 }
 
 static void *io_thread(void *arg)

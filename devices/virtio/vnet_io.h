@@ -66,6 +66,9 @@ struct vnet_io {
 	 * for the next batch; tx_retry the ones that met EAGAIN (and the links
 	 * cancelled behind them), which go first.
 	 */
+	/* RX order likewise: reads go to the kernel as one hard-linked chain at a time. */
+	unsigned int rx_in_kernel, rx_queued;
+	uint32_t rx_queue[RX_INFLIGHT];
 	unsigned int tx_in_kernel;
 	unsigned int tx_queued, tx_retries;
 	bool tx_wait;			/* a retry met EAGAIN: wait for POLLOUT first */
@@ -96,7 +99,7 @@ struct vnet_io {
 /* vnet_io.c: hand a request to the engine; its completion calls vnet_rx_done/vnet_tx_done. */
 /* iov must have room for one more entry: the spill byte goes there. */
 void vnet_io_submit_rx(struct vnet_io *io, struct iovec *iov, unsigned int niov,
-		       unsigned int index);
+		       unsigned int index, bool link);
 void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index, bool link);
 /* Waits for the tap to take writes again before what follows (a linked POLLOUT). */
 void vnet_io_submit_tx_wait(struct vnet_io *io);

@@ -45,7 +45,23 @@ static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
 	r->cap = c->in_bytes;
 	memcpy(r->iov, c->iov, c->nr_in * sizeof(struct iovec));
 	io->rx_busy++;
-	vnet_io_submit_rx(io, r->iov, r->niov, index);
+	io->rx_queue[io->rx_queued++] = index;
+}
+
+/* Hands the posted reads to the kernel as one hard-linked chain, once the previous one is done. */
+static void rx_flush(struct vnet_io *io)
+{
+	unsigned int n = io->rx_queued;
+
+	if (!n || (io->rx_in_kernel && !io->sync))
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		struct rx_req *r = &io->rx[io->rx_queue[i]];
+
+		vnet_io_submit_rx(io, r->iov, r->niov, io->rx_queue[i], i + 1 < n);
+	}
+	io->rx_in_kernel += n;
+	io->rx_queued = 0;
 }
 
 /* ---- RX with MRG_RXBUF: one frame over several buffers (virtio 1.2 §5.1.6.3.2) ---- */
@@ -107,7 +123,8 @@ static void mrg_submit(struct vnet_io *io)
 	io->mrg_cap = cap;
 	io->mrg_nr = k;
 	io->rx_busy++;
-	vnet_io_submit_rx(io, io->mrg_iov, niov, MRG_INDEX);
+	io->rx_in_kernel++;
+	vnet_io_submit_rx(io, io->mrg_iov, niov, MRG_INDEX, false);
 }
 
 static void mrg_deliver(struct vnet_io *io, uint32_t len)
@@ -138,9 +155,10 @@ static void mrg_deliver(struct vnet_io *io, uint32_t len)
 		struct mrg_chain *h = held_at(io, k);
 		uint32_t take = MIN(left, h->cap);
 
-		virtq_push(&n->rxq, h->head, take);
+		virtq_add_used(&n->rxq, k, h->head, take);
 		left -= take;
 	}
+	virtq_publish(&n->rxq, used);	/* all of the frame's buffers at once (§5.1.6.4) */
 	held_pop(io, used);
 	STAT_INC(n->stats.rx_packets);
 	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
@@ -157,10 +175,11 @@ static void mrg_done(struct vnet_io *io, int res)
 
 	if (res == -EAGAIN && !io->stopping) {
 		STAT_INC(n->stats.rx_eagain);
-		vnet_io_submit_rx(io, io->mrg_iov, io->mrg_niov, MRG_INDEX);
+		vnet_io_submit_rx(io, io->mrg_iov, io->mrg_niov, MRG_INDEX, false);
 		return;
 	}
 	io->rx_busy--;
+	io->rx_in_kernel--;
 	if (io->stopping)
 		return;
 	if (res == -EBADFD)
@@ -201,14 +220,16 @@ void vnet_rx_fill(struct vnet_io *io)
 		}
 		if (res == VIRTQ_BROKEN) {
 			vmmio_set_needs_reset(&n->t);
-			return;
+			break;
 		}
 		io->rx_pushed |= completed > 0;
-		if (io->mrg)
-			mrg_submit(io);
 		if (io->mrg ? io->held_count == MRG_HELD : io->rx_busy == RX_INFLIGHT)
-			return;	/* full: a completion makes room and calls us again */
+			break;	/* full: a completion makes room and calls us again */
 	} while (virtq_enable_kicks(&n->rxq));
+	if (io->mrg)
+		mrg_submit(io);
+	else
+		rx_flush(io);
 }
 
 /* A frame arrived in r: rewrite its header for the guest and hand the buffer back. */
@@ -251,9 +272,10 @@ void vnet_rx_done(struct vnet_io *io, unsigned int index, int res)
 	r = &io->rx[index];
 	if (res == -EAGAIN && !io->stopping) {
 		STAT_INC(n->stats.rx_eagain);
-		vnet_io_submit_rx(io, r->iov, r->niov, index);
+		vnet_io_submit_rx(io, r->iov, r->niov, index, false);
 		return;
 	}
+	io->rx_in_kernel--;
 	r->busy = false;
 	io->rx_busy--;
 	if (io->stopping)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Probe guest network modes: a feature report, UDP transmit and receive with a verifiable
-// payload pattern, and a UDP echo; ARP answered throughout (netdrv.c, netstack.c).
+// payload pattern, and a UDP echo; ARP answered throughout (netdrv.c, netstack.c). Also the
+// part every net-* mode shares (netrun.h), which the TCP modes (nettcp.c) use.
 #include "netmodes.h"
-#include "netstack.h"
+#include "netrun.h"
 
 #define ARP_TRIES     3
 #define ARP_TRY_MS    300
@@ -11,25 +12,9 @@
 #define UDP_MAX	      65507 /* largest UDP payload over IPv4 */
 #define READY_PAYLOAD "ready"
 
-struct netrun {
-	struct netdrv nd;
-	const char *mode;
-	struct net_addr me, peer;
-	bool have_peer, peer_mac_known;
-	bool csum_offload, check_data_valid;
-	uint64_t count, size, batch;
-	uint8_t *seen; /* net-udp-rx: one bit per datagram index */
-	uint64_t hz, t0, us;
-	/* counts */
-	uint64_t sent, bytes, received, rbytes, bad, dup, data_valid, csum_partial, csum_zero;
-	uint64_t merged, other, not_ours, arp_requests, arp_replies, tx_full, echoed;
-	const char *bad_why;
-	void (*on_udp)(struct netrun *r, const struct netdrv_rx *rx, const struct net_pkt *p);
-};
-
 static struct netrun run;
 
-static int usage(const char *key)
+int netrun_usage(const char *key)
 {
 	struct json j;
 
@@ -41,7 +26,7 @@ static int usage(const char *key)
 }
 
 /* probe.KEY as a number; false (after a usage report) when malformed. */
-static bool arg_u64(struct str cmdline, const char *key, uint64_t def, uint64_t min, uint64_t max,
+bool netrun_arg_u64(struct str cmdline, const char *key, uint64_t def, uint64_t min, uint64_t max,
 		    uint64_t *out)
 {
 	struct str v;
@@ -50,7 +35,7 @@ static bool arg_u64(struct str cmdline, const char *key, uint64_t def, uint64_t 
 	if (!cmdline_get(cmdline, key, &v))
 		return true;
 	if (str_to_u64(v, max, out) || *out < min) {
-		usage(key);
+		netrun_usage(key);
 		return false;
 	}
 	return true;
@@ -63,17 +48,17 @@ static bool arg_ip(struct str cmdline, const char *key, bool required, uint32_t 
 	*set = cmdline_get(cmdline, key, &v);
 	if (!*set) {
 		if (required)
-			usage(key);
+			netrun_usage(key);
 		return !required;
 	}
 	if (net_parse_ip4(v, ip)) {
-		usage(key);
+		netrun_usage(key);
 		return false;
 	}
 	return true;
 }
 
-static uint64_t us_since(const struct netrun *r, uint64_t t)
+uint64_t netrun_us_since(const struct netrun *r, uint64_t t)
 {
 	uint64_t d = rdtsc() - t;
 
@@ -88,7 +73,7 @@ static void json_mac(struct json *j, const char *key, const uint8_t mac[6])
 	json_cstr(j, key, s);
 }
 
-static uint32_t dev_errors(const struct netdrv *nd)
+uint32_t netrun_dev_errors(const struct netdrv *nd)
 {
 	const struct netdrv_errors *e = &nd->err;
 
@@ -113,7 +98,7 @@ static void json_dev_errors(struct json *j, const struct netdrv *nd)
 		{"err_needs_reset", e->needs_reset},
 	};
 
-	json_u64(j, "dev_errors", dev_errors(nd));
+	json_u64(j, "dev_errors", netrun_dev_errors(nd));
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		if (kinds[i].v)
 			json_u64(j, kinds[i].key, kinds[i].v);
@@ -152,7 +137,7 @@ static void on_arp(struct netrun *r, const struct net_pkt *p)
 		send_arp(r, NET_ARP_REPLY, p->arp_sha, p->arp_spa);
 }
 
-static void note_bad(struct netrun *r, const char *why)
+void netrun_note_bad(struct netrun *r, const char *why)
 {
 	r->bad++;
 	if (!r->bad_why)
@@ -185,18 +170,21 @@ static void on_frame(void *ctx, struct netdrv *nd, const struct netdrv_rx *rx)
 		r->csum_zero += p.udp_csum_zero;
 		r->merged += rx->buffers > 1;
 		if (p.kind == NET_BAD)
-			note_bad(r, p.why);
+			netrun_note_bad(r, p.why);
 		else if (r->on_udp)
 			r->on_udp(r, rx, &p);
 		break;
 	default:
+		/* A mode that speaks another IPv4 protocol (nettcp.c) may claim the frame. */
+		if (r->on_other && r->on_other(r, rx))
+			break;
 		r->other++;
 		break;
 	}
 }
 
 /* One poll; false (with *why) after a device error. */
-static bool poll_once(struct netrun *r, const char **why)
+bool netrun_poll(struct netrun *r, const char **why)
 {
 	if (netdrv_poll(&r->nd, on_frame, r) < 0) {
 		*why = "device returned a bad used entry";
@@ -206,13 +194,13 @@ static bool poll_once(struct netrun *r, const char **why)
 }
 
 /* Waits for something, then polls; false with *why on timeout or device error. */
-static bool wait_poll(struct netrun *r, const char **why, const char *timeout_why)
+bool netrun_wait_poll(struct netrun *r, const char **why, const char *timeout_why)
 {
 	if (!netdrv_wait(&r->nd)) {
 		*why = r->nd.err.needs_reset ? "device needs reset" : timeout_why;
 		return false;
 	}
-	return poll_once(r, why);
+	return netrun_poll(r, why);
 }
 
 /* The peer's MAC from probe.peer_mac, or by ARP (3 requests, 300 ms apart). */
@@ -227,7 +215,7 @@ static const char *resolve_peer(struct netrun *r)
 		send_arp(r, NET_ARP_REQUEST, (const uint8_t[6]){0}, r->peer.ip);
 		netdrv_tx_flush(&r->nd);
 		while (!r->peer_mac_known && rdtsc() - start < per_try) {
-			if (!poll_once(r, &why))
+			if (!netrun_poll(r, &why))
 				return why;
 			cpu_relax();
 		}
@@ -236,13 +224,13 @@ static const char *resolve_peer(struct netrun *r)
 }
 
 /* Waits until the device has returned every TX chain (the frames reached the tap). */
-static const char *tx_drain(struct netrun *r)
+const char *netrun_tx_drain(struct netrun *r)
 {
 	const char *why = NULL;
 
 	netdrv_tx_flush(&r->nd);
 	while (netdrv_tx_inflight(&r->nd)) {
-		if (!wait_poll(r, &why, "timeout: TX chains not returned"))
+		if (!netrun_wait_poll(r, &why, "timeout: TX chains not returned"))
 			return why;
 	}
 	return NULL;
@@ -269,9 +257,9 @@ static bool send_udp(struct netrun *r, const struct net_addr *dst, const uint8_t
 }
 
 /* Common keys, the device, and (when a peer is named) its MAC. NULL or why; *status on usage. */
-static const char *net_open(struct netrun *r, struct str cmdline, const char *mode,
-			    const struct hvm_memmap_entry *map, uint32_t nmap, bool need_ip,
-			    bool need_peer, int *status)
+const char *netrun_open(struct netrun *r, struct str cmdline, const char *mode,
+			const struct hvm_memmap_entry *map, uint32_t nmap, bool need_ip,
+			bool need_peer, uint32_t txbuf_def, int *status)
 {
 	struct netdrv_cfg cfg;
 	const char *bad = netdrv_cfg_parse(cmdline, &cfg);
@@ -283,28 +271,30 @@ static const char *net_open(struct netrun *r, struct str cmdline, const char *mo
 	r->mode = mode;
 	*status = PROBE_EXIT_USAGE;
 	if (bad) {
-		usage(bad);
+		netrun_usage(bad);
 		return "";
 	}
 	if (!arg_ip(cmdline, "probe.ip", need_ip, &r->me.ip, &ip_set) ||
 	    !arg_ip(cmdline, "probe.peer", need_peer, &r->peer.ip, &r->have_peer) ||
-	    !arg_u64(cmdline, "probe.port", 0, need_ip ? 1 : 0, 65535, &port) ||
-	    !arg_u64(cmdline, "probe.peer_port", port, 0, 65535, &peer_port) ||
-	    !arg_u64(cmdline, "probe.csum_offload", 0, 0, 1, &v))
+	    !netrun_arg_u64(cmdline, "probe.port", 0, need_ip ? 1 : 0, 65535, &port) ||
+	    !netrun_arg_u64(cmdline, "probe.peer_port", port, 0, 65535, &peer_port) ||
+	    !netrun_arg_u64(cmdline, "probe.csum_offload", 0, 0, 1, &v))
 		return "";
 	r->csum_offload = v;
-	if (!arg_u64(cmdline, "probe.check_data_valid", 0, 0, 1, &v))
+	if (!netrun_arg_u64(cmdline, "probe.check_data_valid", 0, 0, 1, &v))
 		return "";
 	r->check_data_valid = v;
-	if (!arg_u64(cmdline, "probe.batch", 0, 0, VIRTQ_MAX, &r->batch))
+	if (!netrun_arg_u64(cmdline, "probe.batch", 0, 0, VIRTQ_MAX, &r->batch))
 		return "";
 	if (cmdline_get(cmdline, "probe.peer_mac", &s)) {
 		if (net_parse_mac(s, r->peer.mac))
-			return usage("probe.peer_mac"), "";
+			return netrun_usage("probe.peer_mac"), "";
 		r->peer_mac_known = true;
 	}
 	r->me.port = (uint16_t)port;
 	r->peer.port = (uint16_t)peer_port;
+	if (!cfg.txbuf)
+		cfg.txbuf = txbuf_def;
 	*status = PROBE_EXIT_FAIL;
 	r->hz = tsc_hz();
 	bad = netdrv_open(&r->nd, cmdline, &cfg, map, nmap);
@@ -318,7 +308,7 @@ static const char *net_open(struct netrun *r, struct str cmdline, const char *mo
 	return NULL;
 }
 
-static void report_head(struct json *j, struct netrun *r, const char *why)
+void netrun_report_head(struct json *j, struct netrun *r, const char *why)
 {
 	json_begin(j);
 	json_cstr(j, "probe", r->mode);
@@ -326,7 +316,7 @@ static void report_head(struct json *j, struct netrun *r, const char *why)
 		json_cstr(j, "error", why);
 }
 
-static void report_tail(struct json *j, struct netrun *r)
+void netrun_report_tail(struct json *j, struct netrun *r)
 {
 	struct netdrv *nd = &r->nd;
 
@@ -351,9 +341,9 @@ static void report_tail(struct json *j, struct netrun *r)
 	json_end(j);
 }
 
-static int finish(struct netrun *r, const char *why)
+int netrun_finish(struct netrun *r, const char *why)
 {
-	if (!why && dev_errors(&r->nd))
+	if (!why && netrun_dev_errors(&r->nd))
 		why = "the device broke a rule (dev_errors)";
 	netdrv_close(&r->nd, false);
 	return why ? PROBE_EXIT_FAIL : PROBE_EXIT_OK;
@@ -363,12 +353,12 @@ int net_mode_hello(struct str cmdline, const struct hvm_memmap_entry *map, uint3
 {
 	struct netrun *r = &run;
 	int status;
-	const char *why = net_open(r, cmdline, "net-hello", map, nmap, false, false, &status);
+	const char *why = netrun_open(r, cmdline, "net-hello", map, nmap, false, false, 0, &status);
 	struct json j;
 
 	if (why && !*why)
 		return status;
-	report_head(&j, r, why);
+	netrun_report_head(&j, r, why);
 	json_mac(&j, "mac", r->nd.mac);
 	json_u64(&j, "mtu", r->nd.mtu);
 	json_hex(&j, "features", r->nd.dev.features);
@@ -381,20 +371,20 @@ int net_mode_hello(struct str cmdline, const struct hvm_memmap_entry *map, uint3
 	json_u64(&j, "tx_slots", r->nd.ntx);
 	json_u64(&j, "init_us", r->nd.init_us);
 	json_end(&j);
-	return finish(r, why);
+	return netrun_finish(r, why);
 }
 
 int net_mode_udp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
 {
 	struct netrun *r = &run;
 	int status;
-	const char *why = net_open(r, cmdline, "net-udp-tx", map, nmap, true, true, &status);
+	const char *why = netrun_open(r, cmdline, "net-udp-tx", map, nmap, true, true, 0, &status);
 	struct json j;
 
 	if (why && !*why)
 		return status;
-	if (!arg_u64(cmdline, "probe.count", 1, 1, TX_COUNT_MAX, &r->count) ||
-	    !arg_u64(cmdline, "probe.size", 64, 4, UDP_MAX, &r->size))
+	if (!netrun_arg_u64(cmdline, "probe.count", 1, 1, TX_COUNT_MAX, &r->count) ||
+	    !netrun_arg_u64(cmdline, "probe.size", 64, 4, UDP_MAX, &r->size))
 		return PROBE_EXIT_USAGE;
 	if (!why && NET_UDP_PAYLOAD + r->size > (uint64_t)NET_ETH_HLEN + r->nd.mtu)
 		why = "probe.size: the datagram exceeds the MTU (no fragmentation here)";
@@ -405,7 +395,7 @@ int net_mode_udp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint
 		if (!send_udp(r, &r->peer, NULL, (uint32_t)r->size, (int64_t)r->sent)) {
 			/* every slot in flight: let the device see them, then take some back */
 			netdrv_tx_flush(&r->nd);
-			wait_poll(r, &why, "timeout: no TX slot came back");
+			netrun_wait_poll(r, &why, "timeout: no TX slot came back");
 			r->tx_full++;
 			continue;
 		}
@@ -413,9 +403,9 @@ int net_mode_udp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint
 		r->bytes += r->size;
 	}
 	if (!why)
-		why = tx_drain(r);
-	r->us = us_since(r, r->t0);
-	report_head(&j, r, why);
+		why = netrun_tx_drain(r);
+	r->us = netrun_us_since(r, r->t0);
+	netrun_report_head(&j, r, why);
 	json_u64(&j, "sent", r->sent);
 	json_u64(&j, "bytes", r->bytes);
 	json_bool(&j, "csum_offload", r->csum_offload);
@@ -423,8 +413,8 @@ int net_mode_udp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint
 	json_mac(&j, "peer_mac", r->peer.mac);
 	json_u64(&j, "tx_full", r->tx_full);
 	json_u64(&j, "mbps", r->us ? r->bytes * 8 / r->us : 0);
-	report_tail(&j, r);
-	return finish(r, why);
+	netrun_report_tail(&j, r);
+	return netrun_finish(r, why);
 }
 
 /* net-udp-rx: the pattern, the size if given, each index once. */
@@ -434,38 +424,38 @@ static void rx_check(struct netrun *r, const struct netdrv_rx *rx, const struct 
 
 	(void)rx;
 	if (r->size && p->payload_len != r->size)
-		note_bad(r, "payload size");
+		netrun_note_bad(r, "payload size");
 	else if (idx < 0 || (uint64_t)idx >= r->count)
-		note_bad(r, "payload pattern");
+		netrun_note_bad(r, "payload pattern");
 	else if (r->seen[idx >> 3] & (1u << (idx & 7))) {
 		r->dup++;
-		note_bad(r, "duplicate datagram");
+		netrun_note_bad(r, "duplicate datagram");
 	} else {
 		r->seen[idx >> 3] |= (uint8_t)(1u << (idx & 7));
 	}
 }
 
 /* After the peer's MAC is known: "ready" to peer:peer_port, so it starts sending. */
-static const char *send_ready(struct netrun *r)
+const char *netrun_send_ready(struct netrun *r)
 {
 	if (!r->have_peer)
 		return NULL;
 	if (!send_udp(r, &r->peer, (const uint8_t *)READY_PAYLOAD, sizeof(READY_PAYLOAD) - 1, -1))
 		return "no TX slot for the ready datagram";
-	return tx_drain(r);
+	return netrun_tx_drain(r);
 }
 
 int net_mode_udp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
 {
 	struct netrun *r = &run;
 	int status;
-	const char *why = net_open(r, cmdline, "net-udp-rx", map, nmap, true, false, &status);
+	const char *why = netrun_open(r, cmdline, "net-udp-rx", map, nmap, true, false, 0, &status);
 	struct json j;
 
 	if (why && !*why)
 		return status;
-	if (!arg_u64(cmdline, "probe.count", 1, 1, RX_COUNT_MAX, &r->count) ||
-	    !arg_u64(cmdline, "probe.size", 0, 0, UDP_MAX, &r->size))
+	if (!netrun_arg_u64(cmdline, "probe.count", 1, 1, RX_COUNT_MAX, &r->count) ||
+	    !netrun_arg_u64(cmdline, "probe.size", 0, 0, UDP_MAX, &r->size))
 		return PROBE_EXIT_USAGE;
 	r->on_udp = rx_check;
 	if (!why) {
@@ -474,14 +464,14 @@ int net_mode_udp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint
 			why = "not enough RAM for the seen-bitmap";
 	}
 	if (!why)
-		why = send_ready(r);
+		why = netrun_send_ready(r);
 	r->t0 = rdtsc();
 	while (!why && r->received < r->count)
-		wait_poll(r, &why, "timeout: datagrams missing");
-	r->us = us_since(r, r->t0);
+		netrun_wait_poll(r, &why, "timeout: datagrams missing");
+	r->us = netrun_us_since(r, r->t0);
 	if (!why && r->bad)
 		why = r->bad_why;
-	report_head(&j, r, why);
+	netrun_report_head(&j, r, why);
 	json_u64(&j, "received", r->received);
 	json_u64(&j, "bytes", r->rbytes);
 	json_u64(&j, "data_valid", r->data_valid);
@@ -490,8 +480,8 @@ int net_mode_udp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint
 	json_u64(&j, "merged", r->merged);
 	json_u64(&j, "bad", r->bad);
 	json_u64(&j, "dup", r->dup);
-	report_tail(&j, r);
-	return finish(r, why);
+	netrun_report_tail(&j, r);
+	return netrun_finish(r, why);
 }
 
 /* net-echo: the payload back to where it came from. */
@@ -515,25 +505,25 @@ int net_mode_echo(struct str cmdline, const struct hvm_memmap_entry *map, uint32
 {
 	struct netrun *r = &run;
 	int status;
-	const char *why = net_open(r, cmdline, "net-echo", map, nmap, true, false, &status);
+	const char *why = netrun_open(r, cmdline, "net-echo", map, nmap, true, false, 0, &status);
 	struct json j;
 
 	if (why && !*why)
 		return status;
-	if (!arg_u64(cmdline, "probe.count", 1, 1, TX_COUNT_MAX, &r->count))
+	if (!netrun_arg_u64(cmdline, "probe.count", 1, 1, TX_COUNT_MAX, &r->count))
 		return PROBE_EXIT_USAGE;
 	r->on_udp = echo_one;
 	if (!why)
-		why = send_ready(r);
+		why = netrun_send_ready(r);
 	r->t0 = rdtsc();
 	while (!why && r->received < r->count)
-		wait_poll(r, &why, "timeout: datagrams missing");
+		netrun_wait_poll(r, &why, "timeout: datagrams missing");
 	if (!why)
-		why = tx_drain(r);
-	r->us = us_since(r, r->t0);
+		why = netrun_tx_drain(r);
+	r->us = netrun_us_since(r, r->t0);
 	if (!why && r->bad)
 		why = r->bad_why;
-	report_head(&j, r, why);
+	netrun_report_head(&j, r, why);
 	json_u64(&j, "received", r->received);
 	json_u64(&j, "echoed", r->echoed);
 	json_u64(&j, "bytes", r->rbytes);
@@ -541,6 +531,6 @@ int net_mode_echo(struct str cmdline, const struct hvm_memmap_entry *map, uint32
 	json_u64(&j, "csum_partial", r->csum_partial);
 	json_u64(&j, "bad", r->bad);
 	json_u64(&j, "tx_full", r->tx_full);
-	report_tail(&j, r);
-	return finish(r, why);
+	netrun_report_tail(&j, r);
+	return netrun_finish(r, why);
 }

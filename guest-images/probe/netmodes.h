@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Probe guest network modes: net-hello, net-udp-tx, net-udp-rx, net-echo (netmodes.c).
+// Probe guest network modes: net-hello, net-udp-tx, net-udp-rx, net-echo (netmodes.c),
+// net-tcp-tx and net-tcp-rx (nettcp.c).
 #ifndef PROBE_NETMODES_H
 #define PROBE_NETMODES_H
 
@@ -11,5 +12,7 @@ int net_mode_hello(struct str cmdline, const struct hvm_memmap_entry *map, uint3
 int net_mode_udp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
 int net_mode_udp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
 int net_mode_echo(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
+int net_mode_tcp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
+int net_mode_tcp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
 
 #endif

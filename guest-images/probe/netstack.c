@@ -11,28 +11,6 @@
 
 static const uint8_t mac_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 uint32_t net_csum_add(uint32_t sum, const uint8_t *p, uint32_t n)
 {
 	uint64_t s = sum;
@@ -61,11 +39,11 @@ static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint16_t udp_len)
 {
 	uint8_t ph[12];
 
-	put32(ph, src);
-	put32(ph + 4, dst);
+	be32_put(ph, src);
+	be32_put(ph + 4, dst);
 	ph[8] = 0;
 	ph[9] = NET_IP_UDP;
-	put16(ph + 10, udp_len);
+	be16_put(ph + 10, udp_len);
 	return net_csum_add(0, ph, sizeof(ph));
 }
 
@@ -126,7 +104,7 @@ static void eth_build(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6]
 {
 	memcpy(frame, dst, 6);
 	memcpy(frame + 6, src, 6);
-	put16(frame + 12, type);
+	be16_put(frame + 12, type);
 }
 
 uint32_t net_udp_build(uint8_t *frame, const struct net_addr *src, const struct net_addr *dst,
@@ -140,30 +118,30 @@ uint32_t net_udp_build(uint8_t *frame, const struct net_addr *src, const struct 
 	eth_build(frame, dst->mac, src->mac, NET_ETH_P_IP);
 	ip[0] = 0x45; /* version 4, IHL 5 */
 	ip[1] = 0;
-	put16(ip + 2, (uint16_t)(NET_IP4_HLEN + udp_len));
-	put16(ip + 4, ip_id++);
-	put16(ip + 6, IP4_DF);
+	be16_put(ip + 2, (uint16_t)(NET_IP4_HLEN + udp_len));
+	be16_put(ip + 4, ip_id++);
+	be16_put(ip + 6, IP4_DF);
 	ip[8] = IP4_TTL;
 	ip[9] = NET_IP_UDP;
-	put16(ip + 10, 0);
-	put32(ip + 12, src->ip);
-	put32(ip + 16, dst->ip);
-	put16(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, NET_IP4_HLEN)));
+	be16_put(ip + 10, 0);
+	be32_put(ip + 12, src->ip);
+	be32_put(ip + 16, dst->ip);
+	be16_put(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, NET_IP4_HLEN)));
 
-	put16(udp, src->port);
-	put16(udp + 2, dst->port);
-	put16(udp + 4, udp_len);
-	put16(udp + 6, 0);
+	be16_put(udp, src->port);
+	be16_put(udp + 2, dst->port);
+	be16_put(udp + 4, udp_len);
+	be16_put(udp + 6, 0);
 	if (partial) {
 		/* §5.1.6.2: the device sums from csum_start and stores at csum_offset. */
-		put16(udp + 6, net_csum_fold(pseudo_sum(src->ip, dst->ip, udp_len)));
+		be16_put(udp + 6, net_csum_fold(pseudo_sum(src->ip, dst->ip, udp_len)));
 		hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		hdr->csum_start = NET_ETH_HLEN + NET_IP4_HLEN;
 		hdr->csum_offset = NET_UDP_CSUM_OFF;
 	} else {
 		sum = (uint16_t)~net_csum_fold(
 			net_csum_add(pseudo_sum(src->ip, dst->ip, udp_len), udp, udp_len));
-		put16(udp + 6, sum ? sum : 0xffff); /* RFC 768: 0 means "no checksum" */
+		be16_put(udp + 6, sum ? sum : 0xffff); /* RFC 768: 0 means "no checksum" */
 	}
 	return NET_UDP_PAYLOAD + payload_len;
 }
@@ -175,47 +153,47 @@ uint32_t net_arp_build(uint8_t *frame, uint16_t op, const uint8_t sha[6], uint32
 
 	memset(frame, 0, NET_ETH_MIN);
 	eth_build(frame, op == NET_ARP_REQUEST ? mac_bcast : tha, sha, NET_ETH_P_ARP);
-	put16(a, ARP_HTYPE_ETH);
-	put16(a + 2, NET_ETH_P_IP);
+	be16_put(a, ARP_HTYPE_ETH);
+	be16_put(a + 2, NET_ETH_P_IP);
 	a[4] = 6;
 	a[5] = 4;
-	put16(a + 6, op);
+	be16_put(a + 6, op);
 	memcpy(a + 8, sha, 6);
-	put32(a + 14, spa);
+	be32_put(a + 14, spa);
 	if (op == NET_ARP_REPLY)
 		memcpy(a + 18, tha, 6);
-	put32(a + 24, tpa);
+	be32_put(a + 24, tpa);
 	return NET_ETH_MIN;
 }
 
 static void parse_arp(const uint8_t *a, uint32_t len, struct net_pkt *p)
 {
-	if (len < ARP_HLEN || get16(a) != ARP_HTYPE_ETH || get16(a + 2) != NET_ETH_P_IP ||
+	if (len < ARP_HLEN || be16_get(a) != ARP_HTYPE_ETH || be16_get(a + 2) != NET_ETH_P_IP ||
 	    a[4] != 6 || a[5] != 4) {
 		p->why = "arp (not Ethernet/IPv4)";
 		return;
 	}
 	p->kind = NET_ARP;
-	p->arp_op = get16(a + 6);
+	p->arp_op = be16_get(a + 6);
 	p->arp_sha = a + 8;
-	p->arp_spa = get32(a + 14);
-	p->arp_tpa = get32(a + 24);
+	p->arp_spa = be32_get(a + 14);
+	p->arp_tpa = be32_get(a + 24);
 }
 
 static void parse_udp(const uint8_t *u, uint32_t len, bool skip_l4, struct net_pkt *p)
 {
 	uint16_t ulen, field;
 
-	if (len < NET_UDP_HLEN || (ulen = get16(u + 4)) < NET_UDP_HLEN || ulen > len) {
+	if (len < NET_UDP_HLEN || (ulen = be16_get(u + 4)) < NET_UDP_HLEN || ulen > len) {
 		p->kind = NET_BAD;
 		p->why = "udp length";
 		return;
 	}
-	p->sport = get16(u);
-	p->dport = get16(u + 2);
+	p->sport = be16_get(u);
+	p->dport = be16_get(u + 2);
 	p->payload = u + NET_UDP_HLEN;
 	p->payload_len = ulen - NET_UDP_HLEN;
-	field = get16(u + 6);
+	field = be16_get(u + 6);
 	p->udp_csum_zero = field == 0;
 	p->kind = NET_UDP;
 	if (skip_l4 || p->udp_csum_zero)
@@ -245,7 +223,7 @@ void net_parse(const uint8_t *frame, uint32_t len, bool skip_l4, struct net_pkt 
 	p->dst_mac = frame;
 	p->src_mac = frame + 6;
 	len -= NET_ETH_HLEN;
-	switch (get16(frame + 12)) {
+	switch (be16_get(frame + 12)) {
 	case NET_ETH_P_ARP:
 		parse_arp(ip, len, p);
 		return;
@@ -257,7 +235,7 @@ void net_parse(const uint8_t *frame, uint32_t len, bool skip_l4, struct net_pkt 
 	}
 	ihl = (uint32_t)(ip[0] & 0xf) * 4;
 	if (len < NET_IP4_HLEN || ip[0] >> 4 != 4 || ihl < NET_IP4_HLEN || ihl > len ||
-	    (total = get16(ip + 2)) < ihl || total > len) {
+	    (total = be16_get(ip + 2)) < ihl || total > len) {
 		p->kind = NET_BAD;
 		p->why = "ipv4 header";
 		return;
@@ -267,9 +245,9 @@ void net_parse(const uint8_t *frame, uint32_t len, bool skip_l4, struct net_pkt 
 		p->why = "ipv4 header checksum";
 		return;
 	}
-	p->src_ip = get32(ip + 12);
-	p->dst_ip = get32(ip + 16);
-	frag = get16(ip + 6);
+	p->src_ip = be32_get(ip + 12);
+	p->dst_ip = be32_get(ip + 16);
+	frag = be16_get(ip + 6);
 	if (frag & (IP4_MF | IP4_OFFMASK)) {
 		p->why = "ipv4 fragment";
 		return;
@@ -287,7 +265,7 @@ void net_pattern_fill(uint8_t *p, uint32_t len, uint32_t index)
 	for (uint32_t k = 0; k < len; k++)
 		p[k] = (uint8_t)(index + k);
 	if (len >= 4)
-		put32(p, index);
+		be32_put(p, index);
 }
 
 int64_t net_pattern_check(const uint8_t *p, uint32_t len)
@@ -296,7 +274,7 @@ int64_t net_pattern_check(const uint8_t *p, uint32_t len)
 
 	if (len < 4)
 		return -1;
-	index = get32(p);
+	index = be32_get(p);
 	for (uint32_t k = 4; k < len; k++) {
 		if (p[k] != (uint8_t)(index + k))
 			return -1;

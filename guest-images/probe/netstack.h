@@ -81,4 +81,27 @@ void net_pattern_fill(uint8_t *p, uint32_t len, uint32_t index);
 /* The index a payload claims, or -1 if the pattern does not hold (len < 4 included). */
 int64_t net_pattern_check(const uint8_t *p, uint32_t len);
 
+/* Network byte order, for building and parsing headers byte by byte. */
+static inline void be16_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+	be16_put(p, (uint16_t)(v >> 16));
+	be16_put(p + 2, (uint16_t)v);
+}
+
+static inline uint16_t be16_get(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)be16_get(p) << 16 | be16_get(p + 2);
+}
+
 #endif

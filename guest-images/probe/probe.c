@@ -683,6 +683,8 @@ NET_MODE(hello)
 NET_MODE(udp_tx)
 NET_MODE(udp_rx)
 NET_MODE(echo)
+NET_MODE(tcp_tx)
+NET_MODE(tcp_rx)
 
 struct probe_mode {
 	const char *name;
@@ -706,6 +708,8 @@ static const struct probe_mode probe_modes[] = {
 	{"net-udp-tx", mode_net_udp_tx},
 	{"net-udp-rx", mode_net_udp_rx},
 	{"net-echo", mode_net_echo},
+	{"net-tcp-tx", mode_net_tcp_tx},
+	{"net-tcp-rx", mode_net_tcp_rx},
 };
 
 void probe_main(void)
