@@ -15,6 +15,8 @@ packages=(
 	shellcheck iproute2 ethtool
 	# firmware validators
 	acpica-tools device-tree-compiler
+	# the probe guest under QEMU (VMM-agnostic checks, benchmarks)
+	qemu-system-x86
 )
 
 missing=()
