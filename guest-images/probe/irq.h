@@ -12,7 +12,7 @@
 /*
  * IF from CPL 3. entry.S asks for IOPL 3, so on hardware VMX/SVM these run
  * natively; kvm-pvm runs CPL 3 with IOPL 0, so they raise #GP there and
- * entry.S's #GP stub emulates them (a few emulated instructions each).
+ * entry.S's #GP handler emulates them (a few emulated instructions each).
  */
 static inline void irq_enable(void)
 {
