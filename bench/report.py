@@ -7,6 +7,7 @@ usage: report.py RAW_DIR META.json OUT.md
 import glob
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -193,7 +194,7 @@ if "pre" in loads and loads["pre"][1] > 0.2 * loads["pre"][3] * nproc:
     busy_notes.append("in the 2 s before the first run other processes kept %.0f%% of the "
                       "machine busy (1-minute load average %.2f on %d cores)" %
                       (loads["pre"][1] / (loads["pre"][3] * nproc) * 100, load_start1, nproc))
-elif load_start1 >= nproc:
+elif "pre" not in loads and load_start1 >= nproc:
     busy_notes.append("the 1-minute load average was %.2f on %d cores before the first run" %
                       (load_start1, nproc))
 if "all" in loads:
@@ -536,7 +537,8 @@ for bench in ("boot", "boot-exit", "base", "tx1472", "tx64", "rx1472", "rx64", "
     w("```")
     for f in files:
         for line in read(f).splitlines():
-            line = line.replace(os.path.dirname(RAW.rstrip("/")), "$DIR")
+            # run.sh's scratch folder (mktemp -d /tmp/minnow-bench.XXXXXX), wherever RAW is now
+            line = re.sub(r"/tmp/minnow-bench\.[A-Za-z0-9]{6}", "$DIR", line)
             w(line.replace(meta.get("root", "//") + "/", ""))
     w("```")
     w("")

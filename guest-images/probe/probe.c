@@ -5,6 +5,7 @@
 #include "irq.h"
 #include "lib.h"
 #include "netmodes.h"
+#include "nethostile.h"
 #include "probe.h"
 #include "virtio.h"
 
@@ -670,6 +671,15 @@ static int mode_virtio_hostile(void)
 	return virtio_hostile(cmdline, map, n);
 }
 
+/* A misbehaving virtio-net driver, one probe.case per run (nethostile.c). */
+static int mode_net_hostile(void)
+{
+	const struct hvm_memmap_entry *map;
+	uint32_t n = memmap_get(&map);
+
+	return net_hostile(cmdline, map, n);
+}
+
 /* The network modes (netmodes.c) need the memory map for their buffer pool. */
 #define NET_MODE(fn)                                                                               \
 	static int mode_net_##fn(void)                                                             \
@@ -710,6 +720,7 @@ static const struct probe_mode probe_modes[] = {
 	{"net-echo", mode_net_echo},
 	{"net-tcp-tx", mode_net_tcp_tx},
 	{"net-tcp-rx", mode_net_tcp_rx},
+	{"net-hostile", mode_net_hostile},
 };
 
 void probe_main(void)
