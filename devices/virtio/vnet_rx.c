@@ -17,6 +17,41 @@ static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
 	io->rx_pushed = true;
 }
 
+/*
+ * Rewrites the tap's header at the start of iov for what the guest negotiated
+ * (virtio 1.2 §5.1.6.4), with num_buffers; -EINVAL when the frame needs an
+ * offload the guest lacks, and then it must be dropped.
+ */
+static int rx_header(struct vnet_io *io, const struct iovec *iov, unsigned int niov,
+		     uint16_t num_buffers, struct virtio_net_hdr_v1 *guest)
+{
+	struct vnet *n = io->n;
+	struct virtio_net_hdr_v1 tap;
+	struct net_rx_meta meta;
+
+	/* tun wrote the first 10 bytes and skipped num_buffers (offloads.md §6). */
+	vnet_io_copy_out(&tap, iov, niov, 0, VNET_HDR_LEN);
+	vnet_hdr_to_rx_meta(&tap, &meta);
+	if (vnet_hdr_rx_build(&meta, n->negotiated, num_buffers, guest)) {
+		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame needs offloads the guest did not "
+				"negotiate (flags 0x%x gso %u); dropped", n->t.name, tap.flags,
+				tap.gso_type);
+		return -EINVAL;
+	}
+	vnet_io_copy_in(iov, niov, guest, VNET_HDR_LEN);
+	return 0;
+}
+
+/* Counts a frame of len bytes (header included) delivered with header g. */
+static void rx_count(struct vnet *n, uint32_t len, const struct virtio_net_hdr_v1 *g)
+{
+	STAT_INC(n->stats.rx_packets);
+	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
+	STAT_ADD(n->stats.rx_data_valid, !!(g->flags & VIRTIO_NET_HDR_F_DATA_VALID));
+	STAT_ADD(n->stats.rx_csum_partial, !!(g->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	STAT_ADD(n->stats.rx_gso, g->gso_type != VIRTIO_NET_HDR_GSO_NONE);
+}
+
 /* A guest buffer for one read, or a drop if it cannot hold a whole frame (§5.1.6.3.1). */
 static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
 {
@@ -130,25 +165,21 @@ static void mrg_submit(struct vnet_io *io)
 static void mrg_deliver(struct vnet_io *io, uint32_t len)
 {
 	struct vnet *n = io->n;
-	struct virtio_net_hdr_v1 tap, guest;
-	struct net_rx_meta meta;
+	struct virtio_net_hdr_v1 guest;
 	uint32_t left = len;
 	unsigned int used = 0;
 
-	vnet_io_copy_out(&tap, io->mrg_iov, io->mrg_niov, 0, VNET_HDR_LEN);
-	vnet_hdr_to_rx_meta(&tap, &meta);
 	while (left && used < io->mrg_nr) {
 		uint32_t cap = held_at(io, used++)->cap;
 
 		left -= MIN(left, cap);
 	}
-	if (vnet_hdr_rx_build(&meta, n->negotiated, used, &guest)) {
+	if (rx_header(io, io->mrg_iov, io->mrg_niov, used, &guest)) {
 		/* The first buffer carries the drop; the others stay available for the next frame. */
 		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_OFFLOAD);
 		held_pop(io, 1);
 		return;
 	}
-	vnet_io_copy_in(io->mrg_iov, io->mrg_niov, &guest, VNET_HDR_LEN);
 	/* The buffers of one frame go out as consecutive used entries, all but the last full. */
 	left = len;
 	for (unsigned int k = 0; k < used; k++) {
@@ -160,12 +191,8 @@ static void mrg_deliver(struct vnet_io *io, uint32_t len)
 	}
 	virtq_publish(&n->rxq, used);	/* all of the frame's buffers at once (§5.1.6.4) */
 	held_pop(io, used);
-	STAT_INC(n->stats.rx_packets);
-	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
+	rx_count(n, len, &guest);
 	STAT_ADD(n->stats.rx_merged, used > 1);
-	STAT_ADD(n->stats.rx_data_valid, !!(guest.flags & VIRTIO_NET_HDR_F_DATA_VALID));
-	STAT_ADD(n->stats.rx_csum_partial, !!(guest.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
-	STAT_ADD(n->stats.rx_gso, guest.gso_type != VIRTIO_NET_HDR_GSO_NONE);
 	io->rx_pushed = true;
 }
 
@@ -235,27 +262,14 @@ void vnet_rx_fill(struct vnet_io *io)
 /* A frame arrived in r: rewrite its header for the guest and hand the buffer back. */
 static void rx_deliver(struct vnet_io *io, struct rx_req *r, uint32_t len)
 {
-	struct vnet *n = io->n;
-	struct virtio_net_hdr_v1 tap, guest;
-	struct net_rx_meta meta;
+	struct virtio_net_hdr_v1 guest;
 
-	/* tun wrote the first 10 bytes and skipped num_buffers (offloads.md §6). */
-	vnet_io_copy_out(&tap, r->iov, r->niov, 0, VNET_HDR_LEN);
-	vnet_hdr_to_rx_meta(&tap, &meta);
-	if (vnet_hdr_rx_build(&meta, n->negotiated, 1, &guest)) {
-		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame needs offloads the guest did not "
-				"negotiate (flags 0x%x gso %u); dropped", n->t.name, tap.flags,
-				tap.gso_type);
+	if (rx_header(io, r->iov, r->niov, 1, &guest)) {
 		rx_drop(io, r->head, VNET_DROP_RX_OFFLOAD);
 		return;
 	}
-	vnet_io_copy_in(r->iov, r->niov, &guest, VNET_HDR_LEN);
-	STAT_INC(n->stats.rx_packets);
-	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
-	STAT_ADD(n->stats.rx_data_valid, !!(guest.flags & VIRTIO_NET_HDR_F_DATA_VALID));
-	STAT_ADD(n->stats.rx_csum_partial, !!(guest.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
-	STAT_ADD(n->stats.rx_gso, guest.gso_type != VIRTIO_NET_HDR_GSO_NONE);
-	virtq_push(&n->rxq, r->head, len);
+	rx_count(io->n, len, &guest);
+	virtq_push(&io->n->rxq, r->head, len);
 	io->rx_pushed = true;
 }
 
