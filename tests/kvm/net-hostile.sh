@@ -10,48 +10,21 @@
 set -euo pipefail
 # shellcheck source=tests/kvm/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/kvm/netlib.sh
+source "$(dirname "$0")/netlib.sh"
 require_kvm
 minnow=$1 probe=$2
 # NET_HOSTILE_CASES="NAME ...": run only these cases (when debugging one).
 only=" ${NET_HOSTILE_CASES:-} "
 
-[[ -c /dev/net/tun ]] || { echo "SKIP: /dev/net/tun is missing (no tun/tap driver)"; exit 77; }
-command -v ip >/dev/null || { echo "SKIP: no ip(8) (iproute2) for network namespaces"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: no python3 for the host-side peer"; exit 77; }
-ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
-# The interpreter itself, not a version-manager shim (which costs ~0.1 s a start).
-py=$(python3 -c 'import sys; print(sys.executable)')
-
-ns=minnow-net-hostile-$$-$RANDOM
-dir=$(mktemp -d)
-peer_pid=
-cleanup() {
-	set +e
-	exec 3>&- 2>/dev/null
-	if [[ -n $peer_pid ]]; then
-		kill "$peer_pid" 2>/dev/null
-		wait "$peer_pid" 2>/dev/null
-	fi
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-if ! ip netns add "$ns" 2>"$dir/netns.err"; then
-	echo "SKIP: cannot create a network namespace: $(cat "$dir/netns.err")"
-	exit 77
-fi
-nsx() { ip netns exec "$ns" "$@"; }
-# No IPv6 chatter (router solicitations, MLD) on the tap: every frame is one a case sent.
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null ||
-	true
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr
-ip -n "$ns" addr add 10.99.1.1/24 dev tap0
-ip -n "$ns" link set tap0 up
-guest_mac=52:54:00:12:34:56
+net_require
+# On exit, the peer's FIFO (fd 3) is closed first.
+net_cleanup_hook() { exec 3>&- 2>/dev/null; }
+net_netns net-hostile
+net_ns_init "$ns"
+net_tap
 # The guest never ARPs (probe.peer_mac) and the host never has to.
 ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
-tap_mac=$(nsx cat /sys/class/net/tap0/address)
 port=5000 size=64
 
 # The host-side peer, one for the whole run, driven through a FIFO: "begin NAME" clears its
@@ -67,29 +40,7 @@ import json, os, select, socket, struct, sys, time
 
 port, guest, ctl, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 guest = bytes.fromhex(guest.replace(":", ""))
-
-def pattern(i, n):
-    b = bytearray((i + k) & 0xff for k in range(n))
-    if n >= 4:
-        b[0:4] = struct.pack(">I", i)
-    return bytes(b)
-
-def csum(data, s=0):
-    if len(data) & 1:
-        data += b"\0"
-    s += sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return s
-
-def udp_ok(ip, partial):
-    ihl = (ip[0] & 15) * 4
-    udp = bytearray(ip[ihl:struct.unpack("!H", ip[2:4])[0]])
-    if partial:
-        struct.pack_into("!H", udp, 6, ~csum(bytes(udp)) & 0xffff)
-    pseudo = ip[12:20] + struct.pack("!BBH", 0, 17, len(udp))
-    return csum(pseudo + bytes(udp)) == 0xffff and csum(bytes(ip[:ihl])) == 0xffff
-
+'"$net_udp_py"'
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.99.1.1", port))
 p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL

@@ -12,50 +12,25 @@
 set -euo pipefail
 # shellcheck source=tests/kvm/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/kvm/netlib.sh
+source "$(dirname "$0")/netlib.sh"
 require_kvm
 minnow=$1 probe=$2
 
-[[ -c /dev/net/tun ]] || { echo "SKIP: /dev/net/tun is missing (no tun/tap driver)"; exit 77; }
-command -v ip >/dev/null || { echo "SKIP: no ip(8) (iproute2) for network namespaces"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: no python3 for the host-side peer"; exit 77; }
+net_require
 ethtool=$(PATH=$PATH:/usr/sbin:/sbin command -v ethtool) ||
 	{ echo "SKIP: no ethtool(8) to turn the veth's offloads off"; exit 77; }
-ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
-py=$(python3 -c 'import sys; print(sys.executable)')
 
-ns=minnow-net-tcp-$$-$RANDOM
+net_netns net-tcp
 ns2=$ns-sink
-dir=$(mktemp -d)
-peer_pid=
-cleanup() {
-	set +e
-	if [[ -n $peer_pid ]]; then
-		kill "$peer_pid" 2>/dev/null
-		wait "$peer_pid" 2>/dev/null
-	fi
-	ip netns del "$ns" 2>/dev/null
-	ip netns del "$ns2" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-if ! ip netns add "$ns" 2>"$dir/netns.err"; then
-	echo "SKIP: cannot create a network namespace: $(cat "$dir/netns.err")"
-	exit 77
-fi
+net_more_ns+=("$ns2")
 ip netns add "$ns2"
-nsx() { ip netns exec "$ns" "$@"; }
 ns2x() { ip netns exec "$ns2" "$@"; }
 for n in "$ns" "$ns2"; do
-	ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
-	ip netns exec "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-	ip -n "$n" link set lo up
+	net_ns_init "$n" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 done
 nsx sysctl -qw net.ipv4.ip_forward=1
-ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr
-ip -n "$ns" addr add 10.99.1.1/24 dev tap0
-ip -n "$ns" link set tap0 up
-tap_mac=$(nsx cat /sys/class/net/tap0/address)
+net_tap
 # The forwarding path: ns (10.99.2.1, vf0) <-> ns2 (10.99.2.2, vf1), no offloads on either end,
 # so a super-frame routed out of vf0 is segmented and checksummed by the kernel in software.
 ip -n "$ns" link add vf0 type veth peer name vf1 netns "$ns2"
@@ -70,7 +45,6 @@ nsx "$ethtool" -k vf0 | grep -q '^tcp-segmentation-offload: off' ||
 	fail "ethtool did not turn TSO off on vf0: $(nsx "$ethtool" -k vf0)"
 nsx "$ethtool" -k vf0 | grep -q '^tx-checksumming: off' ||
 	fail "ethtool did not turn TX checksumming off on vf0: $(nsx "$ethtool" -k vf0)"
-guest_mac=52:54:00:12:34:56
 port=5000
 bytes=$((1 << 20))
 
@@ -161,93 +135,8 @@ else:
     source(int(a[1]), int(a[2]), a[3])
 '
 
-# Checks minnow's metrics: every drop, offload error and driver error 0, no broken queue, the
-# offload counters 0 unless named, then the named net counters (KEY=VALUE; VALUE "g:KEY" is the
-# probe line's KEY).
-check_py='
-import json, sys
-m = json.load(open(sys.argv[1]))
-g = json.loads([l for l in open(sys.argv[2]) if l.startswith("{\"probe\"")][-1])
-d = m["devices"][0]
-n, errs = d["net"], []
-for k, v in list(n["drops"].items()) + list(n["tx_offload_errors"].items()) + \
-        list(d["transport"]["driver_errors"].items()):
-    if v:
-        errs.append("%s=%d" % (k, v))
-named = [kv.split("=")[0] for kv in sys.argv[3:]]
-for k in ("tx_dropped", "rx_dropped", "rx_gso", "tx_tso", "tx_uso", "tx_csum",
-          "rx_data_valid", "rx_csum_partial", "rx_merged"):
-    if n[k] and k not in named:
-        errs.append("%s=%d" % (k, n[k]))
-for q in d["queues"]:
-    if q["broken"] != "no" or q["bad_chains"]["total"]:
-        errs.append("queue %s" % q)
-for kv in sys.argv[3:]:
-    k, v = kv.split("=")
-    want = g[v[2:]] if v.startswith("g:") else int(v)
-    if n[k] != want:
-        errs.append("%s=%d, want %s (%s)" % (k, n[k], want, v))
-print("; ".join(errs))
-'
-json_py='
-import json, sys
-d = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]
-if sys.argv[2] == "--expect":  # KEY=VALUE...: print the members that differ
-    for kv in sys.argv[3:]:
-        k, v = kv.split("=", 1)
-        got = json.dumps(d.get(k)).strip("\"")
-        if got != v:
-            print("%s is %s, want %s" % (k, got, v))
-else:
-    for k in sys.argv[2:]:
-        print(json.dumps(d.get(k)).strip("\""))
-'
-jget() { "$py" -c "$json_py" "$@"; }
-
-expect() { # NAME FILE KEY=VALUE...
-	local name=$1 file=$2 bad
-	shift 2
-	bad=$(jget "$file" --expect "$@")
-	[[ -z $bad ]] || fail "$name: $bad: $(cat "$file")"
-}
-
-# peer NAME NETNS ARGS...: starts the peer in NETNS and waits until its sockets are bound.
-peer() {
-	local name=$1 where=$2
-	shift 2
-	rm -f "$dir/flag"
-	ip netns exec "$where" "$py" -c "$peer_py" "$@" "$dir/flag" >"$dir/$name.peer" 2>&1 &
-	peer_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $dir/flag ]] && return
-		kill -0 "$peer_pid" 2>/dev/null || break
-		sleep 0.02
-	done
-	fail "$name: the peer did not start: $(cat "$dir/$name.peer")"
-}
-
-peer_wait() {
-	wait "$peer_pid" || fail "$1: the peer failed: $(cat "$dir/$1.peer")"
-	peer_pid=
-}
-
-# vm NAME PROBE-ARGS: minnow in the netns; exit 0 and a report without "error".
-vm() {
-	local name=$1 args=$2 status=0
-	nsx timeout 20 "$minnow" run -k "$probe" --net "tap=tap0,mac=$guest_mac" \
-		--metrics "$dir/$name.json" -p "$args" </dev/null >"$dir/$name.out" 2>"$dir/$name.err" ||
-		status=$?
-	[[ $status -eq 0 ]] || fail "$name: minnow exit $status: $(cat "$dir/$name.out" "$dir/$name.err")"
-	! grep -q '"error"' "$dir/$name.out" || fail "$name: $(cat "$dir/$name.out")"
-}
-
-metrics() { # NAME KEY=VALUE...
-	local name=$1 bad
-	shift
-	bad=$("$py" -c "$check_py" "$dir/$name.json" "$dir/$name.out" "$@") ||
-		fail "$name: cannot read the metrics"
-	[[ -z $bad ]] || fail "$name: minnow counters: $bad"
-}
+# The counters that must be 0 unless a case names them (metrics).
+metrics_zero=tx_dropped,rx_dropped,rx_gso,tx_tso,tx_uso,tx_csum,rx_data_valid,rx_csum_partial,rx_merged
 
 # Tcp InCsumErrors of a namespace (/proc/net/snmp is per namespace).
 # shellcheck disable=SC2016

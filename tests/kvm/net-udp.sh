@@ -9,44 +9,16 @@
 set -euo pipefail
 # shellcheck source=tests/kvm/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/kvm/netlib.sh
+source "$(dirname "$0")/netlib.sh"
 require_kvm
 minnow=$1 probe=$2
 
-[[ -c /dev/net/tun ]] || { echo "SKIP: /dev/net/tun is missing (no tun/tap driver)"; exit 77; }
-command -v ip >/dev/null || { echo "SKIP: no ip(8) (iproute2) for network namespaces"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: no python3 for the host-side peer"; exit 77; }
-ip netns list >/dev/null 2>&1 || { echo "SKIP: ip netns does not work here"; exit 77; }
-# The interpreter itself, not a version-manager shim (which costs ~0.1 s a start).
-py=$(python3 -c 'import sys; print(sys.executable)')
-
-ns=minnow-net-udp-$$-$RANDOM
-dir=$(mktemp -d)
-peer_pid=
-cleanup() {
-	set +e
-	if [[ -n $peer_pid ]]; then
-		kill "$peer_pid" 2>/dev/null
-		wait "$peer_pid" 2>/dev/null
-	fi
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-if ! ip netns add "$ns" 2>"$dir/netns.err"; then
-	echo "SKIP: cannot create a network namespace: $(cat "$dir/netns.err")"
-	exit 77
-fi
-nsx() { ip netns exec "$ns" "$@"; }
-# No IPv6 chatter (router solicitations, MLD) on the tap: every frame is one a case sent.
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null ||
-	true
-nsx sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr
-ip -n "$ns" addr add 10.99.1.1/24 dev tap0
-ip -n "$ns" link set tap0 up
-tap_mac=$(nsx cat /sys/class/net/tap0/address)
-guest_mac=52:54:00:12:34:56
+net_require
+net_netns net-udp
+net_ns_init "$ns" net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+	net.ipv4.conf.default.rp_filter=0
+net_tap
 port=5000
 
 # The host-side peer. recv: a UDP socket for the payloads and an AF_PACKET socket on tap0 for the
@@ -58,29 +30,7 @@ port=5000
 # shellcheck disable=SC2016
 peer_py='
 import fcntl, json, os, select, socket, struct, subprocess, sys, time
-
-def pattern(i, n):
-    b = bytearray((i + k) & 0xff for k in range(n))
-    if n >= 4:
-        b[0:4] = struct.pack(">I", i)
-    return bytes(b)
-
-def csum(data, s=0):
-    if len(data) & 1:
-        data += b"\0"
-    s += sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return s
-
-def frame_ok(ip, partial):
-    ihl = (ip[0] & 15) * 4
-    udp = bytearray(ip[ihl:struct.unpack("!H", ip[2:4])[0]])
-    if partial:  # the field holds the pseudo-header sum: finish it as a NIC would
-        struct.pack_into("!H", udp, 6, ~csum(bytes(udp)) & 0xffff)
-    pseudo = ip[12:20] + struct.pack("!BBH", 0, 17, len(udp))
-    return csum(pseudo + bytes(udp)) == 0xffff and csum(bytes(ip[:ihl])) == 0xffff
-
+'"$net_udp_py"'
 def udp_frame(smac, dmac, sip, dip, port, payload):
     udp = struct.pack("!HHHH", port, port, 8 + len(payload), 0) + payload
     ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
@@ -121,7 +71,7 @@ def recv(port, count, size, flag):
             st = struct.unpack("I", anc[0][2][:4])[0] if anc else 0
             frames += 1
             partial += bool(st & 8)  # TP_STATUS_CSUMNOTREADY
-            ok += frame_ok(ip, st & 8)
+            ok += udp_ok(ip, st & 8)
     print(json.dumps(dict(intact=len(seen), bad=len(bad), wire_frames=frames,
                           wire_partial=partial, wire_csum_ok=ok)))
 
@@ -177,93 +127,8 @@ else:
     echo(int(a[1]), int(a[2]), int(a[3]), a[4])
 '
 
-# Checks minnow's metrics: every drop and offload error 0, no driver error, no broken queue,
-# then the named net counters (KEY=VALUE; VALUE "g:KEY" is the probe line's KEY).
-check_py='
-import json, sys
-m = json.load(open(sys.argv[1]))
-g = json.loads([l for l in open(sys.argv[2]) if l.startswith("{\"probe\"")][-1])
-d = m["devices"][0]
-n, errs = d["net"], []
-for k, v in list(n["drops"].items()) + list(n["tx_offload_errors"].items()) + \
-        list(d["transport"]["driver_errors"].items()):
-    if v:
-        errs.append("%s=%d" % (k, v))
-for k in ("tx_dropped", "rx_dropped", "rx_gso", "tx_tso", "tx_uso"):
-    if n[k]:
-        errs.append("%s=%d" % (k, n[k]))
-for q in d["queues"]:
-    if q["broken"] != "no" or q["bad_chains"]["total"]:
-        errs.append("queue %s" % q)
-for kv in sys.argv[3:]:
-    k, v = kv.split("=")
-    want = g[v[2:]] if v.startswith("g:") else int(v)
-    if n[k] != want:
-        errs.append("%s=%d, want %s (%s)" % (k, n[k], want, v))
-print("; ".join(errs))
-'
-# jget FILE KEY...: members of the last JSON line in FILE (booleans as true/false), one a line.
-json_py='
-import json, sys
-d = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]
-if sys.argv[2] == "--expect":  # KEY=VALUE...: print the members that differ
-    for kv in sys.argv[3:]:
-        k, v = kv.split("=", 1)
-        got = json.dumps(d.get(k)).strip("\"")
-        if got != v:
-            print("%s is %s, want %s" % (k, got, v))
-else:
-    for k in sys.argv[2:]:
-        print(json.dumps(d.get(k)).strip("\""))
-'
-jget() { "$py" -c "$json_py" "$@"; }
-
-# expect NAME FILE KEY=VALUE...: the members of FILE's JSON line as named.
-expect() {
-	local name=$1 file=$2 bad
-	shift 2
-	bad=$(jget "$file" --expect "$@")
-	[[ -z $bad ]] || fail "$name: $bad: $(cat "$file")"
-}
-
-# peer NAME ARGS...: starts the peer in the netns and waits until its sockets are bound.
-peer() {
-	local name=$1
-	shift
-	rm -f "$dir/flag"
-	# ip netns exec execs the command: $! is the peer itself.
-	ip netns exec "$ns" "$py" -c "$peer_py" "$@" "$dir/flag" >"$dir/$name.peer" 2>&1 &
-	peer_pid=$!
-	for _ in $(seq 200); do
-		[[ -e $dir/flag ]] && return
-		kill -0 "$peer_pid" 2>/dev/null || break
-		sleep 0.02
-	done
-	fail "$name: the peer did not start: $(cat "$dir/$name.peer")"
-}
-
-peer_wait() {
-	wait "$peer_pid" || fail "$1: the peer failed: $(cat "$dir/$1.peer")"
-	peer_pid=
-}
-
-# vm NAME PROBE-ARGS [NET-OPTIONS]: minnow in the netns; exit 0 and a report without "error".
-vm() {
-	local name=$1 args=$2 net=${3:-} status=0
-	nsx timeout 20 "$minnow" run -k "$probe" --net "tap=tap0,mac=$guest_mac$net" \
-		--metrics "$dir/$name.json" -p "$args" </dev/null >"$dir/$name.out" 2>"$dir/$name.err" ||
-		status=$?
-	[[ $status -eq 0 ]] || fail "$name: minnow exit $status: $(cat "$dir/$name.out" "$dir/$name.err")"
-	! grep -q '"error"' "$dir/$name.out" || fail "$name: $(cat "$dir/$name.out")"
-}
-
-metrics() { # NAME KEY=VALUE...
-	local name=$1 bad
-	shift
-	bad=$("$py" -c "$check_py" "$dir/$name.json" "$dir/$name.out" "$@") ||
-		fail "$name: cannot read the metrics"
-	[[ -z $bad ]] || fail "$name: minnow counters: $bad"
-}
+# The counters that must be 0 in every case (metrics).
+metrics_zero=tx_dropped,rx_dropped,rx_gso,tx_tso,tx_uso
 
 # shellcheck disable=SC2016 # awk fields, not shell expansions
 csum_errors() { nsx awk '/^Udp:/ { if (h) print $8; h = 1 }' /proc/net/snmp; }
@@ -284,7 +149,7 @@ echo "ok: hello: offer ${v[0]}, negotiated $F, init ${v[1]} us"
 tx_case() { # NAME FEATURES EXTRA-PROBE-ARGS TX_CSUM WIRE_PARTIAL
 	local name=$1 f=$2 extra=$3 tx_csum=$4 partial=$5 before
 	before=$(csum_errors)
-	peer "$name" recv $port 100 1000
+	peer "$name" "$ns" recv $port 100 1000
 	vm "$name" "probe.mode=net-udp-tx $ip4 probe.count=100 probe.size=1000 probe.features=$f $extra"
 	peer_wait "$name"
 	expect "$name" "$dir/$name.out" sent=100 bytes=100000 peer_mac="$tap_mac" dev_errors=0 \
@@ -308,7 +173,7 @@ tx_case tx-offload-sg-irq $((F_CSUM | 1 << 28)) "probe.csum_offload=1 probe.txsg
 ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
 rx_case() { # NAME FEATURES EXTRA-PROBE-ARGS VIA DATA_VALID CSUM_PARTIAL MERGED
 	local name=$1 f=$2 extra=$3 via=$4 dv=$5 partial=$6 merged=$7
-	peer "$name" send $port 100 1000 "$via"
+	peer "$name" "$ns" send $port 100 1000 "$via"
 	vm "$name" "probe.mode=net-udp-rx $ip4 probe.count=100 probe.size=1000 probe.features=$f $extra"
 	peer_wait "$name"
 	expect "$name" "$dir/$name.out" received=100 bytes=100000 bad=0 dup=0 data_valid="$dv" \
@@ -330,7 +195,7 @@ rx_case rx-mrg-one-buffer $F_MRG "probe.rxsg=2 probe.poll=0" socket 0 0 0
 
 # ARP the other way: no neighbour entry, the guest knows the peer's MAC, so the host must ask.
 ip -n "$ns" neigh del 10.99.1.2 dev tap0
-peer rx-arp-reply send $port 10 100 socket
+peer rx-arp-reply "$ns" send $port 10 100 socket
 vm rx-arp-reply "probe.mode=net-udp-rx $ip4 probe.peer_mac=$tap_mac probe.count=10"
 peer_wait rx-arp-reply
 expect rx-arp-reply "$dir/rx-arp-reply.out" received=10 bad=0 arp_requests=0 dev_errors=0
@@ -340,7 +205,7 @@ metrics rx-arp-reply tx_packets=g:tx_frames rx_packets=g:rx_frames
 echo "ok: rx-arp-reply: the host resolved the guest by ARP, 10 datagrams verified"
 
 # Echo with checksum offload both ways and interrupts: 50 round trips.
-peer echo echo $port 50 200
+peer echo "$ns" echo $port 50 200
 vm echo "probe.mode=net-echo $ip4 probe.count=50 probe.features=$((F_CSUM | 2)) probe.csum_offload=1 probe.poll=0"
 peer_wait echo
 expect echo "$dir/echo.out" received=50 echoed=50 bad=0 dev_errors=0
