@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Probe guest network modes: net-hello, net-udp-tx, net-udp-rx, net-echo (netmodes.c),
-// net-tcp-tx and net-tcp-rx (nettcp.c).
+// net-tcp-tx and net-tcp-rx (nettcp.c, nettcp_tx.c, nettcp_rx.c).
 #ifndef PROBE_NETMODES_H
 #define PROBE_NETMODES_H
 

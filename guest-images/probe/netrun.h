@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest network modes, shared part (netmodes.c): the state of one run, the command-line
 // keys every net-* mode takes, ARP, polling and waiting, and the JSON report's common fields.
-// netmodes.c holds the UDP modes, nettcp.c the TCP ones.
+// netmodes.c holds the UDP modes, nettcp.c with nettcp_tx.c and nettcp_rx.c the TCP ones.
 #ifndef PROBE_NETRUN_H
 #define PROBE_NETRUN_H
 
