@@ -155,11 +155,16 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsi
 			__atomic_store_n(&q->broken, VIRTQ_BROKEN_HEAD, __ATOMIC_RELAXED);
 			return VIRTQ_BROKEN;
 		}
+		if (q->in_use[head / 64] & (1ULL << (head % 64))) {
+			__atomic_store_n(&q->broken, VIRTQ_BROKEN_DUPLICATE, __ATOMIC_RELAXED);
+			return VIRTQ_BROKEN;
+		}
 		STAT_INC(q->next_avail);	/* atomic only for --metrics readers */
 		chain->iov = q->iov;
 		chain->out_bytes = chain->in_bytes = 0;
 		err = virtq_walk(q, head, chain);
 		if (!err) {
+			q->in_use[head / 64] |= 1ULL << (head % 64);
 			chain->head = head;
 			STAT_INC(q->chains);
 			return VIRTQ_CHAIN;
@@ -176,6 +181,8 @@ void virtq_add_used(struct virtq *q, uint16_t k, uint16_t head, uint32_t len)
 	volatile uint8_t *e = q->used + 4 + 8ULL * ((uint16_t)(q->next_used + k) % q->size);
 	uint32_t id = head;
 
+	if (head < q->size)
+		q->in_use[head / 64] &= ~(1ULL << (head % 64));
 	memcpy((void *)e, &id, 4);
 	memcpy((void *)(e + 4), &len, 4);
 }
@@ -232,7 +239,7 @@ bool virtq_enable_kicks(struct virtq *q)
 
 void virtq_metrics(const struct virtq *q, FILE *out)
 {
-	static const char *const broken[] = { "no", "avail_idx", "head" };
+	static const char *const broken[] = { "no", "avail_idx", "head", "duplicate_head" };
 
 	fprintf(out, "{\"size\":%u,\"chains\":%llu,\"next_avail\":%u,\"next_used\":%u,"
 		"\"broken\":\"%s\",\"bad_chains\":{", q->size,

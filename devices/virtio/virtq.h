@@ -30,6 +30,7 @@ enum virtq_broken {
 	VIRTQ_OK,
 	VIRTQ_BROKEN_AVAIL_IDX,	/* avail.idx ran more than the queue size ahead */
 	VIRTQ_BROKEN_HEAD,	/* an avail ring entry names no descriptor */
+	VIRTQ_BROKEN_DUPLICATE,	/* a head made available again while still in use (§2.7.13.3) */
 };
 
 /* One available chain, split into driver-readable (out) then device-writable (in) buffers. */
@@ -64,6 +65,8 @@ struct virtq {
 	enum virtq_broken broken;
 	uint64_t errors[VIRTQ_ERR_MAX];
 	uint64_t chains;
+	/* heads handed out by virtq_pop and not yet used: a second use would complete twice */
+	uint64_t in_use[VIRTQ_MAX_SIZE / 64];
 	struct iovec iov[VIRTQ_MAX_SIZE];
 };
 
@@ -87,7 +90,9 @@ enum virtq_pop_result {
 /*
  * The next good chain. Bad chains met on the way are completed with length 0
  * and counted in q->errors; *completed says how many, so the caller knows an
- * interrupt may be due.
+ * interrupt may be due. The chain's head is in use until virtq_add_used (or
+ * virtq_push) returns it; a head made available again before that breaks the
+ * queue (VIRTQ_BROKEN_DUPLICATE) rather than being completed twice.
  */
 enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsigned int *completed);
 

@@ -224,6 +224,16 @@ static void mrg_done(struct vnet_io *io, int res)
 	io->mrg_nr = 0;
 }
 
+
+/*
+ * Chains the ring layer refused on the way (virtq_pop completed them with
+ * length 0; the queue's bad_chains says why) are drops too (DESIGN §5).
+ */
+static void rx_refused(struct vnet_io *io, unsigned int completed)
+{
+	io->rx_pushed |= completed > 0;
+	STAT_ADD(io->n->stats.rx_dropped, completed);
+}
 /* Keeps a read posted for every buffer the guest gave us (up to RX_INFLIGHT). */
 void vnet_rx_fill(struct vnet_io *io)
 {
@@ -233,13 +243,13 @@ void vnet_rx_fill(struct vnet_io *io)
 		return;	/* nothing will arrive; the buffers stay the guest's until it resets */
 	do {
 		struct virtq_chain c;
-		unsigned int completed;
+		unsigned int completed = 0;
 		enum virtq_pop_result res = VIRTQ_EMPTY;
 
 		virtq_disable_kicks(&n->rxq);
 		while ((io->mrg ? io->held_count < MRG_HELD : io->rx_busy < RX_INFLIGHT) &&
 		       (res = virtq_pop(&n->rxq, &c, &completed)) == VIRTQ_CHAIN) {
-			io->rx_pushed |= completed > 0;
+			rx_refused(io, completed);
 			if (io->mrg)
 				mrg_hold(io, &c);
 			else
@@ -249,7 +259,7 @@ void vnet_rx_fill(struct vnet_io *io)
 			vmmio_set_needs_reset(&n->t);
 			break;
 		}
-		io->rx_pushed |= completed > 0;
+		rx_refused(io, completed);
 		if (io->mrg ? io->held_count == MRG_HELD : io->rx_busy == RX_INFLIGHT)
 			break;	/* full: a completion makes room and calls us again */
 	} while (virtq_enable_kicks(&n->rxq));

@@ -98,6 +98,16 @@ static void tx_flush(struct vnet_io *io)
 	io->tx_retries = io->tx_queued = 0;
 }
 
+
+/*
+ * Chains the ring layer refused on the way (virtq_pop completed them with
+ * length 0; the queue's bad_chains says why) are drops too (DESIGN §5).
+ */
+static void tx_refused(struct vnet_io *io, unsigned int completed)
+{
+	io->tx_pushed |= completed > 0;
+	STAT_ADD(io->n->stats.tx_dropped, completed);
+}
 /* Takes chains while write slots are free; with the queue drained, asks for kicks again. */
 void vnet_tx_drain(struct vnet_io *io)
 {
@@ -105,20 +115,20 @@ void vnet_tx_drain(struct vnet_io *io)
 
 	do {
 		struct virtq_chain c;
-		unsigned int completed;
+		unsigned int completed = 0;
 		enum virtq_pop_result res = VIRTQ_EMPTY;
 
 		virtq_disable_kicks(&n->txq);
 		while (io->tx_busy < TX_INFLIGHT &&
 		       (res = virtq_pop(&n->txq, &c, &completed)) == VIRTQ_CHAIN) {
-			io->tx_pushed |= completed > 0;
+			tx_refused(io, completed);
 			tx_one(io, &c);
 		}
 		if (res == VIRTQ_BROKEN) {
 			vmmio_set_needs_reset(&n->t);
 			break;
 		}
-		io->tx_pushed |= completed > 0;
+		tx_refused(io, completed);
 		if (io->tx_busy == TX_INFLIGHT)
 			break;	/* a completion frees a slot and calls us again */
 	} while (virtq_enable_kicks(&n->txq));

@@ -248,7 +248,10 @@ static bool case_used_idx_scribble(struct hctx *h)
 	return h_good(h) && h_good(h);
 }
 
-/* §2.7.13: the same head twice in the available ring. Served twice; nothing breaks. */
+/*
+ * §2.7.13: the same head twice in the available ring. The rng device serves a
+ * request before it takes the next, so the head is free again: served twice.
+ */
 static bool case_duplicate_head(struct hctx *h)
 {
 	h_desc_set(&h_ring.desc[3], BUF(0), 64, W, 0);

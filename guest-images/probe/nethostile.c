@@ -337,6 +337,28 @@ bool nh_setup(struct nh *h)
 	return true;
 }
 
+/*
+ * A ring corruption (§2.1.2): Status shows DEVICE_NEEDS_RESET with nothing more
+ * on the queue c than its last used entry; then a reset and a fresh setup.
+ */
+bool nh_reinit_after_corruption(struct nh *h, struct nhq *c)
+{
+	uint64_t start = rdtsc();
+
+	while (!(virtio_read_status(&h->dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)) {
+		if (rdtsc() - start > hl_ticks(WAIT_US))
+			return hl_fail(&h->log, "no DEVICE_NEEDS_RESET after the ring corruption");
+		cpu_relax();
+	}
+	hl_fact(&h->log, "needs_reset", 1);
+	hl_spin_us(QUIET_US);
+	if (nh_used_idx(c) != c->last_used) {
+		hl_fact(&h->log, "used_idx", nh_used_idx(c));
+		return hl_fail(&h->log, "used entries after DEVICE_NEEDS_RESET");
+	}
+	return nh_setup(h);
+}
+
 int net_hostile(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
 {
 	static const void *const tables[] = {nh_tx_cases, nh_rx_cases};

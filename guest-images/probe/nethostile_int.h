@@ -70,6 +70,7 @@ extern const struct nhcase nh_rx_cases[];
 
 /* In nethostile.c, where each is described: the device's setup, the rings by hand, frames. */
 bool nh_setup(struct nh *h);
+bool nh_reinit_after_corruption(struct nh *h, struct nhq *c);
 void nh_notify(struct nh *h, uint32_t queue);
 void nh_chain_put(struct nhq *c, uint16_t head, const struct piece *pc, unsigned int n);
 void nh_publish(struct nhq *c);

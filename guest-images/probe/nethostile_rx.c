@@ -305,7 +305,11 @@ static bool case_rx_renegotiate_fewer_offloads(struct nh *h)
 	return rx_good(h);
 }
 
-/* The good buffer made available twice: the datagram arrives once, nothing else comes back. */
+/*
+ * The good buffer made available twice (§2.7.13.3, offloads.md §9 item 19): the
+ * second use breaks the queue (NEEDS_RESET) before anything arrives; after a
+ * reset and a fresh setup the datagram comes into the good buffer.
+ */
 static bool case_rx_duplicate_head(struct nh *h)
 {
 	struct piece good = {h->rxgood, h->rx_need, true};
@@ -316,7 +320,7 @@ static bool case_rx_duplicate_head(struct nh *h)
 	nh_chain_put(&h->rx, h->good_head, &good, 1);
 	nh_publish(&h->rx);
 	nh_notify(h, NETDRV_RXQ);
-	return rx_collect(h, h->good_head, &good, 1);
+	return nh_reinit_after_corruption(h, &h->rx) && rx_good(h);
 }
 
 /*

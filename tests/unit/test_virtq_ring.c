@@ -93,26 +93,45 @@ START_TEST(test_virtq_pop_head_beyond_queue_broken)
 }
 END_TEST
 
-START_TEST(test_virtq_pop_same_head_twice_returned_twice)
+START_TEST(test_virtq_pop_head_in_use_breaks_queue)
 {
 	/*
-	 * The device does not track which heads are in flight: a head published
-	 * twice is walked and returned twice, and each push completes it again.
-	 * The driver that did this gets two used entries for one buffer; the
-	 * host only ever touches guest RAM it validated.
+	 * A head published again while the device still holds it (§2.7.13.3)
+	 * would be completed twice: the queue breaks instead (offloads.md §9
+	 * item 19), before the second walk, and stays broken.
 	 */
+	unsigned int done = 99;
+
 	ring_set_desc(&r, 3, B(0), 8, WRITE, 0);
 	ring_add_avail(&r, 3);
 	ring_add_avail(&r, 3);
 	assert_pop(3, 0, 1, 0, 8);
+	ck_assert_int_eq(virtq_pop(&q, &c, &done), VIRTQ_BROKEN);
+	ck_assert_int_eq(q.broken, VIRTQ_BROKEN_DUPLICATE);
+	ck_assert_uint_eq(q.chains, 1);
+	ck_assert_uint_eq(q.next_avail, 1);
+	virtq_push(&q, 3, 8);
+	ck_assert_int_eq(virtq_pop(&q, &c, &done), VIRTQ_BROKEN);
+	ck_assert_uint_eq(ring_used_idx(&r), 1);
+	assert_used(0, 3, 8);
+}
+END_TEST
+
+START_TEST(test_virtq_pop_head_again_after_use)
+{
+	/* Used, the head is the driver's again: a second use is a new request. */
+	ring_set_desc(&r, 3, B(0), 8, WRITE, 0);
+	ring_add_avail(&r, 3);
+	ring_add_avail(&r, 3);
 	assert_pop(3, 0, 1, 0, 8);
-	assert_iov(0, B(0), 8);
+	virtq_push(&q, 3, 8);
+	assert_pop(3, 0, 1, 0, 8);
+	virtq_push(&q, 3, 4);
+	ck_assert_int_eq(q.broken, VIRTQ_OK);
 	ck_assert_uint_eq(q.chains, 2);
-	virtq_push(&q, 3, 8);
-	virtq_push(&q, 3, 8);
 	ck_assert_uint_eq(ring_used_idx(&r), 2);
 	assert_used(0, 3, 8);
-	assert_used(1, 3, 8);
+	assert_used(1, 3, 4);
 }
 END_TEST
 
@@ -257,7 +276,8 @@ Suite *virtq_ring_suite(void)
 		test_virtq_pop_avail_idx_backwards_broken,
 		test_virtq_ring_indices_wrap_at_65535,
 		test_virtq_pop_head_beyond_queue_broken,
-		test_virtq_pop_same_head_twice_returned_twice,
+		test_virtq_pop_head_in_use_breaks_queue,
+		test_virtq_pop_head_again_after_use,
 		test_virtq_push_ignores_guest_used_idx,
 	};
 	const TTest *notify[] = {
