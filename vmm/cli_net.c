@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // --net tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,mrg_rxbuf=on|off,
-//        io=uring|sync]: the virtio-net device's options
+//        io=uring|sync,pcap=FILE]: the virtio-net device's options
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "vmm/cli.h"
 
 #define NET_FORM "expected tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off," \
-		 "mrg_rxbuf=on|off,io=uring|sync]"
+		 "mrg_rxbuf=on|off,io=uring|sync,pcap=FILE]"
 
 static int cli_net_bool(const char *v, bool *out)
 {
@@ -36,8 +36,12 @@ static int cli_net_mac(const char *v, uint8_t mac[6])
 	return (mac[0] & 1) ? -EINVAL : 0;
 }
 
-/* One key=value item; 0, or -EINVAL with err naming it. */
-static int cli_net_item(struct net_config *n, char *item, char *err, size_t errlen)
+/*
+ * One key=value item; 0, or -EINVAL with err naming it. item lies in a copy of
+ * arg, at the same offset; pcap= keeps a pointer into arg itself.
+ */
+static int cli_net_item(struct net_config *n, char *item, const char *arg, const char *list,
+			char *err, size_t errlen)
 {
 	char *v = strchr(item, '=');
 	unsigned int fd;
@@ -73,8 +77,10 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 	else if (strcmp(item, "io") == 0) {
 		bad = strcmp(v, "uring") != 0 && strcmp(v, "sync") != 0;
 		n->io_sync = strcmp(v, "sync") == 0;
-	}
-	else {
+	} else if (strcmp(item, "pcap") == 0) {
+		bad = !*v;
+		n->pcap = bad ? NULL : arg + (v - list);
+	} else {
 		snprintf(err, errlen, "--net: unknown key '%s' (%s)", item, NET_FORM);
 		return -EINVAL;
 	}
@@ -85,6 +91,7 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 			{ "queue_size", "a power of two from 2 to 256" }, { "csum", "on or off" },
 			{ "tso", "on or off" }, { "mrg_rxbuf", "on or off" },
 			{ "io", "uring (default) or sync (a readv/writev baseline)" },
+			{ "pcap", "a file to write the packet capture to" },
 		};
 		const char *form = "";
 
@@ -112,7 +119,7 @@ int cli_parse_net(const char *arg, struct net_config *n, char *err, size_t errle
 	if (!list)
 		return -ENOMEM;
 	for (char *item = strtok_r(list, ",", &save); item && !ret; item = strtok_r(NULL, ",", &save))
-		ret = cli_net_item(n, item, err, errlen);
+		ret = cli_net_item(n, item, arg, list, err, errlen);
 	if (!ret && !n->tap == (n->fd < 0)) {
 		snprintf(err, errlen, "--net '%s': give exactly one of tap=NAME or fd=N", arg);
 		ret = -EINVAL;

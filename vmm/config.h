@@ -27,6 +27,7 @@ struct net_config {
 	unsigned int queue_size;
 	bool csum, tso, mrg_rxbuf;
 	bool io_sync;		/* io=sync: the readv/writev baseline */
+	const char *pcap;	/* pcap=FILE: points into the --net argument */
 };
 
 struct vm_config {
