@@ -51,7 +51,8 @@ static size_t pcap_opt(uint8_t *buf, uint16_t code, const void *val, uint16_t le
 	uint16_t h[2] = { code, len };
 
 	memcpy(buf, h, 4);
-	memcpy(buf + 4, val, len);
+	if (len)
+		memcpy(buf + 4, val, len);
 	memset(buf + 4 + len, 0, pad4(len) - len);
 	return 4 + pad4(len);
 }

@@ -36,12 +36,8 @@ static int cli_net_mac(const char *v, uint8_t mac[6])
 	return (mac[0] & 1) ? -EINVAL : 0;
 }
 
-/*
- * One key=value item; 0, or -EINVAL with err naming it. item lies in a copy of
- * arg, at the same offset; pcap= keeps a pointer into arg itself.
- */
-static int cli_net_item(struct net_config *n, char *item, const char *arg, const char *list,
-			char *err, size_t errlen)
+/* One key=value item; 0, or -EINVAL with err naming it. */
+static int cli_net_item(struct net_config *n, char *item, char *err, size_t errlen)
 {
 	char *v = strchr(item, '=');
 	unsigned int fd;
@@ -78,8 +74,11 @@ static int cli_net_item(struct net_config *n, char *item, const char *arg, const
 		bad = strcmp(v, "uring") != 0 && strcmp(v, "sync") != 0;
 		n->io_sync = strcmp(v, "sync") == 0;
 	} else if (strcmp(item, "pcap") == 0) {
-		bad = !*v;
-		n->pcap = bad ? NULL : arg + (v - list);
+		bad = !*v || strlen(v) >= sizeof(n->pcap_path);
+		if (!bad) {
+			strcpy(n->pcap_path, v);
+			n->pcap = n->pcap_path;
+		}
 	} else {
 		snprintf(err, errlen, "--net: unknown key '%s' (%s)", item, NET_FORM);
 		return -EINVAL;
@@ -91,7 +90,7 @@ static int cli_net_item(struct net_config *n, char *item, const char *arg, const
 			{ "queue_size", "a power of two from 2 to 256" }, { "csum", "on or off" },
 			{ "tso", "on or off" }, { "mrg_rxbuf", "on or off" },
 			{ "io", "uring (default) or sync (a readv/writev baseline)" },
-			{ "pcap", "a file to write the packet capture to" },
+			{ "pcap", "a path of at most 4095 bytes for the packet capture" },
 		};
 		const char *form = "";
 
@@ -119,7 +118,7 @@ int cli_parse_net(const char *arg, struct net_config *n, char *err, size_t errle
 	if (!list)
 		return -ENOMEM;
 	for (char *item = strtok_r(list, ",", &save); item && !ret; item = strtok_r(NULL, ",", &save))
-		ret = cli_net_item(n, item, arg, list, err, errlen);
+		ret = cli_net_item(n, item, err, errlen);
 	if (!ret && !n->tap == (n->fd < 0)) {
 		snprintf(err, errlen, "--net '%s': give exactly one of tap=NAME or fd=N", arg);
 		ret = -EINVAL;
