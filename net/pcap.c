@@ -57,7 +57,7 @@ static size_t pcap_opt(uint8_t *buf, uint16_t code, const void *val, uint16_t le
 	return 4 + pad4(len);
 }
 
-/* A block with an empty body but for options: type, total length, body, options, length. */
+/* A block: type, total length, body, one string option and the end option, total length. */
 static size_t pcap_block(uint8_t *buf, uint32_t type, const void *body, size_t body_len,
 			 const char *opt_str, uint16_t opt_code)
 {
