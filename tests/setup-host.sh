@@ -13,6 +13,9 @@ packages=(
 	linux-image-amd64 xz-utils binutils
 	# test tools
 	shellcheck iproute2 ethtool
+	# reads --net pcap= captures back (net-pcap); wireshark-common's debconf question is
+	# answered with its default under DEBIAN_FRONTEND=noninteractive (set below)
+	tshark
 	# firmware validators
 	acpica-tools device-tree-compiler
 	# the probe guest under QEMU (VMM-agnostic checks, benchmarks)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // --net tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,mrg_rxbuf=on|off,
-//        io=uring|sync]: the virtio-net device's options
+//        io=uring|sync,pcap=FILE]: the virtio-net device's options
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "vmm/cli.h"
 
 #define NET_FORM "expected tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off," \
-		 "mrg_rxbuf=on|off,io=uring|sync]"
+		 "mrg_rxbuf=on|off,io=uring|sync,pcap=FILE]"
 
 static int cli_net_bool(const char *v, bool *out)
 {
@@ -73,8 +73,13 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 	else if (strcmp(item, "io") == 0) {
 		bad = strcmp(v, "uring") != 0 && strcmp(v, "sync") != 0;
 		n->io_sync = strcmp(v, "sync") == 0;
-	}
-	else {
+	} else if (strcmp(item, "pcap") == 0) {
+		bad = !*v || strlen(v) >= sizeof(n->pcap_path);
+		if (!bad) {
+			strcpy(n->pcap_path, v);
+			n->pcap = n->pcap_path;
+		}
+	} else {
 		snprintf(err, errlen, "--net: unknown key '%s' (%s)", item, NET_FORM);
 		return -EINVAL;
 	}
@@ -85,6 +90,7 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 			{ "queue_size", "a power of two from 2 to 256" }, { "csum", "on or off" },
 			{ "tso", "on or off" }, { "mrg_rxbuf", "on or off" },
 			{ "io", "uring (default) or sync (a readv/writev baseline)" },
+			{ "pcap", "a path of at most 4095 bytes for the packet capture" },
 		};
 		const char *form = "";
 

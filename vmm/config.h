@@ -27,6 +27,8 @@ struct net_config {
 	unsigned int queue_size;
 	bool csum, tso, mrg_rxbuf;
 	bool io_sync;		/* io=sync: the readv/writev baseline */
+	const char *pcap;	/* pcap=FILE: points at pcap_path; NULL: no capture */
+	char pcap_path[4096];	/* PATH_MAX */
 };
 
 struct vm_config {

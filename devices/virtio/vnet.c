@@ -12,7 +12,7 @@
 
 #define VNET_CONFIG_SIZE 12	/* mac[6], status, max_virtqueue_pairs, mtu (§5.1.4) */
 
-static const char *const vnet_drop_names[VNET_DROP_MAX] = {
+const char *const vnet_drop_names[VNET_DROP_MAX] = {
 	[VNET_DROP_TX_HEADER] = "tx_short_chain", [VNET_DROP_TX_WRITABLE] = "tx_writable",
 	[VNET_DROP_TX_TAP] = "tx_tap_error", [VNET_DROP_TX_SEGMENTS] = "tx_segments",
 	[VNET_DROP_RX_SMALL] = "rx_small_buffer", [VNET_DROP_RX_READONLY] = "rx_readonly",
@@ -178,9 +178,19 @@ int vnet_init(struct vnet *n, const struct vnet_opts *opts, const struct gmem *g
 		tap_close(&n->tap);
 		return ret;
 	}
+	if (opts->pcap) {
+		struct pcap_opts po = { .ifname = n->tap.name };
+
+		ret = pcap_open(&n->pcap, opts->pcap, &po, err, errlen);
+		if (ret) {
+			tap_close(&n->tap);
+			return ret;
+		}
+	}
 	ret = vnet_setup(n, gm, base, gsi, vm_fd, irq_fd);
 	if (ret) {
 		snprintf(err, errlen, "cannot set up virtio-net: %s", strerror(-ret));
+		pcap_close(n->pcap);
 		tap_close(&n->tap);
 	}
 	return ret;
@@ -206,6 +216,8 @@ void vnet_stop(struct vnet *n)
 void vnet_destroy(struct vnet *n)
 {
 	vnet_stop(n);
+	pcap_close(n->pcap);	/* the I/O thread is gone: everything it recorded goes out */
+	n->pcap = NULL;
 	vmmio_destroy(&n->t);
 	close(n->stop_fd);
 	if (!n->tap.is_socket)
@@ -248,6 +260,14 @@ void vnet_metrics(struct vnet *n, FILE *out)
 		(unsigned long long)STAT_READ(s->rx_csum_partial), (unsigned long long)STAT_READ(s->rx_gso),
 		(unsigned long long)STAT_READ(s->rx_merged), (unsigned long long)STAT_READ(s->tx_eagain),
 		(unsigned long long)STAT_READ(s->rx_eagain), (unsigned long long)STAT_READ(s->interrupts));
+	if (n->pcap) {
+		const struct pcap_stats *ps = pcap_stats(n->pcap);
+
+		fprintf(out, ",\"pcap_packets\":%llu,\"pcap_dropped\":%llu,\"pcap_truncated\":%llu",
+			(unsigned long long)STAT_READ(ps->packets),
+			(unsigned long long)STAT_READ(ps->dropped),
+			(unsigned long long)STAT_READ(ps->truncated));
+	}
 	vnet_metrics_counts(out, "drops", vnet_drop_names, s->drops, 0, VNET_DROP_MAX);
 	vnet_metrics_counts(out, "tx_offload_errors", vnet_tx_err_names, s->tx_offload_err, 1,
 			    VNET_TX_ERR_MAX);

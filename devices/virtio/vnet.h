@@ -12,6 +12,7 @@
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
 #include "devices/virtio/vnet_hdr.h"
+#include "net/pcap.h"
 #include "net/tap.h"
 
 #define VNET_DEVICE_ID	  1
@@ -31,6 +32,7 @@ struct vnet_opts {
 	bool tso;		/* offer segmentation offloads (both directions) */
 	bool mrg_rxbuf;
 	bool io_sync;		/* plain readv/writev instead of io_uring: a benchmark baseline */
+	const char *pcap;	/* capture every packet to this pcapng file, or NULL */
 };
 
 /* Why a chain was completed with length 0 instead of carrying a packet. */
@@ -46,6 +48,9 @@ enum vnet_drop {
 	VNET_DROP_RX_OVERSIZE,	/* frame larger than the guest's buffers (tap MTU above ours) */
 	VNET_DROP_MAX,
 };
+
+/* The drop reasons as --metrics and the packet capture name them. */
+extern const char *const vnet_drop_names[VNET_DROP_MAX];
 
 /* Counters, written by the I/O thread; read when it is stopped (--metrics). */
 struct vnet_stats {
@@ -73,6 +78,7 @@ struct vnet {
 	int stop_fd;
 	struct vnet_stats stats;
 	struct log_ratelimit rl;
+	struct pcap *pcap;		/* --net ...,pcap=FILE; NULL: no capture */
 };
 
 /* Opens the tap and sets up the device at base/gsi; -errno with a message on failure. */

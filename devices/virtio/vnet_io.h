@@ -41,6 +41,7 @@ struct tx_req {
 	uint32_t frame_len;
 	struct net_tx_meta meta;
 	struct virtio_net_hdr_v1 hdr;	/* ours, rebuilt from the validated metadata */
+	struct virtio_net_hdr_v1 guest;	/* the guest's, kept only for a packet capture */
 	unsigned int niov;
 	struct iovec iov[1 + IO_IOV_MAX];
 };
@@ -118,5 +119,18 @@ void vnet_tx_done(struct vnet_io *io, unsigned int index, int res);
 /* vnet_rx.c */
 void vnet_rx_fill(struct vnet_io *io);
 void vnet_rx_done(struct vnet_io *io, unsigned int index, int res);
+
+/*
+ * vnet_pcap.c, called only with n->pcap set: one record per completed chain.
+ * iov, niov, len: the chain's buffers and bytes, header included; hdr: the
+ * header (TX: the guest's; RX: the one written for the guest), NULL if none;
+ * drop: NULL, or the reason as --metrics names it.
+ */
+void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
+		  const struct virtio_net_hdr_v1 *hdr, const char *drop);
+void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
+			  const struct virtio_net_hdr_v1 *hdr, int err);
+void vnet_pcap_rx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
+		  const struct virtio_net_hdr_v1 *hdr, const char *drop);
 
 #endif

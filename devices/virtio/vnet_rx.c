@@ -13,6 +13,9 @@ static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
 
 	STAT_INC(n->stats.rx_dropped);
 	STAT_INC(n->stats.drops[why]);
+	/* Nothing reaches the guest: the record is the verdict alone, with no frame. */
+	if (n->pcap)
+		vnet_pcap_rx(n, NULL, 0, 0, NULL, vnet_drop_names[why]);
 	virtq_push(&n->rxq, head, 0);
 	io->rx_pushed = true;
 }
@@ -189,6 +192,8 @@ static void mrg_deliver(struct vnet_io *io, uint32_t len)
 		virtq_add_used(&n->rxq, k, h->head, take);
 		left -= take;
 	}
+	if (n->pcap)
+		vnet_pcap_rx(n, io->mrg_iov, io->mrg_niov, len, &guest, NULL);
 	virtq_publish(&n->rxq, used);	/* all of the frame's buffers at once (§5.1.6.4) */
 	held_pop(io, used);
 	rx_count(n, len, &guest);
@@ -279,6 +284,8 @@ static void rx_deliver(struct vnet_io *io, struct rx_req *r, uint32_t len)
 		return;
 	}
 	rx_count(io->n, len, &guest);
+	if (io->n->pcap)
+		vnet_pcap_rx(io->n, r->iov, r->niov, len, &guest, NULL);
 	virtq_push(&io->n->rxq, r->head, len);
 	io->rx_pushed = true;
 }

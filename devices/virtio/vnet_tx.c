@@ -13,15 +13,19 @@ static void tx_complete(struct vnet_io *io, uint16_t head)
 	io->tx_pushed = true;
 }
 
-static void tx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
+static void tx_drop(struct vnet_io *io, const struct virtq_chain *c,
+		    const struct virtio_net_hdr_v1 *guest, enum vnet_drop why)
 {
 	struct vnet *n = io->n;
+	uint16_t head = c->head;
 
 	STAT_INC(n->stats.tx_dropped);
 	STAT_INC(n->stats.drops[why]);
 	log_ratelimited(&n->rl, LOG_WARN, "%s: TX chain %u dropped (%s)", n->t.name, head,
 			why == VNET_DROP_TX_HEADER ? "shorter than the header" :
 			why == VNET_DROP_TX_WRITABLE ? "device-writable buffers" : "too many pieces");
+	if (n->pcap)
+		vnet_pcap_tx(n, c->iov, c->nr_out, c->out_bytes, guest, vnet_drop_names[why]);
 	tx_complete(io, head);
 }
 
@@ -46,17 +50,17 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 	int err;
 
 	if (c->nr_in) {
-		tx_drop(io, c->head, VNET_DROP_TX_WRITABLE);
+		tx_drop(io, c, NULL, VNET_DROP_TX_WRITABLE);
 		return;
 	}
 	/* The header is copied once; only the copy is looked at (no double fetch). */
 	if (c->out_bytes < VNET_HDR_LEN ||
 	    vnet_io_copy_out(&guest, c->iov, c->nr_out, 0, VNET_HDR_LEN) != VNET_HDR_LEN) {
-		tx_drop(io, c->head, VNET_DROP_TX_HEADER);
+		tx_drop(io, c, NULL, VNET_DROP_TX_HEADER);
 		return;
 	}
 	if (!r || !vnet_io_skip(c->iov, c->nr_out, VNET_HDR_LEN, r->iov + 1, IO_IOV_MAX, &r->niov)) {
-		tx_drop(io, c->head, VNET_DROP_TX_SEGMENTS);
+		tx_drop(io, c, &guest, VNET_DROP_TX_SEGMENTS);
 		return;
 	}
 	r->frame_len = c->out_bytes - VNET_HDR_LEN;
@@ -69,10 +73,14 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 				"flags 0x%x gso_type %u csum_start %u csum_offset %u", n->t.name,
 				vnet_tx_err_names[err], guest.flags, guest.gso_type,
 				guest.csum_start, guest.csum_offset);
+		if (n->pcap)
+			vnet_pcap_tx_offload(n, c->iov, c->nr_out, c->out_bytes, &guest, err);
 		tx_complete(io, c->head);
 		return;
 	}
 	vnet_hdr_from_tx_meta(&r->meta, &r->hdr);
+	if (n->pcap)
+		r->guest = guest;
 	r->iov[0] = (struct iovec){ &r->hdr, VNET_HDR_LEN };
 	r->head = c->head;
 	r->busy = true;
@@ -172,6 +180,10 @@ void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
 		STAT_ADD(n->stats.tx_tso, !!(r->meta.flags & NET_TX_TSO));
 		STAT_ADD(n->stats.tx_uso, !!(r->meta.flags & NET_TX_USO));
 	}
+	/* iov[0] is our header: the frame is iov[1...], after a header's worth of "skip". */
+	if (n->pcap)
+		vnet_pcap_tx(n, r->iov, 1 + r->niov, VNET_HDR_LEN + r->frame_len, &r->guest,
+			     res < 0 ? vnet_drop_names[VNET_DROP_TX_TAP] : NULL);
 	tx_complete(io, r->head);
 	if (!io->tx_in_kernel)
 		vnet_tx_drain(io);	/* the batch is done: the next one may go */

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// virtio-net's packet capture (--net ...,pcap=FILE): what vnet_tx.c and vnet_rx.c record, with
+// the verdict and drop reason named as in --metrics. Every TX chain and every RX buffer the device
+// completes is one record, so the file holds tx_packets + tx_dropped + rx_packets + rx_dropped
+// packets (less pcap_dropped). The callers test n->pcap first: with no capture that test is all
+// the data path pays.
+#include <stdio.h>
+
+#include "devices/virtio/vnet_io.h"
+
+void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
+		  const struct virtio_net_hdr_v1 *hdr, const char *drop)
+{
+	struct pcap_pkt pkt = { .tx = true, .queue = VNET_TXQ, .hdr = hdr, .drop = drop };
+
+	/* Without a header there is no frame either: a record of length 0 carries the verdict. */
+	pcap_record(n->pcap, &pkt, iov, niov, VNET_HDR_LEN, hdr ? len - VNET_HDR_LEN : 0);
+}
+
+void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
+			  const struct virtio_net_hdr_v1 *hdr, int err)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "tx_offload_errors.%s", vnet_tx_err_names[err]);
+	vnet_pcap_tx(n, iov, niov, len, hdr, why);
+}
+
+void vnet_pcap_rx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
+		  const struct virtio_net_hdr_v1 *hdr, const char *drop)
+{
+	struct pcap_pkt pkt = { .tx = false, .queue = VNET_RXQ, .hdr = hdr, .drop = drop };
+
+	pcap_record(n->pcap, &pkt, iov, niov, VNET_HDR_LEN, hdr ? len - VNET_HDR_LEN : 0);
+}
