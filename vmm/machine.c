@@ -264,6 +264,15 @@ static int machine_net(struct machine *m, const struct mdesc_virtio *slot)
 	return 0;
 }
 
+static int machine_window(struct machine *m, const struct bus_dev *window)
+{
+	int ret = bus_register(&m->mmio, window);
+
+	if (ret)
+		log_err("cannot place a virtio-mmio window on the bus: %s", strerror(-ret));
+	return ret;
+}
+
 /* Virtio devices, in the windows and on the GSIs the machine description gave them, in order. */
 static int machine_virtio(struct machine *m)
 {
@@ -271,20 +280,22 @@ static int machine_virtio(struct machine *m)
 	int n = mdesc_virtio(m->mdesc, slots, MDESC_MAX_VIRTIO), next = 0, ret = 0;
 	struct bus_dev window;
 
-	if (n < (m->cfg->net.enabled ? 1 : 0) + (m->cfg->rng ? 1 : 0))
+	if (n < (m->cfg->net.enabled ? 1 : 0) + (m->cfg->rng ? 1 : 0)) {
+		log_err("the machine description has %d virtio-mmio windows, too few for the devices", n);
 		return -EINVAL;
+	}
 	if (m->cfg->net.enabled) {
 		ret = machine_net(m, &slots[next++]);
 		if (!ret) {
 			window = vmmio_bus_dev(&m->net->t);
-			ret = bus_register(&m->mmio, &window);
+			ret = machine_window(m, &window);
 		}
 	}
 	if (!ret && m->cfg->rng) {
 		ret = machine_rng(m, &slots[next++]);
 		if (!ret) {
 			window = vmmio_bus_dev(&m->rng->t);
-			ret = bus_register(&m->mmio, &window);
+			ret = machine_window(m, &window);
 		}
 	}
 	return ret;
@@ -316,11 +327,11 @@ static int machine_devices(struct machine *m)
 		ret = i8042_register(m);
 	if (!ret)
 		ret = dbgexit_register(m);
-	if (!ret)
-		ret = machine_virtio(m);
-	if (ret)
+	if (ret) {
 		log_err("cannot register the legacy devices: %s", strerror(-ret));
-	return ret;
+		return ret;
+	}
+	return machine_virtio(m);	/* it says what went wrong itself */
 }
 
 static int machine_build(struct machine *m, struct boot_args *args)
