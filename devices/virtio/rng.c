@@ -101,6 +101,7 @@ static int vrng_activate(void *dev, struct vmmio *t)
 	if (virtq_init(&r->q, t->gm, cfg.num, cfg.desc, cfg.avail, cfg.used,
 		       f & VIRTIO_BIT(VIRTIO_F_EVENT_IDX), f & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC)))
 		return -EINVAL;
+	virtq_set_owner(&r->q, t, 0);
 	while (read(r->stop_fd, &v, sizeof(v)) > 0)
 		;	/* a stale stop from an earlier reset */
 	if (pthread_create(&r->thread, NULL, vrng_thread, r))
@@ -123,6 +124,13 @@ static void vrng_reset(void *dev)
 	r->running = false;
 }
 
+static const struct virtq *vrng_queue(void *dev, unsigned int index __unused)
+{
+	struct vrng *r = dev;
+
+	return r->running ? &r->q : NULL;
+}
+
 static const struct vdev_ops vrng_ops = {
 	.name = "virtio-rng",
 	.device_id = VRNG_DEVICE_ID,
@@ -132,6 +140,7 @@ static const struct vdev_ops vrng_ops = {
 	.features = vrng_features,
 	.activate = vrng_activate,
 	.reset = vrng_reset,
+	.queue = vrng_queue,
 };
 
 int vrng_init(struct vrng *r, const struct gmem *gm, uint64_t base, uint32_t gsi, int vm_fd,

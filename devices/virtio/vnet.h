@@ -47,6 +47,8 @@ enum vnet_drop {
 	VNET_DROP_MAX,
 };
 
+extern const char *const vnet_drop_names[VNET_DROP_MAX];	/* as --metrics shows them */
+
 /* Counters, written by the I/O thread; read when it is stopped (--metrics). */
 struct vnet_stats {
 	uint64_t tx_packets, tx_bytes, tx_dropped;
