@@ -194,9 +194,10 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsi
 		if (!err) {
 			chain->head = head;
 			STAT_INC(q->chains);
-			trace(TRACE_VIRTQ, "%s: queue %u pop head %u (avail.idx %u, next %u): %u out "
-			      "%u bytes, %u in %u bytes", virtq_name(q), q->index, head, avail_idx,
-			      q->next_avail, chain->nr_out, chain->out_bytes, chain->nr_in, chain->in_bytes);
+			trace(TRACE_VIRTQ, "%s: queue %u pop head %u (avail slot %u of idx %u): %u out "
+			      "%u bytes, %u in %u bytes", virtq_name(q), q->index, head,
+			      (uint16_t)(q->next_avail - 1), avail_idx, chain->nr_out, chain->out_bytes,
+			      chain->nr_in, chain->in_bytes);
 			return VIRTQ_CHAIN;
 		}
 		STAT_INC(q->errors[err - 1]);
