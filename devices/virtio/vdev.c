@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What every virtio device shares: a driver's spec violations and the --virtio-strict policy.
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -161,9 +162,19 @@ void vdev_fault(struct vmmio *t, enum vdev_fault kind, const struct virtq *q, in
 	if (vdev_mode == VDEV_STRICT_RESET)
 		vmmio_set_needs_reset(t);
 	if (vdev_mode == VDEV_STRICT_ABORT && !atomic_exchange(&vdev_aborted, true)) {
-		vdev_dump(t, q, head, msg);
-		/* The main thread stops the vCPUs and devices and exits with status 5. */
+		sigset_t all, old;
+
+		/*
+		 * Stop first, so that nothing the guest does meanwhile ends the run
+		 * another way: the main thread stops the vCPUs and devices (joining
+		 * this thread before guest RAM goes) and exits with status 5. The
+		 * vCPU kick signal waits until the dump is written.
+		 */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
 		if (vdev_stop)
 			vdev_stop(vdev_stop_arg);
+		vdev_dump(t, q, head, msg);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 }
