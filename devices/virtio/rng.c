@@ -47,10 +47,15 @@ static bool vrng_drain(struct vrng *r)
 		while ((res = virtq_pop(&r->q, &c, &completed)) == VIRTQ_CHAIN) {
 			uint32_t n = 0;
 
-			if (c.nr_in == 0)
-				atomic_fetch_add(&r->no_writable, 1);	/* §5.4.6.1: nothing to fill */
-			else
+			if (c.nr_in == 0) {
+				atomic_fetch_add(&r->no_writable, 1);	/* nothing to fill */
+				/* §5.4.6.1: the driver MUST NOT place driver-readable buffers. */
+				if (c.nr_out)
+					vdev_violation(&r->t, &r->q, c.head, "queue 0: request %u "
+						       "has only device-readable buffers", c.head);
+			} else {
 				n = vrng_fill(&c);
+			}
 			virtq_push(&r->q, c.head, n);
 			atomic_fetch_add(&r->bytes, n);
 			atomic_fetch_add(&r->requests, 1);

@@ -444,6 +444,8 @@ void vmmio_read(struct vmmio *t, uint64_t off, uint8_t *data, unsigned int size)
 	if (off >= REG_CONFIG) {
 		if (vmmio_config_ok(t, off, size) && t->ops->config_read)
 			t->ops->config_read(t->dev, off - REG_CONFIG, data, size);
+		trace(TRACE_MMIO, "%s: read  config 0x%llx, %u bytes", t->name,
+		      (unsigned long long)(off - REG_CONFIG), size);
 	} else if (size != 4 || off % 4) {
 		/* §4.2.2.2: registers are read and written 32 bits at a time, aligned. */
 		vmmio_guest_err(t, VMMIO_ERR_ACCESS, "%u-byte read at 0x%llx", size,
@@ -462,6 +464,8 @@ void vmmio_write(struct vmmio *t, uint64_t off, const uint8_t *data, unsigned in
 
 	pthread_mutex_lock(&t->lock);
 	if (off >= REG_CONFIG) {
+		trace(TRACE_MMIO, "%s: write config 0x%llx, %u bytes", t->name,
+		      (unsigned long long)(off - REG_CONFIG), size);
 		if (vmmio_config_ok(t, off, size) && t->ops->config_write)
 			t->ops->config_write(t->dev, off - REG_CONFIG, data, size);
 	} else if (size != 4 || off % 4) {

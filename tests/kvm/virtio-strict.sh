@@ -139,6 +139,12 @@ metrics abort-ring x.status=5 q.broken=avail_idx t.violations=1
 grep -qx "minnow: virtio-strict: $dev: driver violation: queue 0: ring corrupt (avail.idx out of range: avail.idx 10, device at 1, head 0)" \
 	"$dir/abort-ring.err" || fail "abort-ring: $(cat "$dir/abort-ring.err")"
 
+# The entropy device's own rule (§5.4.6.1): a request with only a device-readable buffer.
+run abort-rng-readonly readonly_buffer 5 --virtio-strict abort
+metrics abort-rng-readonly x.status=5 r.no_writable=1 t.violations=1
+grep -qx "minnow: virtio-strict: $dev: driver violation: queue 0: request 3 has only device-readable buffers" \
+	"$dir/abort-rng-readonly.err" || fail "abort-rng-readonly: $(cat "$dir/abort-rng-readonly.err")"
+
 # A good guest never trips abort.
 run abort-good-guest read_then_write 0 --virtio-strict abort
 metrics abort-good-guest g.ok=true t.violations=0 x.status=0
