@@ -9,6 +9,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/cpuid.h"
+#include "vmm/trace.h"
 
 static const char cli_usage[] =
 	"usage: minnow run -k KERNEL [options]\n"
@@ -40,11 +41,17 @@ static const char cli_usage[] =
 	"      --dry-run           build the machine and write the dumps, but do not run it\n"
 	"      --log-level LEVEL   error, warn (default), info, debug, trace\n"
 	"      --metrics PATH      write the counters as JSON to PATH when the guest ends\n"
+	"      --trace CATS        one stderr line per event: mmio, virtq, net, uring, irq,\n"
+	"                          comma-separated, or all; `--trace help` lists them\n"
+	"      --virtio-strict M   a driver's virtio spec violation: off (count only), warn\n"
+	"                          (count and log; default), reset (and NEEDS_RESET),\n"
+	"                          abort (print the device state, exit 5)\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           the version\n"
 	"\n"
 	"Exit status: 0 guest powered off (or reported 0 on the debug exit port),\n"
 	"1 VMM or host error, 2 usage error, 3 guest reset, 4 triple fault,\n"
+	"5 virtio spec violation under --virtio-strict=abort,\n"
 	"32+V guest reported V (1-95) on the debug exit port, 128+N signal N.\n";
 
 static int cli_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
@@ -153,9 +160,22 @@ static enum cli_result cli_serial(const char *arg, struct vm_config *cfg, char *
 	return CLI_RUN;
 }
 
+static enum cli_result cli_trace(const char *arg, struct vm_config *cfg, FILE *out, char *err,
+				 size_t errlen)
+{
+	char bad[32];
+	int ret = trace_parse(arg, &cfg->trace_mask, out, bad, sizeof(bad));
+
+	if (ret < 0)
+		return cli_err(err, errlen, "--trace: unknown category '%s' (expected mmio, virtq, "
+			       "net, uring, irq or all, comma-separated; see --trace help)", bad);
+	return ret ? CLI_DONE : CLI_RUN;
+}
+
 enum {
 	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
 	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG, OPT_METRICS, OPT_NET,
+	OPT_TRACE, OPT_VIRTIO_STRICT,
 };
 
 static const struct option cli_run_options[] = {
@@ -177,6 +197,8 @@ static const struct option cli_run_options[] = {
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "virtio-strict", required_argument, NULL, OPT_VIRTIO_STRICT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -216,6 +238,12 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 		if (log_parse_level(arg, &cfg->log_level))
 			return cli_err(err, errlen, "--log-level: bad value '%s' (expected error, "
 				       "warn, info, debug or trace)", arg);
+		return CLI_RUN;
+	case OPT_TRACE: return cli_trace(arg, cfg, out, err, errlen);
+	case OPT_VIRTIO_STRICT:
+		if (vdev_strict_parse(arg, &cfg->virtio_strict))
+			return cli_err(err, errlen, "--virtio-strict: bad value '%s' (expected off, "
+				       "warn, reset or abort)", arg);
 		return CLI_RUN;
 	case 'h': fputs(cli_usage, out); return CLI_DONE;
 	case 'V': fprintf(out, "minnow %s\n", MINNOW_VERSION); return CLI_DONE;
@@ -261,6 +289,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, FILE *ou
 		.log_level = LOG_WARN,
 		.cmdline = "",
 		.cmdline_devices = true,
+		.virtio_strict = VDEV_STRICT_WARN,
 	};
 	if (argc < 2)
 		return cli_err(err, errlen, "no command given (expected 'minnow run -k KERNEL'; "

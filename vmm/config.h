@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/virtio/vdev.h"
 #include "vmm/log.h"
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_OFF };
@@ -50,6 +51,8 @@ struct vm_config {
 	bool rng;			/* a virtio entropy device */
 	struct net_config net;
 	const char *metrics;		/* write counters as JSON here when the guest ends */
+	unsigned int trace_mask;	/* --trace: bit i traces enum trace_cat i (vmm/trace.h) */
+	enum vdev_strict virtio_strict;	/* --virtio-strict: what a driver's spec violation does */
 };
 
 #endif

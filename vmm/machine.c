@@ -26,6 +26,7 @@
 #include "firmware/mdesc.h"
 #include "vmm/machine.h"
 #include "vmm/metrics.h"
+#include "vmm/trace.h"
 #include "vmm/vcpu.h"
 
 #define ERRLEN 512
@@ -59,6 +60,7 @@ int machine_exit_status(enum machine_exit reason, int value)
 			return MACHINE_STATUS_OK;
 		return MIN(MACHINE_STATUS_DEBUG_BASE + value, MACHINE_STATUS_DEBUG_MAX);
 	case MACHINE_EXIT_SIGNAL: return 128 + value;
+	case MACHINE_EXIT_STRICT: return MACHINE_STATUS_STRICT;
 	default: return MACHINE_STATUS_ERROR;
 	}
 }
@@ -476,8 +478,14 @@ static const char *const machine_exit_names[] = {
 	[MACHINE_RUNNING] = "running", [MACHINE_EXIT_POWEROFF] = "power-off",
 	[MACHINE_EXIT_RESET] = "reset", [MACHINE_EXIT_TRIPLE_FAULT] = "triple fault",
 	[MACHINE_EXIT_DEBUG] = "debug exit", [MACHINE_EXIT_ERROR] = "error",
-	[MACHINE_EXIT_SIGNAL] = "signal",
+	[MACHINE_EXIT_SIGNAL] = "signal", [MACHINE_EXIT_STRICT] = "virtio spec violation",
 };
+
+/* --virtio-strict=abort (vdev.c, any thread): the main thread tears down as for any exit. */
+static void machine_strict_stop(void *opaque)
+{
+	machine_request_exit(opaque, MACHINE_EXIT_STRICT, 0);
+}
 
 int machine_run(const struct vm_config *cfg)
 {
@@ -490,6 +498,8 @@ int machine_run(const struct vm_config *cfg)
 	int sigfd, status;
 
 	log_threshold = cfg->log_level;
+	trace_start(cfg->trace_mask);
+	vdev_strict_set(cfg->virtio_strict, machine_strict_stop, &m);
 	atomic_init(&m.exit_reason, MACHINE_RUNNING);
 	m.gmem.memfd = -1;
 	/* Threads inherit this mask: only the main thread takes SIGINT/TERM/HUP, via signalfd. */

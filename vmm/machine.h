@@ -19,6 +19,7 @@ enum machine_exit {
 	MACHINE_EXIT_DEBUG,	  /* value written to the debug exit port */
 	MACHINE_EXIT_ERROR,	  /* the VMM or KVM failed */
 	MACHINE_EXIT_SIGNAL,	  /* SIGINT, SIGTERM, SIGHUP: value is the signal */
+	MACHINE_EXIT_STRICT,	  /* a driver violated the virtio spec under --virtio-strict=abort */
 };
 
 /* Process exit statuses (README, `minnow --help`). */
@@ -27,6 +28,7 @@ enum machine_exit {
 #define MACHINE_STATUS_USAGE	    2
 #define MACHINE_STATUS_RESET	    3
 #define MACHINE_STATUS_TRIPLE_FAULT 4
+#define MACHINE_STATUS_STRICT	    5	/* --virtio-strict=abort met a violation */
 #define MACHINE_STATUS_DEBUG_BASE   32	/* + V for a debug exit value V in 1..95 */
 #define MACHINE_STATUS_DEBUG_MAX    127
 

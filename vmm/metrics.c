@@ -13,7 +13,7 @@ static const char *const metrics_exit_names[] = {
 	[MACHINE_RUNNING] = "running", [MACHINE_EXIT_POWEROFF] = "poweroff",
 	[MACHINE_EXIT_RESET] = "reset", [MACHINE_EXIT_TRIPLE_FAULT] = "triple_fault",
 	[MACHINE_EXIT_DEBUG] = "debug_exit", [MACHINE_EXIT_ERROR] = "error",
-	[MACHINE_EXIT_SIGNAL] = "signal",
+	[MACHINE_EXIT_SIGNAL] = "signal", [MACHINE_EXIT_STRICT] = "virtio_strict",
 };
 
 static void metrics_json(struct machine *m, FILE *out)

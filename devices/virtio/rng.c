@@ -47,10 +47,15 @@ static bool vrng_drain(struct vrng *r)
 		while ((res = virtq_pop(&r->q, &c, &completed)) == VIRTQ_CHAIN) {
 			uint32_t n = 0;
 
-			if (c.nr_in == 0)
-				atomic_fetch_add(&r->no_writable, 1);	/* §5.4.6.1: nothing to fill */
-			else
+			if (c.nr_in == 0) {
+				atomic_fetch_add(&r->no_writable, 1);	/* nothing to fill */
+				/* §5.4.6.1: the driver MUST NOT place driver-readable buffers. */
+				if (c.nr_out)
+					vdev_violation(&r->t, &r->q, c.head, "queue 0: request %u "
+						       "has only device-readable buffers", c.head);
+			} else {
 				n = vrng_fill(&c);
+			}
 			virtq_push(&r->q, c.head, n);
 			atomic_fetch_add(&r->bytes, n);
 			atomic_fetch_add(&r->requests, 1);
@@ -101,6 +106,7 @@ static int vrng_activate(void *dev, struct vmmio *t)
 	if (virtq_init(&r->q, t->gm, cfg.num, cfg.desc, cfg.avail, cfg.used,
 		       f & VIRTIO_BIT(VIRTIO_F_EVENT_IDX), f & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC)))
 		return -EINVAL;
+	virtq_set_owner(&r->q, t, 0);
 	while (read(r->stop_fd, &v, sizeof(v)) > 0)
 		;	/* a stale stop from an earlier reset */
 	if (pthread_create(&r->thread, NULL, vrng_thread, r))
@@ -123,6 +129,13 @@ static void vrng_reset(void *dev)
 	r->running = false;
 }
 
+static const struct virtq *vrng_queue(void *dev, unsigned int index __unused)
+{
+	struct vrng *r = dev;
+
+	return r->running ? &r->q : NULL;
+}
+
 static const struct vdev_ops vrng_ops = {
 	.name = "virtio-rng",
 	.device_id = VRNG_DEVICE_ID,
@@ -132,6 +145,7 @@ static const struct vdev_ops vrng_ops = {
 	.features = vrng_features,
 	.activate = vrng_activate,
 	.reset = vrng_reset,
+	.queue = vrng_queue,
 };
 
 int vrng_init(struct vrng *r, const struct gmem *gm, uint64_t base, uint32_t gsi, int vm_fd,

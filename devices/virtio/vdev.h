@@ -14,6 +14,7 @@
 #define VIRTIO_BIT(b)		(1ULL << (b))
 
 struct vmmio;
+struct virtq;
 
 /*
  * A device model's operations, a const table the transport never changes. The
@@ -42,6 +43,45 @@ struct vdev_ops {
 	 * KVM's ioeventfd or the transport itself signalled them.
 	 */
 	void (*reset)(void *dev);
+	/* Optional: queue index's device-side state, NULL if not live (for the strict-mode dump). */
+	const struct virtq *(*queue)(void *dev, unsigned int index);
 };
+
+/*
+ * --virtio-strict: what a driver's violation of the virtio spec does. Every
+ * violation is counted by its site either way (DESIGN §5).
+ */
+enum vdev_strict {
+	VDEV_STRICT_OFF,	/* counted only, nothing logged */
+	VDEV_STRICT_WARN,	/* counted and logged at a bounded rate; the default */
+	VDEV_STRICT_RESET,	/* and the device sets NEEDS_RESET (config interrupt) */
+	VDEV_STRICT_ABORT,	/* and the device state goes to stderr and minnow exits (status 5) */
+};
+
+/* "off", "warn", "reset" or "abort"; -EINVAL otherwise. */
+int vdev_strict_parse(const char *name, enum vdev_strict *mode) __must_check;
+/*
+ * Sets the policy; stop is called (from any thread, at most once) for the
+ * first violation under VDEV_STRICT_ABORT. Before any device runs.
+ */
+void vdev_strict_set(enum vdev_strict mode, void (*stop)(void *opaque), void *opaque);
+
+/* What vdev_fault reports. */
+enum vdev_fault {
+	VDEV_VIOLATION,		/* the driver broke a rule of the virtio spec: --virtio-strict applies */
+	VDEV_UNSUPPORTED,	/* a legal request this device cannot serve: logged only */
+};
+
+/*
+ * A driver request on transport t was refused: the caller has counted it in
+ * its own counter; this logs it at a bounded rate and, for a violation,
+ * counts it in t->violations and applies the policy. q and head name the
+ * offending chain (q NULL, or head < 0, when there is none). From any thread;
+ * never takes t->lock. t NULL (unit tests without a transport): no-op. Host
+ * and backend errors (a tap refusing a write) are neither kind.
+ */
+void vdev_fault(struct vmmio *t, enum vdev_fault kind, const struct virtq *q, int head,
+		const char *fmt, ...) __printf(5, 6);
+#define vdev_violation(t, q, head, ...) vdev_fault((t), VDEV_VIOLATION, (q), (head), __VA_ARGS__)
 
 #endif

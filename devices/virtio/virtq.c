@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "devices/virtio/virtq.h"
+#include "devices/virtio/vmmio.h"
 #include "vmm/stat.h"
+#include "vmm/trace.h"
 
 /* §2.7.5: descriptor flags. */
 #define DESC_F_NEXT	  1
@@ -19,6 +21,16 @@ struct virtq_desc {
 	uint32_t len;
 	uint16_t flags;
 	uint16_t next;
+};
+
+/* What a refused chain broke, for the log (virtio 1.2 §2.7.5, §2.7.4.2, §2.7.5.3.1). */
+static const char *const virtq_err_why[VIRTQ_ERR_MAX] = {
+	[VIRTQ_ERR_ADDR] = "a buffer or indirect table outside guest RAM",
+	[VIRTQ_ERR_NEXT] = "a next index beyond the table",
+	[VIRTQ_ERR_LOOP] = "more descriptors than the queue size (a loop?)",
+	[VIRTQ_ERR_ORDER] = "a readable descriptor after a writable one",
+	[VIRTQ_ERR_INDIRECT] = "a bad indirect descriptor",
+	[VIRTQ_ERR_TOTAL] = "more than 4 GiB in one chain",
 };
 
 const char *const virtq_err_names[VIRTQ_ERR_MAX] = {
@@ -61,6 +73,35 @@ int virtq_init(struct virtq *q, const struct gmem *gm, uint16_t size, uint64_t d
 	q->avail_gpa = avail;
 	q->used_gpa = used;
 	return 0;
+}
+
+void virtq_set_owner(struct virtq *q, struct vmmio *t, uint16_t index)
+{
+	q->t = t;
+	q->index = index;
+}
+
+static const char *virtq_name(const struct virtq *q)
+{
+	return q->t ? q->t->name : "virtq";
+}
+
+/* The ring is corrupt: the queue stops (its caller sets NEEDS_RESET, DESIGN §5). */
+static enum virtq_pop_result virtq_break(struct virtq *q, enum virtq_broken why, uint16_t avail_idx,
+					 uint16_t head)
+{
+	__atomic_store_n(&q->broken, why, __ATOMIC_RELAXED);
+	trace(TRACE_VIRTQ, "%s: queue %u broken: avail.idx %u, device at %u, head %u", virtq_name(q),
+	      q->index, avail_idx, q->next_avail, head);
+	static const char *const what[] = {
+		[VIRTQ_BROKEN_AVAIL_IDX] = "avail.idx out of range",
+		[VIRTQ_BROKEN_HEAD] = "head out of range",
+		[VIRTQ_BROKEN_DUPLICATE] = "head made available again while in use",
+	};
+
+	vdev_violation(q->t, q, -1, "queue %u: ring corrupt (%s: avail.idx %u, device at %u, "
+		       "head %u)", q->index, what[why], avail_idx, q->next_avail, head);
+	return VIRTQ_BROKEN;
 }
 
 /*
@@ -144,21 +185,15 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsi
 		if (pending == 0)
 			return VIRTQ_EMPTY;
 		/* §2.7.13.3: the driver cannot have more than size chains available. */
-		if (pending > q->size) {
-			__atomic_store_n(&q->broken, VIRTQ_BROKEN_AVAIL_IDX, __ATOMIC_RELAXED);
-			return VIRTQ_BROKEN;
-		}
+		if (pending > q->size)
+			return virtq_break(q, VIRTQ_BROKEN_AVAIL_IDX, avail_idx, 0);
 		/* Acquire: read the ring entry and descriptors only after avail.idx (§2.7.13). */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		head = q->avail[2 + q->next_avail % q->size];
-		if (head >= q->size) {
-			__atomic_store_n(&q->broken, VIRTQ_BROKEN_HEAD, __ATOMIC_RELAXED);
-			return VIRTQ_BROKEN;
-		}
-		if (q->in_use[head / 64] & (1ULL << (head % 64))) {
-			__atomic_store_n(&q->broken, VIRTQ_BROKEN_DUPLICATE, __ATOMIC_RELAXED);
-			return VIRTQ_BROKEN;
-		}
+		if (head >= q->size)
+			return virtq_break(q, VIRTQ_BROKEN_HEAD, avail_idx, head);
+		if (q->in_use[head / 64] & (1ULL << (head % 64)))
+			return virtq_break(q, VIRTQ_BROKEN_DUPLICATE, avail_idx, head);
 		STAT_INC(q->next_avail);	/* atomic only for --metrics readers */
 		chain->iov = q->iov;
 		chain->out_bytes = chain->in_bytes = 0;
@@ -167,9 +202,17 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsi
 			q->in_use[head / 64] |= 1ULL << (head % 64);
 			chain->head = head;
 			STAT_INC(q->chains);
+			trace(TRACE_VIRTQ, "%s: queue %u pop head %u (avail slot %u of idx %u): %u out "
+			      "%u bytes, %u in %u bytes", virtq_name(q), q->index, head,
+			      (uint16_t)(q->next_avail - 1), avail_idx, chain->nr_out, chain->out_bytes,
+			      chain->nr_in, chain->in_bytes);
 			return VIRTQ_CHAIN;
 		}
 		STAT_INC(q->errors[err - 1]);
+		trace(TRACE_VIRTQ, "%s: queue %u refused head %u: %s", virtq_name(q), q->index, head,
+		      virtq_err_names[err - 1]);
+		vdev_violation(q->t, q, head, "queue %u: chain %u refused: %s", q->index, head,
+			       virtq_err_why[err - 1]);
 		virtq_push(q, head, 0);
 		(*completed)++;
 	}
@@ -185,6 +228,8 @@ void virtq_add_used(struct virtq *q, uint16_t k, uint16_t head, uint32_t len)
 		q->in_use[head / 64] &= ~(1ULL << (head % 64));
 	memcpy((void *)e, &id, 4);
 	memcpy((void *)(e + 4), &len, 4);
+	trace(TRACE_VIRTQ, "%s: queue %u used head %u len %u (slot %u)", virtq_name(q), q->index,
+	      head, len, (uint16_t)(q->next_used + k) % q->size);
 }
 
 void virtq_publish(struct virtq *q, uint16_t n)
@@ -193,6 +238,7 @@ void virtq_publish(struct virtq *q, uint16_t n)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	STAT_ADD(q->next_used, n);
 	*(volatile uint16_t *)(q->used + 2) = q->next_used;
+	trace(TRACE_VIRTQ, "%s: queue %u used.idx %u (+%u)", virtq_name(q), q->index, q->next_used, n);
 }
 
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
@@ -204,19 +250,26 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 bool virtq_should_notify(struct virtq *q)
 {
 	uint16_t old = q->signalled_used, now = q->next_used, event;
-	bool valid = q->signalled_valid;
+	bool valid = q->signalled_valid, notify;
 
 	/* Full barrier: used.idx is stored before used_event/flags are loaded (§2.7.10). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!q->event_idx)
-		return !(q->avail[0] & AVAIL_F_NO_INTERRUPT);
+	if (!q->event_idx) {
+		notify = !(q->avail[0] & AVAIL_F_NO_INTERRUPT);
+		if (!notify)
+			trace(TRACE_IRQ, "%s: queue %u used.idx %u: suppressed (NO_INTERRUPT)",
+			      virtq_name(q), q->index, now);
+		return notify;
+	}
 	q->signalled_used = now;
 	q->signalled_valid = true;
 	event = q->avail[2 + q->size];	/* used_event */
-	if (!valid)
-		return true;
 	/* §2.7.10.1: notify when used_event lies in [old, now). */
-	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
+	notify = !valid || (uint16_t)(now - event - 1) < (uint16_t)(now - old);
+	if (!notify)
+		trace(TRACE_IRQ, "%s: queue %u used.idx %u: suppressed by EVENT_IDX (used_event %u)",
+		      virtq_name(q), q->index, now, event);
+	return notify;
 }
 
 void virtq_disable_kicks(struct virtq *q)

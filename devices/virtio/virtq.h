@@ -10,6 +10,8 @@
 
 #include "vmm/gmem.h"
 
+struct vmmio;
+
 #define VIRTQ_MAX_SIZE 1024	/* largest queue we offer (QueueNumMax) */
 
 /* Why a chain was refused; each has its own counter. */
@@ -63,6 +65,8 @@ struct virtq {
 	uint16_t signalled_used;	/* used idx at the last interrupt (EVENT_IDX) */
 	bool signalled_valid;
 	enum virtq_broken broken;
+	struct vmmio *t;		/* the transport, for violations and trace lines; may be NULL */
+	uint16_t index;			/* the queue's index on it */
 	uint64_t errors[VIRTQ_ERR_MAX];
 	uint64_t chains;
 	/* heads handed out by virtq_pop and not yet used: a second use would complete twice */
@@ -77,6 +81,8 @@ struct virtq {
  */
 int virtq_init(struct virtq *q, const struct gmem *gm, uint16_t size, uint64_t desc,
 	       uint64_t avail, uint64_t used, bool event_idx, bool indirect) __must_check;
+/* Names the transport and queue index q reports its driver's violations to (after virtq_init). */
+void virtq_set_owner(struct virtq *q, struct vmmio *t, uint16_t index);
 /* The same checks without building a queue: 0 or -EINVAL. */
 int virtq_validate(const struct gmem *gm, uint16_t size, uint64_t desc, uint64_t avail,
 		   uint64_t used) __must_check;

@@ -12,6 +12,7 @@
 
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
+#include "vmm/trace.h"
 
 /* Register offsets, §4.2.2 table "MMIO Device Register Layout". */
 enum {
@@ -40,7 +41,7 @@ const char *const vmmio_err_names[VMMIO_ERR_MAX] = {
 	[VMMIO_ERR_NOTIFY] = "notify",
 };
 
-/* Counts a driver error and logs it at a bounded rate. Called with t->lock held. */
+/* Counts a driver error, then logs it and applies --virtio-strict (vdev.c). Under t->lock. */
 static void vmmio_guest_err(struct vmmio *t, enum vmmio_err e, const char *fmt, ...) __printf(3, 4);
 
 static void vmmio_guest_err(struct vmmio *t, enum vmmio_err e, const char *fmt, ...)
@@ -49,12 +50,10 @@ static void vmmio_guest_err(struct vmmio *t, enum vmmio_err e, const char *fmt, 
 	va_list ap;
 
 	atomic_fetch_add(&t->errors[e], 1);
-	if (LOG_WARN > log_threshold || !log_ratelimit_ok(&t->rl, log_now_ns()))
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warn("%s: driver error (%s): %s", t->name, vmmio_err_names[e], msg);
+	vdev_violation(t, NULL, -1, "driver error (%s): %s", vmmio_err_names[e], msg);
 }
 
 int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const struct gmem *gm,
@@ -75,6 +74,7 @@ int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const str
 	t->queue_max = ops->queue_max;
 	snprintf(t->name, sizeof(t->name), "%s@0x%llx", ops->name, (unsigned long long)base);
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->violation_lock, NULL);
 	for (unsigned int i = 0; i < VMMIO_MAX_QUEUES; i++)
 		t->queues[i].kick_fd = -1;
 	for (unsigned int i = 0; i < ops->nr_queues; i++) {
@@ -119,6 +119,7 @@ void vmmio_destroy(struct vmmio *t)
 		t->queues[i].kick_fd = -1;
 	}
 	pthread_mutex_destroy(&t->lock);
+	pthread_mutex_destroy(&t->violation_lock);
 }
 
 int vmmio_set_queue_max(struct vmmio *t, uint16_t max)
@@ -148,6 +149,7 @@ void vmmio_interrupt(struct vmmio *t, uint32_t bits)
 
 	atomic_fetch_or(&t->interrupt_status, bits);
 	t->interrupts++;
+	trace(TRACE_IRQ, "%s: gsi %u raised, InterruptStatus bits 0x%x", t->name, t->gsi, bits);
 	/* Edge-triggered GSI: each write is one pulse (platform.md §4). */
 	if (t->irq_fd >= 0 && write(t->irq_fd, &one, sizeof(one)) < 0)
 		log_warn("%s: cannot raise the interrupt: %s", t->name, strerror(errno));
@@ -156,7 +158,8 @@ void vmmio_interrupt(struct vmmio *t, uint32_t bits)
 void vmmio_set_needs_reset(struct vmmio *t)
 {
 	if (!atomic_exchange(&t->needs_reset, true)) {
-		log_warn("%s: device needs reset (the driver corrupted a ring)", t->name);
+		log_warn("%s: device needs reset (a corrupt ring, a lost backend, or "
+			 "--virtio-strict=reset)", t->name);
 		vmmio_interrupt(t, VMMIO_INT_CONFIG);
 	}
 }
@@ -441,6 +444,8 @@ void vmmio_read(struct vmmio *t, uint64_t off, uint8_t *data, unsigned int size)
 	if (off >= REG_CONFIG) {
 		if (vmmio_config_ok(t, off, size) && t->ops->config_read)
 			t->ops->config_read(t->dev, off - REG_CONFIG, data, size);
+		trace(TRACE_MMIO, "%s: read  config 0x%llx, %u bytes", t->name,
+		      (unsigned long long)(off - REG_CONFIG), size);
 	} else if (size != 4 || off % 4) {
 		/* §4.2.2.2: registers are read and written 32 bits at a time, aligned. */
 		vmmio_guest_err(t, VMMIO_ERR_ACCESS, "%u-byte read at 0x%llx", size,
@@ -448,6 +453,7 @@ void vmmio_read(struct vmmio *t, uint64_t off, uint8_t *data, unsigned int size)
 	} else {
 		v = vmmio_read_reg(t, off);
 		memcpy(data, &v, 4);
+		trace(TRACE_MMIO, "%s: read  0x%03llx -> 0x%x", t->name, (unsigned long long)off, v);
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -458,6 +464,8 @@ void vmmio_write(struct vmmio *t, uint64_t off, const uint8_t *data, unsigned in
 
 	pthread_mutex_lock(&t->lock);
 	if (off >= REG_CONFIG) {
+		trace(TRACE_MMIO, "%s: write config 0x%llx, %u bytes", t->name,
+		      (unsigned long long)(off - REG_CONFIG), size);
 		if (vmmio_config_ok(t, off, size) && t->ops->config_write)
 			t->ops->config_write(t->dev, off - REG_CONFIG, data, size);
 	} else if (size != 4 || off % 4) {
@@ -465,6 +473,7 @@ void vmmio_write(struct vmmio *t, uint64_t off, const uint8_t *data, unsigned in
 				(unsigned long long)off);
 	} else {
 		memcpy(&v, data, 4);
+		trace(TRACE_MMIO, "%s: write 0x%03llx <- 0x%x", t->name, (unsigned long long)off, v);
 		vmmio_write_reg(t, off, v);
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -490,10 +499,11 @@ void vmmio_metrics(struct vmmio *t, FILE *out)
 {
 	pthread_mutex_lock(&t->lock);
 	fprintf(out, "\"transport\":{\"status\":%u,\"features\":%llu,\"interrupts\":%llu,"
-		"\"userspace_kicks\":%llu,\"driver_errors\":{", t->status |
+		"\"userspace_kicks\":%llu,\"violations\":%llu,\"driver_errors\":{", t->status |
 		(atomic_load(&t->needs_reset) ? VIRTIO_STATUS_NEEDS_RESET : 0),
 		(unsigned long long)t->driver_features, (unsigned long long)atomic_load(&t->interrupts),
-		(unsigned long long)t->userspace_kicks);
+		(unsigned long long)t->userspace_kicks,
+		(unsigned long long)atomic_load(&t->violations));
 	for (int e = 0; e < VMMIO_ERR_MAX; e++)
 		fprintf(out, "%s\"%s\":%llu", e ? "," : "", vmmio_err_names[e],
 			(unsigned long long)atomic_load(&t->errors[e]));

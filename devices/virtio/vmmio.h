@@ -74,6 +74,9 @@ struct vmmio {
 	_Atomic uint64_t errors[VMMIO_ERR_MAX];
 	_Atomic uint64_t interrupts;
 	uint64_t userspace_kicks;	/* good kicks that exited instead of hitting the ioeventfd */
+	/* Driver spec violations, from any thread (vdev_violation); their log's rate limit. */
+	_Atomic uint64_t violations;
+	pthread_mutex_t violation_lock;	/* rl; taken after lock, never before it */
 	struct log_ratelimit rl;
 	char name[48];
 };

@@ -70,8 +70,7 @@ static void vnet_config_write(void *dev, uint32_t off, const uint8_t *data __unu
 {
 	struct vnet *n = dev;
 
-	log_ratelimited(&n->rl, LOG_WARN, "%s: driver wrote %u bytes of read-only config at %u",
-			n->t.name, len, off);
+	vdev_violation(&n->t, NULL, -1, "driver wrote %u bytes of read-only config at %u", len, off);
 }
 
 static int vnet_activate(void *dev, struct vmmio *t)
@@ -89,6 +88,8 @@ static int vnet_activate(void *dev, struct vmmio *t)
 	if (virtq_init(&n->rxq, t->gm, rx.num, rx.desc, rx.avail, rx.used, ev, ind) ||
 	    virtq_init(&n->txq, t->gm, tx.num, tx.desc, tx.avail, tx.used, ev, ind))
 		return -EINVAL;
+	virtq_set_owner(&n->rxq, t, VNET_RXQ);
+	virtq_set_owner(&n->txq, t, VNET_TXQ);
 	n->negotiated = f;
 	/* The guest receives only what it negotiated (§5.1.6.3.2): tell the tap, at every activation. */
 	ret = tap_set_offloads(&n->tap, vnet_hdr_tap_offloads(f));
@@ -117,6 +118,15 @@ static void vnet_reset(void *dev)
 		log_warn("%s: cannot clear the tap's offloads", n->t.name);
 }
 
+static const struct virtq *vnet_queue(void *dev, unsigned int index)
+{
+	struct vnet *n = dev;
+
+	if (!n->running)
+		return NULL;
+	return index == VNET_RXQ ? &n->rxq : &n->txq;
+}
+
 static const struct vdev_ops vnet_ops = {
 	.name = "virtio-net",
 	.device_id = VNET_DEVICE_ID,
@@ -129,6 +139,7 @@ static const struct vdev_ops vnet_ops = {
 	.config_write = vnet_config_write,
 	.activate = vnet_activate,
 	.reset = vnet_reset,
+	.queue = vnet_queue,
 };
 
 static int vnet_setup(struct vnet *n, const struct gmem *gm, uint64_t base, uint32_t gsi,

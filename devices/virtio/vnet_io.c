@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/vnet_io.h"
+#include "vmm/trace.h"
 
 enum io_tag { TAG_KICK_RX, TAG_KICK_TX, TAG_STOP, TAG_RX, TAG_TX, TAG_CANCEL, TAG_TX_WAIT };
 #define TAG(t, i)	(((uint64_t)(t) << 32) | (i))
@@ -113,6 +114,8 @@ void vnet_io_submit_rx(struct vnet_io *io, struct iovec *iov, unsigned int niov,
 	}
 	sqe = io_sqe(io);
 	io_uring_prep_readv(sqe, io->tap_fd, iov, niov + 1, 0);
+	trace(TRACE_URING, "%s: sqe readv rx %u, %u guest pieces%s", io->n->t.name, index, niov,
+	      link ? ", hard-linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_RX, index));
 	/*
 	 * Hard link: the next read starts when this one completed, so frames
@@ -133,6 +136,8 @@ void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index,
 	}
 	sqe = io_sqe(io);
 	io_uring_prep_writev(sqe, io->tap_fd, r->iov, 1 + r->niov, 0);
+	trace(TRACE_URING, "%s: sqe writev tx %u, header + %u guest pieces, %u bytes%s",
+	      io->n->t.name, index, r->niov, r->frame_len, link ? ", linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_TX, index));
 	if (link)
 		sqe->flags |= IOSQE_IO_LINK;
@@ -186,6 +191,15 @@ static void io_cqe(struct vnet_io *io, const struct io_uring_cqe *cqe)
 {
 	enum io_tag tag = cqe->user_data >> 32;
 	unsigned int index = (uint32_t)cqe->user_data;
+	static const char *const tags[] = {
+		[TAG_KICK_RX] = "kick rx", [TAG_KICK_TX] = "kick tx", [TAG_STOP] = "stop",
+		[TAG_RX] = "readv rx", [TAG_TX] = "writev tx", [TAG_CANCEL] = "cancel",
+		[TAG_TX_WAIT] = "pollout",
+	};
+
+	if (tag < ARRAY_SIZE(tags))
+		trace(TRACE_URING, "%s: cqe %s %u res %d%s", io->n->t.name, tags[tag], index,
+		      cqe->res, cqe->flags & IORING_CQE_F_MORE ? " (more)" : "");
 
 	switch (tag) {
 	case TAG_KICK_RX: io_kick(io, cqe, io->kick_fd[VNET_RXQ], TAG_KICK_RX); break;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "devices/virtio/vnet_io.h"
+#include "vmm/trace.h"
 
 static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
 {
@@ -13,6 +14,10 @@ static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
 
 	STAT_INC(n->stats.rx_dropped);
 	STAT_INC(n->stats.drops[why]);
+	trace(TRACE_NET, "%s: RX head %u: drop (%s)", n->t.name, head, vnet_drop_names[why]);
+	if (why == VNET_DROP_RX_READONLY)
+		vdev_violation(&n->t, &n->rxq, head, "RX chain %u dropped (device-readable buffers)",
+			       head);
 	/* Nothing reaches the guest: the record is the verdict alone, with no frame. */
 	if (n->pcap)
 		vnet_pcap_rx(n, NULL, 0, 0, NULL, vnet_drop_names[why]);
@@ -48,6 +53,9 @@ static int rx_header(struct vnet_io *io, const struct iovec *iov, unsigned int n
 /* Counts a frame of len bytes (header included) delivered with header g. */
 static void rx_count(struct vnet *n, uint32_t len, const struct virtio_net_hdr_v1 *g)
 {
+	trace(TRACE_NET, "%s: RX frame %u flags 0x%x gso_type %u gso_size %u num_buffers %u: "
+	      "deliver", n->t.name, len - VNET_HDR_LEN, g->flags, g->gso_type, g->gso_size,
+	      g->num_buffers);
 	STAT_INC(n->stats.rx_packets);
 	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
 	STAT_ADD(n->stats.rx_data_valid, !!(g->flags & VIRTIO_NET_HDR_F_DATA_VALID));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "devices/virtio/vnet_io.h"
+#include "vmm/trace.h"
 
 static void tx_complete(struct vnet_io *io, uint16_t head)
 {
@@ -21,9 +22,11 @@ static void tx_drop(struct vnet_io *io, const struct virtq_chain *c,
 
 	STAT_INC(n->stats.tx_dropped);
 	STAT_INC(n->stats.drops[why]);
-	log_ratelimited(&n->rl, LOG_WARN, "%s: TX chain %u dropped (%s)", n->t.name, head,
-			why == VNET_DROP_TX_HEADER ? "shorter than the header" :
-			why == VNET_DROP_TX_WRITABLE ? "device-writable buffers" : "too many pieces");
+	trace(TRACE_NET, "%s: TX head %u: drop (%s)", n->t.name, head, vnet_drop_names[why]);
+	vdev_fault(&n->t, why == VNET_DROP_TX_SEGMENTS ? VDEV_UNSUPPORTED : VDEV_VIOLATION, &n->txq,
+		   head, "TX chain %u dropped (%s)", head, why == VNET_DROP_TX_HEADER ?
+		   "shorter than the header" : why == VNET_DROP_TX_WRITABLE ?
+		   "device-writable buffers" : "too many pieces");
 	if (n->pcap)
 		vnet_pcap_tx(n, c->iov, c->nr_out, c->out_bytes, guest, vnet_drop_names[why]);
 	tx_complete(io, head);
@@ -69,16 +72,21 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 		/* An offload we cannot honour: never send a partial checksum or a super-frame. */
 		STAT_INC(n->stats.tx_dropped);
 		STAT_INC(n->stats.tx_offload_err[err]);
-		log_ratelimited(&n->rl, LOG_WARN, "%s: TX frame dropped: bad offload request (%s), "
-				"flags 0x%x gso_type %u csum_start %u csum_offset %u", n->t.name,
-				vnet_tx_err_names[err], guest.flags, guest.gso_type,
-				guest.csum_start, guest.csum_offset);
+		trace(TRACE_NET, "%s: TX head %u frame %u: drop (%s)", n->t.name, c->head,
+		      r->frame_len, vnet_tx_err_names[err]);
+		vdev_fault(&n->t, err == VNET_TX_ERR_L3 ? VDEV_UNSUPPORTED : VDEV_VIOLATION, &n->txq,
+			   c->head, "TX frame dropped: bad offload request (%s), flags 0x%x gso_type "
+			   "%u csum_start %u csum_offset %u", vnet_tx_err_names[err], guest.flags,
+			   guest.gso_type, guest.csum_start, guest.csum_offset);
 		if (n->pcap)
 			vnet_pcap_tx_offload(n, c->iov, c->nr_out, c->out_bytes, &guest, err);
 		tx_complete(io, c->head);
 		return;
 	}
 	vnet_hdr_from_tx_meta(&r->meta, &r->hdr);
+	trace(TRACE_NET, "%s: TX head %u frame %u flags 0x%x gso_type %u gso_size %u csum_start %u "
+	      "csum_offset %u: send", n->t.name, c->head, r->frame_len, r->hdr.flags,
+	      r->hdr.gso_type, r->hdr.gso_size, r->hdr.csum_start, r->hdr.csum_offset);
 	if (n->pcap)
 		r->guest = guest;
 	r->iov[0] = (struct iovec){ &r->hdr, VNET_HDR_LEN };

@@ -362,6 +362,19 @@ static bool case_head_out_of_range(struct hctx *h)
 	return h_expect_needs_reset(h, irqs);
 }
 
+/*
+ * For --virtio-strict=reset: a looping chain comes back with length 0, and
+ * then the device asks for a reset as for a corrupt ring, and serves again
+ * after one.
+ */
+static bool case_strict_reset_loop(struct hctx *h)
+{
+	uint32_t irqs = probe_virtio_irq_count;
+
+	h_desc_set(&h_ring.desc[3], BUF(0), 64, W | N, 3);
+	return h_chain(h, HQ_BAD_HEAD, 0) && h_expect_needs_reset(h, irqs);
+}
+
 /* Many kicks with nothing new: absorbed by the ioeventfd, bounded time, device fine. */
 static bool case_kick_storm(struct hctx *h)
 {
@@ -414,5 +427,6 @@ const struct hcase h_chain_cases[] = {
 	{"avail_idx_backwards", case_avail_idx_backwards, true, F_INDIRECT},
 	{"head_out_of_range", case_head_out_of_range, true, F_INDIRECT},
 	{"kick_storm", case_kick_storm, true, F_INDIRECT},
+	{"strict_reset_loop", case_strict_reset_loop, true, F_INDIRECT},
 	{NULL, NULL, false, 0},
 };

@@ -8,6 +8,7 @@
 #include "tests/unit/suites.h"
 #include "vmm/cli.h"
 #include "vmm/cpuid.h"
+#include "vmm/trace.h"
 
 static char out_buf[4096];
 static char err[512];
@@ -167,6 +168,70 @@ START_TEST(test_cli_help_version_done)
 }
 END_TEST
 
+START_TEST(test_cli_debug_options_parsed)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k"), CLI_RUN);
+	ck_assert_uint_eq(c.trace_mask, 0);
+	ck_assert_int_eq(c.virtio_strict, VDEV_STRICT_WARN);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", "net,virtq"), CLI_RUN);
+	ck_assert_uint_eq(c.trace_mask, 1u << TRACE_NET | 1u << TRACE_VIRTQ);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", "mmio", "--trace", "irq"), CLI_RUN);
+	ck_assert_uint_eq(c.trace_mask, 1u << TRACE_IRQ);	/* the last one counts */
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", "all"), CLI_RUN);
+	ck_assert_uint_eq(c.trace_mask, (1u << TRACE_NR) - 1);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", "uring,all,mmio"), CLI_RUN);
+	ck_assert_uint_eq(c.trace_mask, (1u << TRACE_NR) - 1);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict", "off"), CLI_RUN);
+	ck_assert_int_eq(c.virtio_strict, VDEV_STRICT_OFF);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict", "reset"), CLI_RUN);
+	ck_assert_int_eq(c.virtio_strict, VDEV_STRICT_RESET);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict", "abort"), CLI_RUN);
+	ck_assert_int_eq(c.virtio_strict, VDEV_STRICT_ABORT);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict", "warn"), CLI_RUN);
+	ck_assert_int_eq(c.virtio_strict, VDEV_STRICT_WARN);
+}
+END_TEST
+
+START_TEST(test_cli_debug_options_bad_named)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", "net,virtqueue"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "--trace: unknown category 'virtqueue'"));
+	ck_assert_ptr_nonnull(strstr(err, "--trace help"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", ""), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "category ''"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", "net,"), CLI_USAGE);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", "NET"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'NET'"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--trace", "averyveryverylongcategoryname"),
+			 CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "'averyveryverylongcategoryname'"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict", "panic"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "--virtio-strict: bad value 'panic'"));
+	ck_assert_ptr_nonnull(strstr(err, "off, warn, reset or abort"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "needs a value"));
+}
+END_TEST
+
+START_TEST(test_cli_trace_help_done)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "--trace", "help"), CLI_DONE);
+	for (const char *const *w = (const char *const[]){ "mmio", "virtq", "net", "uring", "irq",
+							    NULL }; *w; w++)
+		ck_assert_ptr_nonnull(strstr(out_buf, *w));
+	ck_assert_int_eq(PARSE(&c, "--help"), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(out_buf, "--trace CATS"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "--virtio-strict M"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "5 virtio spec violation"));
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -179,6 +244,9 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_bad_values_named);
 	tcase_add_test(tc, test_cli_structure_errors);
 	tcase_add_test(tc, test_cli_help_version_done);
+	tcase_add_test(tc, test_cli_debug_options_parsed);
+	tcase_add_test(tc, test_cli_debug_options_bad_named);
+	tcase_add_test(tc, test_cli_trace_help_done);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -431,6 +431,48 @@ START_TEST(test_vmmio_activate_failure_needs_reset)
 }
 END_TEST
 
+static unsigned int strict_stops;
+
+static void strict_stop(void *opaque)
+{
+	ck_assert_ptr_eq(opaque, &t);
+	strict_stops++;
+}
+
+/* --virtio-strict: each mode against a 2-byte register read (§4.2.2.2), a driver violation. */
+START_TEST(test_vmmio_strict_modes)
+{
+	uint16_t v;
+	uint64_t n = 0;
+
+	vdev_strict_set(VDEV_STRICT_OFF, strict_stop, &t);
+	vmmio_read(&t, 0x70, (uint8_t *)&v, 2);
+	ck_assert_uint_eq(errs(VMMIO_ERR_ACCESS), 1);
+	ck_assert_uint_eq(atomic_load(&t.violations), 1);
+	ck_assert(!atomic_load(&t.needs_reset));
+	/* A legal request the device cannot serve is no violation: never a reset. */
+	vdev_strict_set(VDEV_STRICT_RESET, strict_stop, &t);
+	vdev_fault(&t, VDEV_UNSUPPORTED, NULL, -1, "test");
+	ck_assert_uint_eq(atomic_load(&t.violations), 1);
+	ck_assert(!atomic_load(&t.needs_reset));
+	vmmio_read(&t, 0x70, (uint8_t *)&v, 2);
+	ck_assert_uint_eq(atomic_load(&t.violations), 2);
+	ck_assert(atomic_load(&t.needs_reset));
+	ck_assert_uint_eq(rd(0x060) & VMMIO_INT_CONFIG, VMMIO_INT_CONFIG);
+	ck_assert_int_eq(read(irq_fd, &n, sizeof(n)), sizeof(n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(strict_stops, 0);
+	/* abort: the machine is asked to stop once, however many violations follow. */
+	vdev_strict_set(VDEV_STRICT_ABORT, strict_stop, &t);
+	vmmio_read(&t, 0x70, (uint8_t *)&v, 2);
+	wr(0x0c0, 1);
+	ck_assert_uint_eq(strict_stops, 1);
+	ck_assert_uint_eq(atomic_load(&t.violations), 4);
+	ck_assert_uint_eq(errs(VMMIO_ERR_ACCESS), 4);
+	vdev_strict_set(VDEV_STRICT_WARN, NULL, NULL);
+}
+END_TEST
+
 Suite *vmmio_suite(void)
 {
 	Suite *s = suite_create("vmmio");
@@ -454,6 +496,7 @@ Suite *vmmio_suite(void)
 	tcase_add_test(tc, test_vmmio_interrupt_status_and_ack);
 	tcase_add_test(tc, test_vmmio_needs_reset_once_until_reset);
 	tcase_add_test(tc, test_vmmio_activate_failure_needs_reset);
+	tcase_add_test(tc, test_vmmio_strict_modes);
 	suite_add_tcase(s, tc);
 	return s;
 }
