@@ -27,6 +27,8 @@ struct net_config {
 	unsigned int queue_size;
 	bool csum, tso, mrg_rxbuf;
 	bool io_sync;		/* io=sync: the readv/writev baseline */
+	bool verify;		/* verify=on: check TX offload requests against the bytes */
+	bool offload_soft;	/* offload=soft: finish TX offloads in software */
 };
 
 struct vm_config {
