@@ -10,8 +10,6 @@
 #include "netrun.h"
 
 #define MSS	 100	/* gso_size of the TSO cases: the frame holds two segments */
-#define IP_TCP	 6
-#define TCP_HLEN 20
 #define TCP_CSUM 16
 #define L4_AT	 (NET_ETH_HLEN + NET_IP4_HLEN)
 
@@ -43,53 +41,6 @@ static const struct vcase vcases[] = {
 
 static struct netrun vrun;
 
-/*
- * A TCP/IPv4 frame of payload bytes from me to the peer, with the request a
- * correct driver makes: NEEDS_CSUM at 34/16 over the pseudo-header sum, and
- * with tso GSO TCPV4 at MSS with hdr_len 54.
- */
-static uint32_t tcp_frame(struct netrun *r, uint8_t *f, uint32_t payload, uint32_t seq, bool tso,
-			  struct virtio_net_hdr *hdr)
-{
-	uint32_t tcp_len = TCP_HLEN + payload;
-	uint8_t *ip = f + NET_ETH_HLEN, *t = f + L4_AT, ph[12];
-
-	memcpy(f, r->peer.mac, 6);
-	memcpy(f + 6, r->me.mac, 6);
-	be16_put(f + 12, NET_ETH_P_IP);
-	memset(ip, 0, NET_IP4_HLEN + TCP_HLEN);
-	ip[0] = 0x45;
-	be16_put(ip + 2, (uint16_t)(NET_IP4_HLEN + tcp_len));
-	be16_put(ip + 6, 0x4000); /* DF */
-	ip[8] = 64;
-	ip[9] = IP_TCP;
-	be32_put(ip + 12, r->me.ip);
-	be32_put(ip + 16, r->peer.ip);
-	be16_put(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, NET_IP4_HLEN)));
-	be16_put(t, r->me.port);
-	be16_put(t + 2, r->peer.port);
-	be32_put(t + 4, seq);
-	t[12] = (uint8_t)(TCP_HLEN / 4) << 4;
-	t[13] = 0x10; /* ACK */
-	be16_put(t + 14, 0xffff);
-	net_pattern_fill(t + TCP_HLEN, payload, seq);
-	be32_put(ph, r->me.ip);
-	be32_put(ph + 4, r->peer.ip);
-	ph[8] = 0;
-	ph[9] = IP_TCP;
-	be16_put(ph + 10, (uint16_t)tcp_len);
-	be16_put(t + TCP_CSUM, net_csum_fold(net_csum_add(0, ph, sizeof(ph))));
-	hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	hdr->csum_start = L4_AT;
-	hdr->csum_offset = TCP_CSUM;
-	if (tso) {
-		hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-		hdr->gso_size = MSS;
-		hdr->hdr_len = L4_AT + TCP_HLEN;
-	}
-	return L4_AT + tcp_len;
-}
-
 /* One case's frame into a TX slot, its one wrong field wrong; false if no slot is free. */
 static bool send_case(struct netrun *r, const struct vcase *c, uint32_t index)
 {
@@ -102,7 +53,10 @@ static bool send_case(struct netrun *r, const struct vcase *c, uint32_t index)
 	if (c->udp)
 		len = net_udp_build(f, &r->me, &r->peer, 64, true, hdr);
 	else
-		len = tcp_frame(r, f, c->tso ? 2 * MSS : 200, 1000 * index, c->tso, hdr);
+		len = net_tcp_build(f, &r->me, &r->peer, &(struct net_tcp_spec){
+			.seq = 1000 * index, .flags = 0x10 /* ACK */, .doff = 5,
+			.payload = c->tso ? 2 * MSS : 200, .index = index, .mss = c->tso ? MSS : 0},
+			hdr);
 	switch (c->fix) {
 	case FIX_NONE: break;
 	case FIX_CSUM_START: hdr->csum_start = NET_ETH_HLEN + 16; break;
