@@ -60,7 +60,7 @@ static void soft_fix(const struct l34 *p, uint8_t *s, uint32_t seg_len, uint32_t
 		l34_put16(ip + 4, (uint16_t)(seg_len - p->l3_off - 40));
 	}
 	if (p->proto == IPPROTO_TCP) {
-		uint32_t seq = (uint32_t)(l4[4] << 24 | l4[5] << 16 | l4[6] << 8 | l4[7]);
+		uint32_t seq = (uint32_t)l34_be16(l4 + 4) << 16 | l34_be16(l4 + 6);
 
 		seq += i * (uint32_t)mss;
 		l4[4] = seq >> 24;

@@ -12,7 +12,8 @@
 #include "net/meta.h"
 #include "vmm/compiler.h"
 
-#define SOFT_SCRATCH_LEN 65552	/* one frame: the largest a guest may send (virtio 1.2 §5.1.6.3.1) */
+/* One frame: the largest a guest may send (virtio 1.2 §5.1.6.3.1), rounded up. */
+#define SOFT_SCRATCH_LEN 65552
 
 /* Why a frame could not be finished in software (it is dropped and counted). */
 enum soft_err {

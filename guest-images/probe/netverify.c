@@ -9,17 +9,17 @@
 #include "netmodes.h"
 #include "netrun.h"
 
-#define MSS	 100	/* gso_size of the TSO cases: the frame holds two segments */
+#define MSS	 100 /* gso_size of the TSO cases: the frame holds two segments */
 #define TCP_CSUM 16
 #define L4_AT	 (NET_ETH_HLEN + NET_IP4_HLEN)
 
 enum vcase_fix {
 	FIX_NONE,
-	FIX_CSUM_START,		/* csum_start 30: the IPv4 destination address */
-	FIX_CSUM_OFFSET,	/* csum_offset 6: the UDP field's place, on TCP */
-	FIX_HDR_LEN,		/* hdr_len 20: shorter than the 54 bytes of headers */
-	FIX_GSO_TYPE,		/* TCPV6 on an IPv4 frame */
-	FIX_CSUM_PARTIAL,	/* the TCP checksum field is not the pseudo-header sum */
+	FIX_CSUM_START,	  /* csum_start 30: the IPv4 destination address */
+	FIX_CSUM_OFFSET,  /* csum_offset 6: the UDP field's place, on TCP */
+	FIX_HDR_LEN,	  /* hdr_len 20: shorter than the 54 bytes of headers */
+	FIX_GSO_TYPE,	  /* TCPV6 on an IPv4 frame */
+	FIX_CSUM_PARTIAL, /* the TCP checksum field is not the pseudo-header sum */
 };
 
 struct vcase {
@@ -53,17 +53,32 @@ static bool send_case(struct netrun *r, const struct vcase *c, uint32_t index)
 	if (c->udp)
 		len = net_udp_build(f, &r->me, &r->peer, 64, true, hdr);
 	else
-		len = net_tcp_build(f, &r->me, &r->peer, &(struct net_tcp_spec){
-			.seq = 1000 * index, .flags = 0x10 /* ACK */, .doff = 5,
-			.payload = c->tso ? 2 * MSS : 200, .index = index, .mss = c->tso ? MSS : 0},
-			hdr);
+		len = net_tcp_build(f, &r->me, &r->peer,
+				    &(struct net_tcp_spec){.seq = 1000 * index,
+							   .flags = 0x10 /* ACK */,
+							   .doff = 5,
+							   .payload = c->tso ? 2 * MSS : 200,
+							   .index = index,
+							   .mss = c->tso ? MSS : 0},
+				    hdr);
 	switch (c->fix) {
-	case FIX_NONE: break;
-	case FIX_CSUM_START: hdr->csum_start = NET_ETH_HLEN + 16; break;
-	case FIX_CSUM_OFFSET: hdr->csum_offset = 6; break;
-	case FIX_HDR_LEN: hdr->hdr_len = 20; break;
-	case FIX_GSO_TYPE: hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV6; break;
-	case FIX_CSUM_PARTIAL: be16_put(f + L4_AT + TCP_CSUM, 0x1234); break;
+	case FIX_NONE:
+		break;
+	case FIX_CSUM_START:
+		hdr->csum_start = NET_ETH_HLEN + 16;
+		break;
+	case FIX_CSUM_OFFSET:
+		hdr->csum_offset = 6;
+		break;
+	case FIX_HDR_LEN:
+		hdr->hdr_len = 20;
+		break;
+	case FIX_GSO_TYPE:
+		hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+		break;
+	case FIX_CSUM_PARTIAL:
+		be16_put(f + L4_AT + TCP_CSUM, 0x1234);
+		break;
 	}
 	return netdrv_tx_queue(&r->nd, f, len) == 0;
 }

@@ -65,7 +65,7 @@ static uint32_t expect_plain(void)
 
 static uint32_t seq_of(const uint8_t *f)
 {
-	return (uint32_t)(f[38] << 24 | f[39] << 16 | f[40] << 8 | f[41]);
+	return (uint32_t)f[38] << 24 | (uint32_t)f[39] << 16 | (uint32_t)f[40] << 8 | f[41];
 }
 
 START_TEST(test_vnet_soft_tso4_between_plain_frames_in_order)
