@@ -10,7 +10,7 @@
 #include "devices/virtio/vnet_io.h"
 
 #define SOFT_WAIT_MS	10	/* a full tap: wait this long for room ... */
-#define SOFT_WAIT_TRIES	100	/* ... this many times, then drop the rest of the frame */
+#define SOFT_WAIT_TRIES	10	/* ... this many times, then drop the rest of the frame */
 
 /*
  * What the tap does itself: an offload its TUNSETOFFLOAD probe refused
@@ -68,6 +68,7 @@ void vnet_offload_verify(struct vnet *n, const struct virtio_net_hdr_v1 *hdr,
 
 struct soft_tap {
 	int fd;
+	int stop_fd;	/* readable once the device is being reset: stop waiting */
 	int err;	/* the tap's -errno, when it refused a frame */
 };
 
@@ -79,7 +80,8 @@ static int soft_emit(void *ctx, const uint8_t *frame, size_t len)
 	struct iovec v[2] = { { &none, VNET_HDR_LEN }, { (void *)frame, len } };
 
 	for (int tries = 0;; tries++) {
-		struct pollfd p = { .fd = t->fd, .events = POLLOUT };
+		struct pollfd p[2] = { { .fd = t->fd, .events = POLLOUT },
+				       { .fd = t->stop_fd, .events = POLLIN } };
 
 		if (writev(t->fd, v, 2) >= 0)
 			return 0;
@@ -87,9 +89,14 @@ static int soft_emit(void *ctx, const uint8_t *frame, size_t len)
 			continue;
 		if (errno != EAGAIN || tries == SOFT_WAIT_TRIES)
 			break;
-		/* The tap is full: the I/O thread waits here, as a synchronous baseline would. */
-		if (poll(&p, 1, SOFT_WAIT_MS) < 0 && errno != EINTR)
+		/*
+		 * The tap is full: the I/O thread waits here, as a synchronous
+		 * baseline would, but never past a reset (the stop eventfd).
+		 */
+		if ((poll(p, 2, SOFT_WAIT_MS) < 0 && errno != EINTR) || (p[1].revents & POLLIN)) {
+			errno = EAGAIN;
 			break;
+		}
 	}
 	t->err = -errno;
 	return t->err;
@@ -98,7 +105,7 @@ static int soft_emit(void *ctx, const uint8_t *frame, size_t len)
 int vnet_offload_send(struct vnet_io *io, struct tx_req *r)
 {
 	struct vnet *n = io->n;
-	struct soft_tap tap = { .fd = io->tap_fd };
+	struct soft_tap tap = { .fd = io->tap_fd, .stop_fd = n->stop_fd };
 	struct soft_sink sink = { soft_emit, &tap };
 	int ret = soft_send(&r->meta, r->iov + 1, r->niov, io->soft_scratch, &sink);
 
