@@ -34,8 +34,8 @@ void vnet_offload_init(struct vnet *n)
 	snprintf(soft, sizeof(soft), "%s%s%s", n->hw.tx_csum ? "" : " csum",
 		 n->hw.tx_tso4 ? "" : " tso4", n->hw.tx_tso6 ? "" : " tso6");
 	if (*soft && n->opts.csum)
-		log_info("%s: tap '%s'%s: minnow finishes%s in software", n->t.name, n->tap.name,
-			 n->opts.soft ? " (offload=soft)" : " refuses them", soft);
+		log_info("%s: %s: minnow finishes TX%s in software", n->t.name,
+			 n->opts.soft ? "offload=soft" : "the tap refuses these offloads", soft);
 }
 
 bool vnet_offload_soft(const struct vnet *n, const struct net_tx_meta *m)
