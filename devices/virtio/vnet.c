@@ -146,7 +146,6 @@ static int vnet_setup(struct vnet *n, const struct gmem *gm, uint64_t base, uint
 	}
 	n->mtu = n->opts.mtu ? n->opts.mtu : (unsigned int)n->tap.mtu;
 	n->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
-	vnet_offload_init(n);
 	n->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->stop_fd < 0)
 		return -errno;
@@ -155,6 +154,7 @@ static int vnet_setup(struct vnet *n, const struct gmem *gm, uint64_t base, uint
 		close(n->stop_fd);
 		return ret;
 	}
+	vnet_offload_init(n);	/* after vmmio_init: its log line names the device */
 	if (n->opts.queue_size && vmmio_set_queue_max(&n->t, n->opts.queue_size)) {
 		vmmio_destroy(&n->t);
 		close(n->stop_fd);
