@@ -10,6 +10,7 @@
 
 #define TCP_CSUM_OFF	16
 #define UDP_CSUM_OFF	6
+#define ETH_MIN_FRAME	60	/* without the FCS: shorter frames are padded to it */
 
 const char *const verify_kind_names[VERIFY_KIND_MAX] = {
 	[VERIFY_NO_L4] = "no_l4",
@@ -25,6 +26,20 @@ const char *const verify_kind_names[VERIFY_KIND_MAX] = {
 static void mark(struct verify_result *r, enum verify_kind k)
 {
 	r->kinds |= 1u << k;
+}
+
+/*
+ * The L4 length the pseudo-header counts: up to the end the IP header names
+ * (a frame padded to Ethernet's 60 bytes carries bytes past it), else to the
+ * frame's end.
+ */
+static uint32_t l4_bytes(const struct l34 *p)
+{
+	uint32_t ip_end = (uint32_t)p->l3_off + p->ip_len;
+
+	if (ip_end >= (uint32_t)p->l4_off + p->l4_len && ip_end <= p->frame_len)
+		return ip_end - p->l4_off;
+	return p->frame_len - p->l4_off;
 }
 
 /*
@@ -45,7 +60,7 @@ static void check_csum(const struct l34 *p, struct verify_result *r)
 	if (field + 2 > p->copied)
 		return;
 	r->csum_field = l34_be16(p->hdr + field);
-	r->csum_want = l34_fold(l34_pseudo_sum(p, p->frame_len - p->l4_off));
+	r->csum_want = l34_fold(l34_pseudo_sum(p, l4_bytes(p)));
 	if (r->csum_field != r->csum_want &&
 	    !((r->csum_field == 0 || r->csum_field == 0xffff) &&
 	      (r->csum_want == 0 || r->csum_want == 0xffff)))
@@ -101,9 +116,13 @@ uint32_t verify_frame(const struct virtio_net_hdr_v1 *hdr, const struct iovec *i
 		mark(r, VERIFY_NO_L4);
 		return r->kinds;
 	}
-	/* A super-frame's IP length is the super-frame's; larger than the frame is wrong always. */
+	/*
+	 * The IP length must not run past the frame; short of it only in a
+	 * frame padded to Ethernet's minimum of 60 bytes. (A super-frame's IP
+	 * length is the super-frame's, Linux's GSO rewrites it per segment.)
+	 */
 	if (p.l3_off + p.ip_len > frame_len ||
-	    (hdr->gso_type == VIRTIO_NET_HDR_GSO_NONE && p.l3_off + p.ip_len != frame_len))
+	    (p.l3_off + p.ip_len < frame_len && frame_len > ETH_MIN_FRAME))
 		mark(r, VERIFY_IP_LEN);
 	if (hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
 		check_csum(&p, r);

@@ -107,12 +107,32 @@ END_TEST
 
 START_TEST(test_verify_ip_length_disagrees_ip_len)
 {
-	struct pkt_spec s = { .ip = PKT_IP4, .l4 = PKT_UDP, .ip_len_override = 90 };
+	struct pkt_spec s = { .ip = PKT_IP4, .l4 = PKT_UDP, .ip_len_override = 200 };
 	uint32_t len = pkt_build(&s, payload, 100, false, frame);
 	struct verify_result r;
 
-	/* The pseudo-header sum used the frame's length: only the IP field is off. */
+	/* Past the frame's end: the pseudo-header sum (over the frame's L4 bytes) still holds. */
 	ck_assert_uint_eq(check(hdr(0, 0, 0, 34, 6), len, &r), K(IP_LEN));
+	/* Short of it: the L4 length the pseudo-header counts is the IP header's, 70, not 108. */
+	s.ip_len_override = 90;
+	len = pkt_build(&s, payload, 100, false, frame);
+	ck_assert_uint_eq(check(hdr(0, 0, 0, 34, 6), len, &r), K(IP_LEN) | K(CSUM_PARTIAL));
+}
+END_TEST
+
+START_TEST(test_verify_frame_padded_to_60_no_kind)
+{
+	/* 14 + 20 + 8 + 4 = 46 bytes of IPv4/UDP, padded with zeros to 60 as some drivers do. */
+	struct pkt_spec s = { .ip = PKT_IP4, .l4 = PKT_UDP };
+	uint32_t len = pkt_build(&s, payload, 4, false, frame);
+	struct verify_result r;
+
+	ck_assert_uint_eq(len, 46);
+	memset(frame + len, 0, 14);
+	ck_assert_uint_eq(check(hdr(0, 0, 0, 34, 6), 60, &r), 0);
+	/* Padding past 60 is not padding: the IP length disagrees. */
+	memset(frame + 60, 0, 10);
+	ck_assert_uint_eq(check(hdr(0, 0, 0, 34, 6), 70, &r), K(IP_LEN));
 }
 END_TEST
 
@@ -220,6 +240,7 @@ Suite *verify_suite(void)
 	tcase_add_loop_test(tc, test_verify_each_wrong_field_exactly_its_kind, 0, 4);
 	tcase_add_test(tc, test_verify_not_tcp_udp_no_l4);
 	tcase_add_test(tc, test_verify_ip_length_disagrees_ip_len);
+	tcase_add_test(tc, test_verify_frame_padded_to_60_no_kind);
 	tcase_add_test(tc, test_verify_describe_names_kinds_and_offsets);
 	tcase_add_test(tc, test_l34_vlans_and_ipv6_extensions);
 	tcase_add_test(tc, test_l34_truncated_and_bad_headers);
