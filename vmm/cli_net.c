@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // --net tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,mrg_rxbuf=on|off,
-//        io=uring|sync,pcap=FILE]: the virtio-net device's options
+//        io=uring|sync,pcap=FILE,verify=on|off,offload=tap|soft]: the virtio-net device's options
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "vmm/cli.h"
 
 #define NET_FORM "expected tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off," \
-		 "mrg_rxbuf=on|off,io=uring|sync,pcap=FILE]"
+		 "mrg_rxbuf=on|off,io=uring|sync,pcap=FILE,verify=on|off,offload=tap|soft]"
 
 static int cli_net_bool(const char *v, bool *out)
 {
@@ -70,7 +70,12 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 		bad = cli_net_bool(v, &n->tso);
 	else if (strcmp(item, "mrg_rxbuf") == 0)
 		bad = cli_net_bool(v, &n->mrg_rxbuf);
-	else if (strcmp(item, "io") == 0) {
+	else if (strcmp(item, "verify") == 0)
+		bad = cli_net_bool(v, &n->verify);
+	else if (strcmp(item, "offload") == 0) {
+		bad = strcmp(v, "tap") != 0 && strcmp(v, "soft") != 0;
+		n->offload_soft = strcmp(v, "soft") == 0;
+	} else if (strcmp(item, "io") == 0) {
 		bad = strcmp(v, "uring") != 0 && strcmp(v, "sync") != 0;
 		n->io_sync = strcmp(v, "sync") == 0;
 	} else if (strcmp(item, "pcap") == 0) {
@@ -91,6 +96,8 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 			{ "tso", "on or off" }, { "mrg_rxbuf", "on or off" },
 			{ "io", "uring (default) or sync (a readv/writev baseline)" },
 			{ "pcap", "a path of at most 4095 bytes for the packet capture" },
+			{ "verify", "on or off" },
+			{ "offload", "tap (default) or soft (checksums and segmentation in minnow)" },
 		};
 		const char *form = "";
 

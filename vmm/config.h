@@ -30,6 +30,8 @@ struct net_config {
 	bool io_sync;		/* io=sync: the readv/writev baseline */
 	const char *pcap;	/* pcap=FILE: points at pcap_path; NULL: no capture */
 	char pcap_path[4096];	/* PATH_MAX */
+	bool verify;		/* verify=on: check TX offload requests against the bytes */
+	bool offload_soft;	/* offload=soft: finish TX offloads in software */
 };
 
 struct vm_config {

@@ -245,6 +245,7 @@ static int machine_net(struct machine *m, const struct mdesc_virtio *slot)
 		.tap = c->tap, .fd = c->fd, .mac_set = c->mac_set, .mtu = c->mtu,
 		.queue_size = c->queue_size, .csum = c->csum, .tso = c->tso,
 		.mrg_rxbuf = c->mrg_rxbuf, .io_sync = c->io_sync, .pcap = c->pcap,
+		.verify = c->verify, .soft = c->offload_soft,
 	};
 	char err[ERRLEN];
 	int ret;

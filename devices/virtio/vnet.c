@@ -20,10 +20,12 @@ const char *const vnet_drop_names[VNET_DROP_MAX] = {
 	[VNET_DROP_RX_OVERSIZE] = "rx_oversize",
 };
 
-/* The tap's capabilities, less what the user switched off. */
+/* The tap's capabilities and what minnow does in software, less what the user switched off. */
 static struct net_caps vnet_caps(const struct vnet *n)
 {
 	struct net_caps c = n->tap.caps;
+
+	soft_caps(&c);	/* vnet_offload.c finishes what the tap does not (n->hw) */
 
 	if (!n->opts.csum)
 		c = (struct net_caps){ 0 };	/* no checksum offload, so no segmentation either */
@@ -163,6 +165,7 @@ static int vnet_setup(struct vnet *n, const struct gmem *gm, uint64_t base, uint
 		close(n->stop_fd);
 		return ret;
 	}
+	vnet_offload_init(n);	/* after vmmio_init: its log line names the device */
 	if (n->opts.queue_size && vmmio_set_queue_max(&n->t, n->opts.queue_size)) {
 		vmmio_destroy(&n->t);
 		close(n->stop_fd);
@@ -282,5 +285,13 @@ void vnet_metrics(struct vnet *n, FILE *out)
 	vnet_metrics_counts(out, "drops", vnet_drop_names, s->drops, 0, VNET_DROP_MAX);
 	vnet_metrics_counts(out, "tx_offload_errors", vnet_tx_err_names, s->tx_offload_err, 1,
 			    VNET_TX_ERR_MAX);
+	fprintf(out, ",\"verify_frames\":%llu,\"verify_bad\":%llu",
+		(unsigned long long)STAT_READ(s->verify_frames),
+		(unsigned long long)STAT_READ(s->verify_bad));
+	vnet_metrics_counts(out, "verify", verify_kind_names, s->verify, 0, VERIFY_KIND_MAX);
+	fprintf(out, ",\"soft_frames\":%llu,\"soft_segments\":%llu",
+		(unsigned long long)STAT_READ(s->soft_frames),
+		(unsigned long long)STAT_READ(s->soft_segments));
+	vnet_metrics_counts(out, "soft_errors", soft_err_names, s->soft_err, 1, SOFT_ERR_MAX);
 	fprintf(out, "}}");
 }

@@ -13,7 +13,9 @@
 #include "devices/virtio/vmmio.h"
 #include "devices/virtio/vnet_hdr.h"
 #include "net/pcap.h"
+#include "net/soft.h"
 #include "net/tap.h"
+#include "net/verify.h"
 
 #define VNET_DEVICE_ID	  1
 #define VNET_QUEUE_MAX	  256
@@ -33,6 +35,8 @@ struct vnet_opts {
 	bool mrg_rxbuf;
 	bool io_sync;		/* plain readv/writev instead of io_uring: a benchmark baseline */
 	const char *pcap;	/* capture every packet to this pcapng file, or NULL */
+	bool verify;		/* check every offloaded TX frame against its bytes (net/verify.h) */
+	bool soft;		/* offload=soft: finish every TX offload in software (net/soft.h) */
 };
 
 /* Why a chain was completed with length 0 instead of carrying a packet. */
@@ -61,6 +65,10 @@ struct vnet_stats {
 	uint64_t rx_data_valid, rx_csum_partial, rx_gso, rx_merged;
 	uint64_t drops[VNET_DROP_MAX];
 	uint64_t tx_eagain, rx_eagain, uring_submits, interrupts;
+	/* verify=on: frames checked, and mismatches by kind */
+	uint64_t verify_frames, verify_bad, verify[VERIFY_KIND_MAX];
+	/* software offloads: frames taken, segments sent, frames dropped by reason */
+	uint64_t soft_frames, soft_segments, soft_err[SOFT_ERR_MAX];
 };
 
 struct vnet_io;
@@ -69,6 +77,7 @@ struct vnet {
 	struct vmmio t;
 	struct tap tap;
 	struct vnet_opts opts;
+	struct net_caps hw;		/* TX offloads the tap does itself; the rest go soft */
 	uint16_t mtu;
 	uint64_t negotiated;		/* copied at DRIVER_OK for the I/O thread */
 	struct virtq rxq, txq;		/* owned by the I/O thread while it runs */
@@ -91,6 +100,9 @@ int vnet_init_socket(struct vnet *n, const struct vnet_opts *opts, int fd,
 void vnet_stop(struct vnet *n);
 void vnet_destroy(struct vnet *n);
 void vnet_metrics(struct vnet *n, FILE *out);
+
+/* vnet_offload.c: which TX offloads the tap does, and which minnow finishes in software. */
+void vnet_offload_init(struct vnet *n);
 
 /* The I/O thread (vnet_io.c): started at activation, stopped (and drained) at reset. */
 int vnet_io_start(struct vnet *n) __must_check;

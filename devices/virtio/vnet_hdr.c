@@ -9,6 +9,7 @@
 
 #include "devices/virtio/vdev.h"
 #include "devices/virtio/vnet_hdr.h"
+#include "net/l34.h"
 
 #define GSO_ECN		VIRTIO_NET_HDR_GSO_ECN
 #define TCP_CSUM_OFF	16	/* the checksum field's offset in a TCP header */
@@ -40,28 +41,11 @@ static bool has(uint64_t features, unsigned int bit)
 }
 
 /*
- * Copies len bytes at offset off of the frame into dst; the frame may be cut
- * across iovecs at any byte. Copying (rather than pointing) means the guest,
- * which can rewrite its buffers at any time, is read exactly once.
+ * Copying (rather than pointing) means the guest, which can rewrite its
+ * buffers at any time, is read exactly once; the frame may be cut across
+ * iovecs at any byte.
  */
-static bool frame_copy(const struct iovec *iov, unsigned int nr_iov, uint64_t off, uint8_t *dst,
-		       size_t len)
-{
-	for (unsigned int i = 0; i < nr_iov && len; i++) {
-		size_t chunk;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		chunk = MIN(iov[i].iov_len - off, len);
-		memcpy(dst, (const uint8_t *)iov[i].iov_base + off, chunk);
-		dst += chunk;
-		len -= chunk;
-		off = 0;
-	}
-	return len == 0;
-}
+#define frame_copy l34_copy
 
 static uint16_t be16_at(const uint8_t *p)
 {

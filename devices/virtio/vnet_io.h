@@ -40,6 +40,7 @@ struct tx_req {
 	uint16_t head;
 	uint32_t frame_len;
 	struct net_tx_meta meta;
+	bool soft;			/* finished in software at the batch boundary (vnet_offload.c) */
 	struct virtio_net_hdr_v1 hdr;	/* ours, rebuilt from the validated metadata */
 	struct virtio_net_hdr_v1 guest;	/* the guest's, kept only for a packet capture */
 	unsigned int niov;
@@ -90,6 +91,7 @@ struct vnet_io {
 	uint32_t mrg_cap;
 	struct iovec mrg_iov[MRG_IOV_MAX + 1];
 	uint8_t spill;			/* one host byte past every read: catches oversize frames */
+	uint8_t soft_scratch[SOFT_SCRATCH_LEN];	/* one software-offloaded frame at a time */
 	/* start-up handshake */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -116,6 +118,15 @@ void vnet_io_tap_gone(struct vnet_io *io);
 /* vnet_tx.c */
 void vnet_tx_drain(struct vnet_io *io);
 void vnet_tx_done(struct vnet_io *io, unsigned int index, int res);
+/* vnet_offload.c: verify=on's check of one TX frame; the software path of one request. */
+void vnet_offload_verify(struct vnet *n, const struct virtio_net_hdr_v1 *hdr,
+			 const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len);
+bool vnet_offload_soft(const struct vnet *n, const struct net_tx_meta *meta);
+/*
+ * Sends r's frame finished in software, synchronously: 0 when it went out,
+ * -errno when the tap refused it, 1 when it was dropped (and counted) here.
+ */
+int vnet_offload_send(struct vnet_io *io, struct tx_req *r);
 /* vnet_rx.c */
 void vnet_rx_fill(struct vnet_io *io);
 void vnet_rx_done(struct vnet_io *io, unsigned int index, int res);

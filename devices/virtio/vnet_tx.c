@@ -67,6 +67,9 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 		return;
 	}
 	r->frame_len = c->out_bytes - VNET_HDR_LEN;
+	/* verify=on sees the guest's own request, also one validation will refuse. */
+	if (__builtin_expect(n->opts.verify, 0) && verify_wanted(&guest))
+		vnet_offload_verify(n, &guest, r->iov + 1, r->niov, r->frame_len);
 	err = vnet_hdr_tx_parse(&guest, r->iov + 1, r->niov, r->frame_len, n->negotiated, &r->meta);
 	if (err) {
 		/* An offload we cannot honour: never send a partial checksum or a super-frame. */
@@ -83,6 +86,7 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 		tx_complete(io, c->head);
 		return;
 	}
+	r->soft = vnet_offload_soft(n, &r->meta);
 	vnet_hdr_from_tx_meta(&r->meta, &r->hdr);
 	trace(TRACE_NET, "%s: TX head %u frame %u flags 0x%x gso_type %u gso_size %u csum_start %u "
 	      "csum_offset %u: send", n->t.name, c->head, r->frame_len, r->hdr.flags,
@@ -96,24 +100,88 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 	io->tx_queue[io->tx_queued++] = index;
 }
 
-/* Hands the waiting writes to the kernel as one linked batch, once the previous one is done. */
-static void tx_flush(struct vnet_io *io)
+/*
+ * A request's end: counted, its chain completed, its slot freed. res: 0 sent,
+ * -errno from the tap, or > 0 when the software path dropped it (counted there).
+ */
+static void tx_finish(struct vnet_io *io, struct tx_req *r, int res)
 {
-	unsigned int total = io->tx_retries + io->tx_queued, k = 0;
+	struct vnet *n = io->n;
 
-	if (!total || (io->tx_in_kernel && !io->sync))
-		return;
+	r->busy = false;
+	io->tx_busy--;
+	if (io->stopping)
+		return;	/* reset: the driver will not look at this ring again */
+	if (res == -EBADFD)
+		vnet_io_tap_gone(io);
+	if (res < 0) {
+		STAT_INC(n->stats.tx_dropped);
+		STAT_INC(n->stats.drops[VNET_DROP_TX_TAP]);
+		log_ratelimited(&n->rl, LOG_WARN, "%s: tap refused a %u-byte frame: %s", n->t.name,
+				r->frame_len, strerror(-res));
+	} else if (res == 0) {
+		STAT_INC(n->stats.tx_packets);
+		STAT_ADD(n->stats.tx_bytes, r->frame_len);
+		STAT_ADD(n->stats.tx_csum, !!(r->meta.flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)));
+		STAT_ADD(n->stats.tx_tso, !!(r->meta.flags & NET_TX_TSO));
+		STAT_ADD(n->stats.tx_uso, !!(r->meta.flags & NET_TX_USO));
+	}
+	/* iov[0] is our header: the frame is iov[1...], after a header's worth of "skip". */
+	if (n->pcap)
+		vnet_pcap_tx(n, r->iov, 1 + r->niov, VNET_HDR_LEN + r->frame_len, &r->guest,
+			     res < 0 ? vnet_drop_names[VNET_DROP_TX_TAP] :
+			     res > 0 ? "soft_errors" : NULL);
+	tx_complete(io, r->head);
+}
+
+/* The software-offloaded request at the head of the queue, sent now (vnet_offload.c). */
+static void tx_soft(struct vnet_io *io)
+{
+	struct tx_req *r = &io->tx[io->tx_queue[0]];
+	int res = vnet_offload_send(io, r);
+
+	io->tx_queued--;
+	memmove(io->tx_queue, io->tx_queue + 1, io->tx_queued * sizeof(io->tx_queue[0]));
+	tx_finish(io, r, res);
+}
+
+/*
+ * Hands the waiting writes to the kernel as one linked batch, once the
+ * previous one is done. A request finished in software is written
+ * synchronously, only when nothing is ahead of it in flight (so frames keep
+ * their order), and ends the batch in front of it. Returns whether it sent
+ * any such request (freeing slots the caller may fill).
+ */
+static bool tx_flush(struct vnet_io *io)
+{
+	unsigned int take = 0, total, k = 0;
+	bool soft = false;
+
+	if (io->tx_in_kernel && !io->sync)
+		return false;
+	while (io->tx_queued && io->tx[io->tx_queue[0]].soft && !io->tx_in_kernel &&
+	       !io->tx_retries && !io->stopping) {
+		tx_soft(io);
+		soft = true;
+	}
+	while (take < io->tx_queued && !io->tx[io->tx_queue[take]].soft)
+		take++;
+	total = io->tx_retries + take;
+	if (!total)
+		return soft;
 	if (io->tx_wait)
 		vnet_io_submit_tx_wait(io);	/* the tap said EAGAIN: wait until it takes more */
 	io->tx_wait = false;
 	for (unsigned int i = 0; i < io->tx_retries; i++, k++)
 		vnet_io_submit_tx(io, &io->tx[io->tx_retry[i]], io->tx_retry[i], k + 1 < total);
-	for (unsigned int i = 0; i < io->tx_queued; i++, k++)
+	for (unsigned int i = 0; i < take; i++, k++)
 		vnet_io_submit_tx(io, &io->tx[io->tx_queue[i]], io->tx_queue[i], k + 1 < total);
 	io->tx_in_kernel += total;
-	io->tx_retries = io->tx_queued = 0;
+	io->tx_retries = 0;
+	io->tx_queued -= take;
+	memmove(io->tx_queue, io->tx_queue + take, io->tx_queued * sizeof(io->tx_queue[0]));
+	return soft;
 }
-
 
 /*
  * Chains the ring layer refused on the way (virtq_pop completed them with
@@ -124,8 +192,9 @@ static void tx_refused(struct vnet_io *io, unsigned int completed)
 	io->tx_pushed |= completed > 0;
 	STAT_ADD(io->n->stats.tx_dropped, completed);
 }
+
 /* Takes chains while write slots are free; with the queue drained, asks for kicks again. */
-void vnet_tx_drain(struct vnet_io *io)
+static void tx_take(struct vnet_io *io)
 {
 	struct vnet *n = io->n;
 
@@ -148,7 +217,14 @@ void vnet_tx_drain(struct vnet_io *io)
 		if (io->tx_busy == TX_INFLIGHT)
 			break;	/* a completion frees a slot and calls us again */
 	} while (virtq_enable_kicks(&n->txq));
-	tx_flush(io);
+}
+
+void vnet_tx_drain(struct vnet_io *io)
+{
+	/* Requests sent in software free their slots at once: take more chains into them. */
+	do
+		tx_take(io);
+	while (tx_flush(io));
 }
 
 void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
@@ -170,29 +246,9 @@ void vnet_tx_done(struct vnet_io *io, unsigned int index, int res)
 			tx_flush(io);
 		return;
 	}
-	r->busy = false;
-	io->tx_busy--;
+	tx_finish(io, r, res < 0 ? res : 0);	/* res: the bytes written, or -errno */
 	if (io->stopping)
-		return;	/* reset: the driver will not look at this ring again */
-	if (res == -EBADFD)
-		vnet_io_tap_gone(io);
-	if (res < 0) {
-		STAT_INC(n->stats.tx_dropped);
-		STAT_INC(n->stats.drops[VNET_DROP_TX_TAP]);
-		log_ratelimited(&n->rl, LOG_WARN, "%s: tap refused a %u-byte frame: %s", n->t.name,
-				r->frame_len, strerror(-res));
-	} else {
-		STAT_INC(n->stats.tx_packets);
-		STAT_ADD(n->stats.tx_bytes, r->frame_len);
-		STAT_ADD(n->stats.tx_csum, !!(r->meta.flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)));
-		STAT_ADD(n->stats.tx_tso, !!(r->meta.flags & NET_TX_TSO));
-		STAT_ADD(n->stats.tx_uso, !!(r->meta.flags & NET_TX_USO));
-	}
-	/* iov[0] is our header: the frame is iov[1...], after a header's worth of "skip". */
-	if (n->pcap)
-		vnet_pcap_tx(n, r->iov, 1 + r->niov, VNET_HDR_LEN + r->frame_len, &r->guest,
-			     res < 0 ? vnet_drop_names[VNET_DROP_TX_TAP] : NULL);
-	tx_complete(io, r->head);
+		return;
 	if (!io->tx_in_kernel)
 		vnet_tx_drain(io);	/* the batch is done: the next one may go */
 }

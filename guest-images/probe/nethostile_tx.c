@@ -11,9 +11,7 @@
 #define ETH_P_VLAN  0x8100
 #define ETH_P_LOCAL 0x88b5 /* IEEE 802 local experimental ethertype */
 #define VLAN_TCI    100
-#define IP_TCP	    6
 #define TCP_HLEN    20
-#define TCP_CSUM    16
 
 /*
  * A TCP/IPv4 super-frame of two MSS segments (ports as the datagrams'), as a
@@ -22,41 +20,10 @@
  */
 static uint32_t tcp_frame(struct nh *h, uint8_t *f, uint8_t doff, struct virtio_net_hdr *hdr)
 {
-	uint32_t payload = 2 * MSS, tcp_len = TCP_HLEN + payload;
-	uint8_t *ip = f + NET_ETH_HLEN, *t = ip + NET_IP4_HLEN, ph[12];
+	const struct net_tcp_spec s = {.seq = 1, .flags = 0x18 /* PSH, ACK */, .doff = doff,
+				       .payload = 2 * MSS, .index = BAD_INDEX, .mss = MSS};
 
-	memcpy(f, h->peer.mac, 6);
-	memcpy(f + 6, h->me.mac, 6);
-	be16_put(f + 12, NET_ETH_P_IP);
-	memset(ip, 0, NET_IP4_HLEN + TCP_HLEN);
-	ip[0] = 0x45;
-	be16_put(ip + 2, (uint16_t)(NET_IP4_HLEN + tcp_len));
-	be16_put(ip + 6, 0x4000); /* DF */
-	ip[8] = 64;
-	ip[9] = IP_TCP;
-	be32_put(ip + 12, h->me.ip);
-	be32_put(ip + 16, h->peer.ip);
-	be16_put(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, NET_IP4_HLEN)));
-	be16_put(t, h->me.port);
-	be16_put(t + 2, h->peer.port);
-	be32_put(t + 4, 1);
-	t[12] = (uint8_t)(doff << 4);
-	t[13] = 0x18; /* PSH, ACK */
-	be16_put(t + 14, 0xffff);
-	net_pattern_fill(t + TCP_HLEN, payload, BAD_INDEX);
-	be32_put(ph, h->me.ip);
-	be32_put(ph + 4, h->peer.ip);
-	ph[8] = 0;
-	ph[9] = IP_TCP;
-	be16_put(ph + 10, (uint16_t)tcp_len);
-	be16_put(t + TCP_CSUM, net_csum_fold(net_csum_add(0, ph, sizeof(ph))));
-	hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	hdr->gso_size = MSS;
-	hdr->hdr_len = NET_ETH_HLEN + NET_IP4_HLEN + TCP_HLEN;
-	hdr->csum_start = NET_ETH_HLEN + NET_IP4_HLEN;
-	hdr->csum_offset = TCP_CSUM;
-	return NET_ETH_HLEN + NET_IP4_HLEN + tcp_len;
+	return net_tcp_build(f, &h->me, &h->peer, &s, hdr);
 }
 
 /* The TX chains put so far, one kick: the one at BAD_HEAD back first, with length 0. */

@@ -14,5 +14,7 @@ int net_mode_udp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint
 int net_mode_echo(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
 int net_mode_tcp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
 int net_mode_tcp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
+/* net-verify (netverify.c): right and wrong offload requests for minnow's verify=on. */
+int net_mode_verify(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);
 
 #endif

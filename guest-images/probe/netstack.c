@@ -281,3 +281,45 @@ int64_t net_pattern_check(const uint8_t *p, uint32_t len)
 	}
 	return index;
 }
+
+uint32_t net_tcp_build(uint8_t *f, const struct net_addr *src, const struct net_addr *dst,
+		       const struct net_tcp_spec *s, struct virtio_net_hdr *hdr)
+{
+	const uint32_t thl = 20, l4 = NET_ETH_HLEN + NET_IP4_HLEN, tcp_len = thl + s->payload;
+	uint8_t *ip = f + NET_ETH_HLEN, *t = f + l4, ph[12];
+
+	memcpy(f, dst->mac, 6);
+	memcpy(f + 6, src->mac, 6);
+	be16_put(f + 12, NET_ETH_P_IP);
+	memset(ip, 0, NET_IP4_HLEN + thl);
+	ip[0] = 0x45;
+	be16_put(ip + 2, (uint16_t)(NET_IP4_HLEN + tcp_len));
+	be16_put(ip + 6, 0x4000); /* DF */
+	ip[8] = 64;
+	ip[9] = 6; /* TCP */
+	be32_put(ip + 12, src->ip);
+	be32_put(ip + 16, dst->ip);
+	be16_put(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, NET_IP4_HLEN)));
+	be16_put(t, src->port);
+	be16_put(t + 2, dst->port);
+	be32_put(t + 4, s->seq);
+	t[12] = (uint8_t)(s->doff << 4);
+	t[13] = s->flags;
+	be16_put(t + 14, 0xffff);
+	net_pattern_fill(t + thl, s->payload, s->index);
+	be32_put(ph, src->ip);
+	be32_put(ph + 4, dst->ip);
+	ph[8] = 0;
+	ph[9] = 6;
+	be16_put(ph + 10, (uint16_t)tcp_len);
+	be16_put(t + 16, net_csum_fold(net_csum_add(0, ph, sizeof(ph))));
+	hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	hdr->csum_start = (uint16_t)l4;
+	hdr->csum_offset = 16;
+	if (s->mss) {
+		hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		hdr->gso_size = s->mss;
+		hdr->hdr_len = (uint16_t)(l4 + thl);
+	}
+	return l4 + tcp_len;
+}

@@ -66,6 +66,23 @@ int net_parse_mac(struct str s, uint8_t mac[6]);
  */
 uint32_t net_udp_build(uint8_t *frame, const struct net_addr *src, const struct net_addr *dst,
 		       uint32_t payload_len, bool partial, struct virtio_net_hdr *hdr);
+
+/* A TCP/IPv4 frame for the offload tests (nethostile_tx.c, netverify.c). */
+struct net_tcp_spec {
+	uint32_t seq;
+	uint8_t flags;		/* TCP flags byte */
+	uint8_t doff;		/* the data offset written (the header is 20 bytes whatever it says) */
+	uint32_t payload;	/* bytes of net_pattern_fill(index) after the header */
+	uint32_t index;
+	uint16_t mss;		/* 0: checksum only; else GSO TCPV4 at mss, hdr_len 54 */
+};
+/*
+ * Ethernet, IPv4 (DF) and a 20-byte TCP header from src to dst, as a driver
+ * with checksum offload sends it: the checksum field holds the pseudo-header
+ * sum, hdr asks NEEDS_CSUM at 34/16. Returns the frame length.
+ */
+uint32_t net_tcp_build(uint8_t *frame, const struct net_addr *src, const struct net_addr *dst,
+		       const struct net_tcp_spec *s, struct virtio_net_hdr *hdr);
 /* An ARP frame padded to 60 bytes; a request goes to the broadcast MAC. Returns 60. */
 uint32_t net_arp_build(uint8_t *frame, uint16_t op, const uint8_t sha[6], uint32_t spa,
 		       const uint8_t tha[6], uint32_t tpa);

@@ -695,6 +695,7 @@ NET_MODE(udp_rx)
 NET_MODE(echo)
 NET_MODE(tcp_tx)
 NET_MODE(tcp_rx)
+NET_MODE(verify)
 
 struct probe_mode {
 	const char *name;
@@ -721,6 +722,7 @@ static const struct probe_mode probe_modes[] = {
 	{"net-tcp-tx", mode_net_tcp_tx},
 	{"net-tcp-rx", mode_net_tcp_rx},
 	{"net-hostile", mode_net_hostile},
+	{"net-verify", mode_net_verify},
 };
 
 void probe_main(void)

@@ -123,6 +123,7 @@ void h_dev_open(uint64_t extra_want)
 			 .tso = true,
 			 .mrg_rxbuf = H.o.mrg,
 			 .io_sync = H.o.sync,
+			 .soft = H.o.soft,
 			 .mac_set = true},
 		.tap = H.o.tapa,
 		.want = h_want() | extra_want,
@@ -441,6 +442,8 @@ static const struct {
 	{"tx-tso4", h_case_tx_tso4},
 	{"tx-tso6", h_case_tx_tso6},
 	{"tx-uso", h_case_tx_uso},
+	{"tx-soft-equal4", h_case_tx_soft_equal4},
+	{"tx-soft-equal6", h_case_tx_soft_equal6},
 	{"tx-link-down", h_case_tx_link_down},
 	{"rx-uso", h_case_rx_uso},
 	{"renegotiate", h_case_renegotiate},
@@ -456,7 +459,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: harness CASE [--tapa A] [--tapb B] [--sync] [--mrg] "
 		"[--no-guest-csum] [--guest-tso] [--guest-uso] [--rxbuf BYTES] [--rxcount N] "
-		"[--rxpiece BYTES] [--rxindirect]\ncases:");
+		"[--rxpiece BYTES] [--rxindirect] [--soft]\ncases:");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		fprintf(stderr, " %s", cases[i].name);
 	fprintf(stderr, "\n");
@@ -491,6 +494,8 @@ static void parse(int argc, char **argv)
 			H.o.rxpiece = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(a, "--rxindirect"))
 			H.o.rxindirect = true;
+		else if (!strcmp(a, "--soft"))
+			H.o.soft = true;
 		else
 			usage();
 	}
@@ -521,8 +526,8 @@ int main(int argc, char **argv)
 		usage();
 	h_dev_close();
 	close(H.tapb_fd);
-	printf("ok: %s (io=%s%s%s%s%s): %lu checks in %lld ms\n", case_name,
-	       H.o.sync ? "sync" : "uring", H.o.mrg ? ", mrg_rxbuf" : "",
+	printf("ok: %s (io=%s%s%s%s%s%s): %lu checks in %lld ms\n", case_name,
+	       H.o.sync ? "sync" : "uring", H.o.soft ? ", offload=soft" : "", H.o.mrg ? ", mrg_rxbuf" : "",
 	       H.o.guest_csum ? ", guest_csum" : "", H.o.guest_tso ? ", guest_tso" : "",
 	       H.o.guest_uso ? ", guest_uso" : "", H.checks, (long long)(h_now_ms() - t0));
 	return ret;

@@ -38,6 +38,7 @@ struct h_opts {
 	unsigned int rxcount; /* RX buffers kept posted (0: a default for the mode) */
 	uint32_t rxpiece;     /* RX chains in descriptors of this many bytes (0: one) */
 	bool rxindirect;      /* RX chains through indirect tables */
+	bool soft;	      /* offload=soft: minnow finishes TX offloads itself */
 };
 
 struct harness {
@@ -144,6 +145,8 @@ int h_case_tx_csum(void);
 int h_case_tx_tso4(void);
 int h_case_tx_tso6(void);
 int h_case_tx_uso(void);
+int h_case_tx_soft_equal4(void);
+int h_case_tx_soft_equal6(void);
 int h_case_tx_link_down(void);
 int h_case_rx_uso(void);
 int h_case_renegotiate(void);

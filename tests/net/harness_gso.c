@@ -2,7 +2,8 @@
 // TX segmentation offloads (offloads.md §9 E34): the guest hands minnow's device TSO4, TSO6 and
 // USO super-frames; the kernel forwards them to tapB, which cannot take super-frames, and so cuts
 // them in software. On tapB: exactly ceil(payload / gso_size) segments, each with a correct
-// checksum, consecutive sequence numbers (TCP) and the super-frame's payload in order.
+// checksum, consecutive sequence numbers (TCP) and the super-frame's payload in order. With
+// offload=soft minnow segments them itself, and what reaches tapB is the same, byte for byte.
 #include <string.h>
 
 #include "tests/net/harness.h"
@@ -122,33 +123,32 @@ static uint32_t tcp_superframe(bool v6, const struct superframe *sf, unsigned in
 	return len;
 }
 
-static int tso_case(bool v6)
-{
-	/*
-	 * The largest super-frame (the 65550-byte frame limit; its sequence
-	 * numbers wrap), one with a short tail, one of exact segments, and one
-	 * with timestamps whose segments fill tapB's MTU exactly.
-	 */
-	const struct superframe v4f[] = {
-		{65495, 0xffff8000u, 0, 1448},
-		{3000, 0x1000, 0, 1448},
-		{4 * 1448, 0x2000, 0, 1448},
-		{20000, 0x3000, TS_OPT, 1448},
-	};
-	const struct superframe v6f[] = {
-		{65476, 0xffff8000u, 0, 1440},
-		{3000, 0x1000, 0, 1440},
-		{4 * 1440, 0x2000, 0, 1440},
-		{20000, 0x3000, TS_OPT, 1428},
-	};
-	const struct superframe *sfs = v6 ? v6f : v4f;
-	const unsigned int nsf = ARRAY_SIZE(v4f), l3 = v6 ? IP6_LEN : NETPKT_IP4_LEN;
-	unsigned int wire = 0;
-	struct h_tx_counts c0;
+/*
+ * The largest super-frame (the 65550-byte frame limit; its sequence numbers
+ * wrap), one with a short tail, one of exact segments, and one with
+ * timestamps whose segments fill tapB's MTU exactly.
+ */
+static const struct superframe v4f[] = {
+	{65495, 0xffff8000u, 0, 1448},
+	{3000, 0x1000, 0, 1448},
+	{4 * 1448, 0x2000, 0, 1448},
+	{20000, 0x3000, TS_OPT, 1448},
+};
+static const struct superframe v6f[] = {
+	{65476, 0xffff8000u, 0, 1440},
+	{3000, 0x1000, 0, 1440},
+	{4 * 1440, 0x2000, 0, 1440},
+	{20000, 0x3000, TS_OPT, 1428},
+};
+#define NSF ((unsigned int)ARRAY_SIZE(v4f))
 
-	h_dev_open(0);
-	h_tx_counts(&c0);
-	for (unsigned int f = 0; f < nsf; f++) {
+/* The super-frames of v4f or v6f to the device, one kick each, flags added; all completed. */
+static void tso_send(bool v6, uint8_t flags)
+{
+	const struct superframe *sfs = v6 ? v6f : v4f;
+	const unsigned int l3 = v6 ? IP6_LEN : NETPKT_IP4_LEN;
+
+	for (unsigned int f = 0; f < NSF; f++) {
 		struct virtio_net_hdr_v1 h = {
 			.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 			.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
@@ -160,21 +160,40 @@ static int tso_case(bool v6)
 		uint32_t len = tcp_superframe(v6, &sfs[f], f);
 
 		CHECK(len > 0 && len <= VNET_MAX_FRAME, "super-frame %u: %u bytes", f, len);
+		frame[NETPKT_ETH_LEN + l3 + 13] |= flags; /* the partial sum covers no flags */
 		h_tx(&h, frame, len, true);
 	}
-	h_tx_wait_all(nsf);
-	for (unsigned int f = 0; f < nsf; f++) {
+	h_tx_wait_all(NSF);
+}
+
+/* The next TCP/UDP frame on tapB (IPv6 also carries the namespace's MLD: skipped). */
+static long tapb_next(bool v6, uint8_t *buf, size_t max)
+{
+	long n;
+
+	do
+		n = h_tapb_recv(buf, max, H_WAIT_MS);
+	while (n >= 0 && v6 && buf[NETPKT_ETH_LEN + 6] != 6 && buf[NETPKT_ETH_LEN + 6] != 17);
+	return n;
+}
+
+static int tso_case(bool v6)
+{
+	const struct superframe *sfs = v6 ? v6f : v4f;
+	unsigned int wire = 0;
+	struct h_tx_counts c0;
+
+	h_dev_open(0);
+	h_tx_counts(&c0);
+	tso_send(v6, 0);
+	for (unsigned int f = 0; f < NSF; f++) {
 		unsigned int nsegs = (sfs[f].size + sfs[f].mss - 1) / sfs[f].mss;
 		uint32_t off = 0;
 
 		tcp_superframe(v6, &sfs[f], f); /* data[] again */
 		for (unsigned int k = 0; k < nsegs; k++) {
-			long n;
+			long n = tapb_next(v6, got, sizeof(got));
 
-			/* IPv6 also carries the namespace's own ICMPv6 (MLD): only TCP counts. */
-			do
-				n = h_tapb_recv(got, sizeof(got), H_WAIT_MS);
-			while (n >= 0 && v6 && got[NETPKT_ETH_LEN + 6] != 6);
 			CHECK(n >= 0, "super-frame %u: only %u of %u segments reached %s", f, k,
 			      nsegs, H.o.tapb);
 			CHECK_EQ(h_get16(got + 12), v6 ? 0x86dd : 0x0800, "segment ethertype");
@@ -185,16 +204,124 @@ static int tso_case(bool v6)
 	}
 	CHECK_EQ(h_tapb_drain(v6 ? 0x86dd : 0x0800, H_QUIET_MS), 0,
 		 "TCP/UDP frames on tapB beyond the segments");
-	h_tx_check_counts(&c0, nsf, wire, v6);
+	/* offload=soft writes the segments themselves into tapA. */
+	h_tx_check_counts(&c0, H.o.soft ? wire : NSF, wire, v6);
 	netdrv_stop(&H.d);
-	CHECK_EQ(H.d.n.stats.tx_packets, nsf, "device tx_packets");
-	CHECK_EQ(H.d.n.stats.tx_tso, nsf, "device tx_tso");
+	CHECK_EQ(H.d.n.stats.tx_packets, NSF, "device tx_packets");
+	CHECK_EQ(H.d.n.stats.tx_tso, NSF, "device tx_tso");
 	CHECK_EQ(H.d.n.stats.tx_dropped, 0, "device tx_dropped");
+	CHECK_EQ(H.d.n.stats.soft_segments, H.o.soft ? wire : 0, "device soft_segments");
 	h_note("%u TSO%c super-frames (payloads %u, %u, %u, %u+timestamps; gso_size %u/%u) -> %u "
-	       "wire segments, all checksums right, payload intact",
-	       nsf, v6 ? '6' : '4', sfs[0].size, sfs[1].size, sfs[2].size, sfs[3].size, sfs[0].mss,
-	       sfs[3].mss, wire);
+	       "wire segments%s, all checksums right, payload intact",
+	       NSF, v6 ? '6' : '4', sfs[0].size, sfs[1].size, sfs[2].size, sfs[3].size, sfs[0].mss,
+	       sfs[3].mss, wire, H.o.soft ? " (offload=soft)" : "");
 	return 0;
+}
+
+/* ---- offload=soft against the tap's offloads: the same frames, the same bytes on tapB ---- */
+
+#define EQ_BYTES  (256u << 10)
+#define EQ_FRAMES 160
+#define TCP_CWR	  0x80
+
+static struct eq_capture {
+	uint8_t bytes[EQ_BYTES];
+	uint32_t at, off[EQ_FRAMES], len[EQ_FRAMES];
+} eq[2];
+
+/* Checksum-only frames after the super-frames: TCP with and without options, UDP on IPv4. */
+static unsigned int csum_send(bool v6)
+{
+	const unsigned int l4 = NETPKT_ETH_LEN + (v6 ? IP6_LEN : NETPKT_IP4_LEN);
+	const struct superframe small[] = {{1000, 0x4000, 0, 0}, {333, 0x5000, TS_OPT, 0}};
+	struct virtio_net_hdr_v1 h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				      .csum_start = (uint16_t)l4, .csum_offset = 16};
+	struct netpkt_flow fl = h_flow_tx();
+	unsigned int n = 0;
+
+	for (; n < ARRAY_SIZE(small); n++)
+		h_tx(&h, frame, tcp_superframe(v6, &small[n], 10 + n), true);
+	if (!v6) {
+		h.csum_offset = 6;
+		netpkt_pattern(data, 777, 20);
+		h_tx(&h, frame, (uint32_t)netpkt_udp4(frame, sizeof(frame), &fl, data, 777, true),
+		     true);
+		n++;
+	}
+	h_tx_wait_all(n);
+	return n;
+}
+
+/* want frames from tapB into c, then nothing more. */
+static void eq_take(bool v6, struct eq_capture *c, unsigned int want, const char *pass)
+{
+	c->at = 0;
+	for (unsigned int k = 0; k < want; k++) {
+		long n = tapb_next(v6, got, sizeof(got));
+
+		CHECK(n >= 0, "%s: only %u of %u frames reached %s", pass, k, want, H.o.tapb);
+		CHECK(c->at + (uint32_t)n <= EQ_BYTES, "%s: capture full", pass);
+		memcpy(c->bytes + c->at, got, (size_t)n);
+		c->off[k] = c->at;
+		c->len[k] = (uint32_t)n;
+		c->at += (uint32_t)n;
+	}
+	CHECK_EQ(h_tapb_drain(v6 ? 0x86dd : 0x0800, H_QUIET_MS), 0, "frames beyond the expected");
+}
+
+static int soft_equal_case(bool v6)
+{
+	const struct superframe *sfs = v6 ? v6f : v4f;
+	static const char *const pass_name[] = {"through the tap's offloads", "offload=soft"};
+	unsigned int wire = 0, sent = 0;
+
+	for (unsigned int f = 0; f < NSF; f++)
+		wire += (sfs[f].size + sfs[f].mss - 1) / sfs[f].mss;
+	for (unsigned int pass = 0; pass < 2; pass++) {
+		H.o.soft = pass;
+		h_dev_open(0);
+		/* CWR and FIN on every super-frame: GSO keeps CWR first and FIN last only. */
+		tso_send(v6, TCP_CWR | NETPKT_TCP_FIN);
+		sent = NSF + csum_send(v6);
+		eq_take(v6, &eq[pass], wire + sent - NSF, pass_name[pass]);
+		netdrv_stop(&H.d);
+		CHECK_EQ(H.d.n.stats.tx_packets, sent, "device tx_packets");
+		CHECK_EQ(H.d.n.stats.tx_dropped, 0, "device tx_dropped");
+		CHECK_EQ(H.d.n.stats.soft_frames, pass ? sent : 0, "device soft_frames");
+		CHECK_EQ(H.d.n.stats.soft_segments, pass ? wire + sent - NSF : 0,
+			 "device soft_segments");
+		h_dev_close();
+	}
+	for (unsigned int k = 0; k < wire + sent - NSF; k++) {
+		const uint8_t *a = eq[0].bytes + eq[0].off[k], *b = eq[1].bytes + eq[1].off[k];
+		unsigned int at = 0;
+
+		CHECK(eq[0].len[k] == eq[1].len[k], "frame %u: %u bytes from the tap's offload, %u "
+		      "from offload=soft", k, eq[0].len[k], eq[1].len[k]);
+		while (at < eq[0].len[k] && a[at] == b[at])
+			at++;
+		CHECK(at == eq[0].len[k], "frame %u (%u bytes): differs first at byte %u: 0x%02x "
+		      "from the tap's offload, 0x%02x from offload=soft", k, eq[0].len[k], at,
+		      a[at], b[at]);
+		if (!v6)
+			CHECK(netpkt_ip4_csum_ok(a, eq[0].len[k]) && netpkt_l4_csum_ok(a, eq[0].len[k]),
+			      "frame %u: checksums", k);
+	}
+	h_note("%u TSO%c super-frames (CWR, FIN) and %u checksum-only frames -> %u frames on %s, "
+	       "byte-identical through the tap's offloads and through offload=soft",
+	       (unsigned int)NSF, v6 ? '6' : '4', sent - (unsigned int)NSF, wire + sent - NSF,
+	       H.o.tapb);
+	return 0;
+}
+
+int h_case_tx_soft_equal4(void)
+{
+	return soft_equal_case(false);
+}
+
+int h_case_tx_soft_equal6(void)
+{
+	return soft_equal_case(true);
 }
 
 int h_case_tx_tso4(void)

@@ -6,8 +6,8 @@
 # (10.99.2.1/24, the peer 10.99.2.2 behind it), with IPv4 forwarding between them and static
 # neighbours, so no ARP and nothing addressed outside the namespace.
 # Usage: net.sh HARNESS CASE [HARNESS-OPTIONS...]
-#   CASE tx-tso6 also sets up IPv6 (fd99:1::/64, fd99:2::/64); every other case disables IPv6 so
-#   that no background traffic (router solicitations, MLD) reaches the taps.
+#   CASEs tx-tso6 and tx-soft-equal6 also set up IPv6 (fd99:1::/64, fd99:2::/64); every other
+#   case disables IPv6 so that no background traffic (router solicitations, MLD) reaches the taps.
 #   CASE rx-eagain gives tapA a txqueuelen of 5.
 set -euo pipefail
 harness=$1 case=$2
@@ -43,7 +43,7 @@ fi
 nsx() { ip netns exec "$ns" "$@"; }
 
 ip -n "$ns" link set lo up
-if [[ $case == tx-tso6 ]]; then
+if [[ $case == tx-tso6 || $case == tx-soft-equal6 ]]; then
 	# Before the taps exist, so that they inherit it: no DAD, no router solicitations.
 	nsx sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.accept_dad=0 \
 		net.ipv6.conf.default.router_solicitations=0
@@ -63,7 +63,7 @@ ip -n "$ns" link set tapA up
 ip -n "$ns" link set tapB up
 ip -n "$ns" neigh add 10.99.1.2 lladdr $guest_mac dev tapA nud permanent
 ip -n "$ns" neigh add 10.99.2.2 lladdr $peer_mac dev tapB nud permanent
-if [[ $case == tx-tso6 ]]; then
+if [[ $case == tx-tso6 || $case == tx-soft-equal6 ]]; then
 	ip -n "$ns" -6 addr add fd99:1::1/64 dev tapA nodad
 	ip -n "$ns" -6 addr add fd99:2::1/64 dev tapB nodad
 	ip -n "$ns" -6 neigh add fd99:1::2 lladdr $guest_mac dev tapA nud permanent

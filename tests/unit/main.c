@@ -17,6 +17,7 @@ static const struct {
 	{ "virtq_ring", virtq_ring_suite }, { "vnet_hdr", vnet_hdr_suite },
 	{ "vnet_hdr_rx", vnet_hdr_rx_suite }, { "vnet", vnet_suite },
 	{ "pcap", pcap_suite },
+	{ "soft", soft_suite }, { "verify", verify_suite },
 };
 
 int main(int argc, char **argv)

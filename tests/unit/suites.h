@@ -25,9 +25,12 @@ Suite *vnet_hdr_suite(void);
 Suite *vnet_hdr_rx_suite(void);
 Suite *vnet_suite(void);
 Suite *pcap_suite(void);
+Suite *soft_suite(void);
+Suite *verify_suite(void);
 /* More test cases of the "vnet" suite, from test_vnet_rx.c and test_vnet_reset.c. */
 TCase *vnet_rx_tcase(void);
 TCase *vnet_mrg_tcase(void);
 TCase *vnet_reset_tcase(void);
+TCase *vnet_offload_tcase(void);
 
 #endif

@@ -232,6 +232,31 @@ START_TEST(test_cli_trace_help_done)
 }
 END_TEST
 
+/* --net verify= and offload=: off and tap by default; bad values named with their forms. */
+START_TEST(test_cli_net_verify_offload_parsed_bad_named)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0"), CLI_RUN);
+	ck_assert(!c.net.verify && !c.net.offload_soft);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,verify=on,offload=soft"),
+			 CLI_RUN);
+	ck_assert(c.net.verify && c.net.offload_soft);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,offload=tap,verify=off"),
+			 CLI_RUN);
+	ck_assert(!c.net.verify && !c.net.offload_soft);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,offload=hw"), CLI_USAGE);
+	ck_assert_str_eq(err, "--net: bad value 'hw' for offload (expected tap (default) or soft "
+			 "(checksums and segmentation in minnow))");
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,verify=yes"), CLI_USAGE);
+	ck_assert_str_eq(err, "--net: bad value 'yes' for verify (expected on or off)");
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -247,6 +272,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_debug_options_parsed);
 	tcase_add_test(tc, test_cli_debug_options_bad_named);
 	tcase_add_test(tc, test_cli_trace_help_done);
+	tcase_add_test(tc, test_cli_net_verify_offload_parsed_bad_named);
 	suite_add_tcase(s, tc);
 	return s;
 }

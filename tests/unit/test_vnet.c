@@ -556,5 +556,6 @@ Suite *vnet_suite(void)
 	suite_add_tcase(s, vnet_rx_tcase());
 	suite_add_tcase(s, vnet_mrg_tcase());
 	suite_add_tcase(s, vnet_reset_tcase());
+	suite_add_tcase(s, vnet_offload_tcase());
 	return s;
 }
