@@ -35,6 +35,8 @@ static const char cli_usage[] =
 	"                          against its bytes (counted in --metrics);\n"
 	"                          ,offload=soft finishes TX checksums and segmentation\n"
 	"                          in minnow instead of the tap\n"
+	"      --net-verify        check every offloaded TX frame's virtio-net header\n"
+	"                          against its bytes (the same as --net ...,verify=on)\n"
 	"      --rng               a virtio-mmio entropy device fed from getrandom()\n"
 	"      --cpuid-mask LIST   hide CPUID features from the guest, comma-separated;\n"
 	"                          `--cpuid-mask help` lists them\n"
@@ -179,7 +181,7 @@ static enum cli_result cli_trace(const char *arg, struct vm_config *cfg, FILE *o
 enum {
 	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
 	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG, OPT_METRICS, OPT_NET,
-	OPT_TRACE, OPT_VIRTIO_STRICT,
+	OPT_TRACE, OPT_VIRTIO_STRICT, OPT_NET_VERIFY,
 };
 
 static const struct option cli_run_options[] = {
@@ -200,6 +202,7 @@ static const struct option cli_run_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "net", required_argument, NULL, OPT_NET },
+	{ "net-verify", no_argument, NULL, OPT_NET_VERIFY },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "virtio-strict", required_argument, NULL, OPT_VIRTIO_STRICT },
@@ -236,6 +239,7 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 	case OPT_DUMP_ACPI: cfg->dump_acpi = arg; return CLI_RUN;
 	case OPT_DRY_RUN: cfg->dry_run = true; return CLI_RUN;
 	case OPT_RNG: cfg->rng = true; return CLI_RUN;
+	case OPT_NET_VERIFY: cfg->net_verify = true; return CLI_RUN;
 	case OPT_METRICS: cfg->metrics = arg; return CLI_RUN;
 	case OPT_NET: return cli_parse_net(arg, &cfg->net, err, errlen) ? CLI_USAGE : CLI_RUN;
 	case OPT_LOG_LEVEL:
@@ -280,6 +284,9 @@ static enum cli_result cli_parse_run(int argc, char **argv, struct vm_config *cf
 			       argv[optind]);
 	if (!cfg->kernel)
 		return cli_err(err, errlen, "no kernel given (expected -k PATH)");
+	if (cfg->net_verify && !cfg->net.enabled)
+		return cli_err(err, errlen, "--net-verify needs a network device (--net tap=NAME)");
+	cfg->net.verify |= cfg->net_verify;
 	return CLI_RUN;
 }
 

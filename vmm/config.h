@@ -51,6 +51,7 @@ struct vm_config {
 	const char *dump_acpi;		/* write one .dat file per ACPI table into this dir */
 	bool dry_run;			/* build and dump, but do not run the guest */
 	bool rng;			/* a virtio entropy device */
+	bool net_verify;		/* --net-verify: the same as --net ...,verify=on */
 	struct net_config net;
 	const char *metrics;		/* write counters as JSON here when the guest ends */
 	unsigned int trace_mask;	/* --trace: bit i traces enum trace_cat i (vmm/trace.h) */

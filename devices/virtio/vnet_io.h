@@ -7,6 +7,7 @@
 #include <liburing.h>
 
 #include "devices/virtio/vnet.h"
+#include "net/verify.h"
 #include "vmm/stat.h"
 
 #define IO_ENTRIES	256
@@ -43,6 +44,8 @@ struct tx_req {
 	bool soft;			/* finished in software at the batch boundary (vnet_offload.c) */
 	struct virtio_net_hdr_v1 hdr;	/* ours, rebuilt from the validated metadata */
 	struct virtio_net_hdr_v1 guest;	/* the guest's, kept only for a packet capture */
+	bool verify_bad;		/* verify=on found a mismatch (kept only for a capture) */
+	struct verify_result verify;
 	unsigned int niov;
 	struct iovec iov[1 + IO_IOV_MAX];
 };
@@ -118,9 +121,14 @@ void vnet_io_tap_gone(struct vnet_io *io);
 /* vnet_tx.c */
 void vnet_tx_drain(struct vnet_io *io);
 void vnet_tx_done(struct vnet_io *io, unsigned int index, int res);
-/* vnet_offload.c: verify=on's check of one TX frame; the software path of one request. */
-void vnet_offload_verify(struct vnet *n, const struct virtio_net_hdr_v1 *hdr,
-			 const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len);
+/*
+ * vnet_offload.c: verify=on's check of one TX frame (counted and logged;
+ * true, with the mismatches in *r, when the request disagrees with the
+ * bytes); the software path of one request.
+ */
+bool vnet_offload_verify(struct vnet *n, const struct virtio_net_hdr_v1 *hdr,
+			 const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len,
+			 struct verify_result *r);
 bool vnet_offload_soft(const struct vnet *n, const struct net_tx_meta *meta);
 /*
  * Sends r's frame finished in software, synchronously: 0 when it went out,
@@ -135,12 +143,15 @@ void vnet_rx_done(struct vnet_io *io, unsigned int index, int res);
  * vnet_pcap.c, called only with n->pcap set: one record per completed chain.
  * iov, niov, len: the chain's buffers and bytes, header included; hdr: the
  * header (TX: the guest's; RX: the one written for the guest), NULL if none;
- * drop: NULL, or the reason as --metrics names it.
+ * drop: NULL, or the reason as --metrics names it; verify: verify=on's
+ * mismatches for the comment, or NULL.
  */
 void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
-		  const struct virtio_net_hdr_v1 *hdr, const char *drop);
+		  const struct virtio_net_hdr_v1 *hdr, const char *drop,
+		  const struct verify_result *verify);
 void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
-			  const struct virtio_net_hdr_v1 *hdr, int err);
+			  const struct virtio_net_hdr_v1 *hdr, int err,
+			  const struct verify_result *verify);
 void vnet_pcap_rx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
 		  const struct virtio_net_hdr_v1 *hdr, const char *drop);
 

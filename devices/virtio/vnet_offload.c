@@ -47,23 +47,24 @@ bool vnet_offload_soft(const struct vnet *n, const struct net_tx_meta *m)
 	return (m->flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)) && !n->hw.tx_csum;
 }
 
-void vnet_offload_verify(struct vnet *n, const struct virtio_net_hdr_v1 *hdr,
-			 const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len)
+bool vnet_offload_verify(struct vnet *n, const struct virtio_net_hdr_v1 *hdr,
+			 const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len,
+			 struct verify_result *r)
 {
-	struct verify_result r;
 	char line[256];
 
 	STAT_INC(n->stats.verify_frames);
-	if (!verify_frame(hdr, frame, nr_iov, frame_len, &r))
-		return;
+	if (!verify_frame(hdr, frame, nr_iov, frame_len, r))
+		return false;
 	STAT_INC(n->stats.verify_bad);
 	for (int k = 0; k < VERIFY_KIND_MAX; k++)
-		STAT_ADD(n->stats.verify[k], !!(r.kinds & (1u << k)));
+		STAT_ADD(n->stats.verify[k], !!(r->kinds & (1u << k)));
 	if (log_threshold >= LOG_WARN) {
-		verify_describe(&r, line, sizeof(line));
+		verify_describe(r, line, sizeof(line));
 		log_ratelimited(&n->rl, LOG_WARN, "%s: verify: TX frame's offload request disagrees "
 				"with its bytes: %s", n->t.name, line);
 	}
+	return true;
 }
 
 struct soft_tap {

@@ -9,21 +9,32 @@
 #include "devices/virtio/vnet_io.h"
 
 void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
-		  const struct virtio_net_hdr_v1 *hdr, const char *drop)
+		  const struct virtio_net_hdr_v1 *hdr, const char *drop,
+		  const struct verify_result *verify)
 {
 	struct pcap_pkt pkt = { .tx = true, .queue = VNET_TXQ, .hdr = hdr, .drop = drop };
+	char note[256];
+
+	if (verify) {
+		/* verify=on's finding, as its log line words it. */
+		int k = snprintf(note, sizeof(note), "verify: ");
+
+		verify_describe(verify, note + k, sizeof(note) - k);
+		pkt.note = note;
+	}
 
 	/* Without a header there is no frame either: a record of length 0 carries the verdict. */
 	pcap_record(n->pcap, &pkt, iov, niov, VNET_HDR_LEN, hdr ? len - VNET_HDR_LEN : 0);
 }
 
 void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
-			  const struct virtio_net_hdr_v1 *hdr, int err)
+			  const struct virtio_net_hdr_v1 *hdr, int err,
+			  const struct verify_result *verify)
 {
 	char why[64];
 
 	snprintf(why, sizeof(why), "tx_offload_errors.%s", vnet_tx_err_names[err]);
-	vnet_pcap_tx(n, iov, niov, len, hdr, why);
+	vnet_pcap_tx(n, iov, niov, len, hdr, why, verify);
 }
 
 void vnet_pcap_rx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,

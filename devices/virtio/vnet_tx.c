@@ -28,7 +28,7 @@ static void tx_drop(struct vnet_io *io, const struct virtq_chain *c,
 		   "shorter than the header" : why == VNET_DROP_TX_WRITABLE ?
 		   "device-writable buffers" : "too many pieces");
 	if (n->pcap)
-		vnet_pcap_tx(n, c->iov, c->nr_out, c->out_bytes, guest, vnet_drop_names[why]);
+		vnet_pcap_tx(n, c->iov, c->nr_out, c->out_bytes, guest, vnet_drop_names[why], NULL);
 	tx_complete(io, head);
 }
 
@@ -48,8 +48,10 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 {
 	struct vnet *n = io->n;
 	struct virtio_net_hdr_v1 guest;
+	struct verify_result vr;
 	unsigned int index;
 	struct tx_req *r = tx_slot(io, &index);
+	bool bad = false;
 	int err;
 
 	if (c->nr_in) {
@@ -69,7 +71,7 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 	r->frame_len = c->out_bytes - VNET_HDR_LEN;
 	/* verify=on sees the guest's own request, also one validation will refuse. */
 	if (__builtin_expect(n->opts.verify, 0) && verify_wanted(&guest))
-		vnet_offload_verify(n, &guest, r->iov + 1, r->niov, r->frame_len);
+		bad = vnet_offload_verify(n, &guest, r->iov + 1, r->niov, r->frame_len, &vr);
 	err = vnet_hdr_tx_parse(&guest, r->iov + 1, r->niov, r->frame_len, n->negotiated, &r->meta);
 	if (err) {
 		/* An offload we cannot honour: never send a partial checksum or a super-frame. */
@@ -82,7 +84,8 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 			   "%u csum_start %u csum_offset %u", vnet_tx_err_names[err], guest.flags,
 			   guest.gso_type, guest.csum_start, guest.csum_offset);
 		if (n->pcap)
-			vnet_pcap_tx_offload(n, c->iov, c->nr_out, c->out_bytes, &guest, err);
+			vnet_pcap_tx_offload(n, c->iov, c->nr_out, c->out_bytes, &guest, err,
+					     bad ? &vr : NULL);
 		tx_complete(io, c->head);
 		return;
 	}
@@ -91,8 +94,12 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 	trace(TRACE_NET, "%s: TX head %u frame %u flags 0x%x gso_type %u gso_size %u csum_start %u "
 	      "csum_offset %u: send", n->t.name, c->head, r->frame_len, r->hdr.flags,
 	      r->hdr.gso_type, r->hdr.gso_size, r->hdr.csum_start, r->hdr.csum_offset);
-	if (n->pcap)
+	if (n->pcap) {
 		r->guest = guest;
+		r->verify_bad = bad;
+		if (bad)
+			r->verify = vr;
+	}
 	r->iov[0] = (struct iovec){ &r->hdr, VNET_HDR_LEN };
 	r->head = c->head;
 	r->busy = true;
@@ -130,7 +137,7 @@ static void tx_finish(struct vnet_io *io, struct tx_req *r, int res)
 	if (n->pcap)
 		vnet_pcap_tx(n, r->iov, 1 + r->niov, VNET_HDR_LEN + r->frame_len, &r->guest,
 			     res < 0 ? vnet_drop_names[VNET_DROP_TX_TAP] :
-			     res > 0 ? "soft_errors" : NULL);
+			     res > 0 ? "soft_errors" : NULL, r->verify_bad ? &r->verify : NULL);
 	tx_complete(io, r->head);
 }
 

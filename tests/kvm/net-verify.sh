@@ -106,7 +106,7 @@ run() { # NAME NET-OPTIONS WIRE-FRAMES
 	expect "$name" "$dir/$name.out" sent=8 cases=8 dev_errors=0
 }
 
-run verify-on ",verify=on" 7
+run verify-on ",verify=on,pcap=$dir/verify-on.pcapng" 7
 check verify-on "${SENT[@]}" verify_frames=8 verify_bad=5 "${KINDS[@]}" soft_frames=0
 # One log line per wrong frame, naming its kind and the header's offsets.
 [[ $(grep -c 'verify: TX frame' "$dir/verify-on.err") == 5 ]] ||
@@ -117,6 +117,19 @@ for line in "csum_start: flags 0x1 csum_start 30 csum_offset 16 " \
 	"gso_type: flags 0x1 csum_start 34 csum_offset 16 hdr_len 54 gso_type 4 gso_size 100 " \
 	"csum_partial: flags 0x1 csum_start 34 csum_offset 16 hdr_len 0 gso_type 0 gso_size 0 | len 254 l3 14 l4 34 l4_len 20 ipv4 proto 6 csum 0x1234"; do
 	grep -qF "$line" "$dir/verify-on.err" || fail "verify-on: no log line with '$line': $(cat "$dir/verify-on.err")"
+done
+# The capture annotates exactly those 5 packets with the same words (tshark reads them back).
+tshark -r "$dir/verify-on.pcapng" -T fields -e frame.comment >"$dir/verify-on.comments" 2>&1 ||
+	fail "verify-on: tshark cannot read the capture: $(cat "$dir/verify-on.comments")"
+[[ $(grep -c '; verify: ' "$dir/verify-on.comments") == 5 && $(grep -c '^tx ' "$dir/verify-on.comments") == 8 ]] ||
+	fail "verify-on: want 8 TX records, 5 with a verify note: $(cat "$dir/verify-on.comments")"
+grep -qF "verdict=dropped reason=tx_offload_errors.l3 flags=0x1 gso_type=4" "$dir/verify-on.comments" ||
+	fail "verify-on: the refused frame's record: $(cat "$dir/verify-on.comments")"
+for line in "csum_start: flags 0x1 csum_start 30 csum_offset 16 " \
+	"csum_offset: flags 0x1 csum_start 34 csum_offset 6 " \
+	"gso_type: flags 0x1 csum_start 34 csum_offset 16 hdr_len 54 gso_type 4 gso_size 100 "; do
+	grep -qF "; verify: $line" "$dir/verify-on.comments" ||
+		fail "verify-on: no capture comment with '$line': $(cat "$dir/verify-on.comments")"
 done
 # Through the tap's offloads the kernel keeps the requests: 5 partial checksums, 2 super-frames
 # (each longer than its 2 segments), and the UDP and dropped frames aside.
@@ -133,4 +146,4 @@ check soft "${SENT[@]}" verify_frames=8 verify_bad=5 "${KINDS[@]}" soft_frames=7
 # not use) carry right checksums; the ones summed where the guest said (wrong start, offset or
 # partial sum) do not.
 expect soft "$dir/soft.wire" frames=9 partial=0 csum_ok=6
-echo "PASS: verify=on reports exactly the 5 wrong requests by kind; offload=soft sends 9 plain frames"
+echo "PASS: verify=on reports exactly the 5 wrong requests by kind, in the log and the capture; offload=soft sends 9 plain frames"

@@ -252,6 +252,12 @@ START_TEST(test_cli_net_verify_offload_parsed_bad_named)
 	ck_assert_str_eq(err, "--net: bad value 'hw' for offload (expected tap (default) or soft "
 			 "(checksums and segmentation in minnow))");
 	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net-verify", "--net", "tap=t0"), CLI_RUN);
+	ck_assert(c.net.verify && !c.net.offload_soft);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net-verify"), CLI_USAGE);
+	ck_assert_str_eq(err, "--net-verify needs a network device (--net tap=NAME)");
+	memset(&c, 0, sizeof(c));
 	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,verify=yes"), CLI_USAGE);
 	ck_assert_str_eq(err, "--net: bad value 'yes' for verify (expected on or off)");
 }
