@@ -48,6 +48,7 @@ struct vm_config {
 	bool rng;			/* a virtio entropy device */
 	struct net_config net;
 	const char *metrics;		/* write counters as JSON here when the guest ends */
+	const char *gdb;		/* --gdb PORT|PATH: serve gdb there, start held */
 };
 
 #endif

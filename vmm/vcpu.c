@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vmm/cpuid.h"
+#include "vmm/gdbstub.h"
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
 
@@ -273,6 +274,11 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
+	case KVM_EXIT_DEBUG:
+		if (!v->m->gdb)
+			break;
+		gdbstub_vcpu_debug(v->m->gdb, v);
+		return true;
 	case KVM_EXIT_SHUTDOWN:
 		log_info("vCPU %u: triple fault", v->index);
 		machine_request_exit(v->m, MACHINE_EXIT_TRIPLE_FAULT, 0);
@@ -308,7 +314,11 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (!machine_stopping(v->m)) {
-		int ret = kvm_ioctl(v->fd, KVM_RUN, 0);
+		int ret;
+
+		if (v->m->gdb)
+			gdbstub_vcpu_gate(v->m->gdb, v);
+		ret = kvm_ioctl(v->fd, KVM_RUN, 0);
 
 		if (ret == -EINTR || ret == -EAGAIN) {
 			v->run->immediate_exit = 0;
