@@ -540,6 +540,16 @@ static void gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
 #undef GDBCMD_IS
 }
 
+/* The privilege level vCPU v runs at (CS.RPL), or -1. */
+static int gdbcmd_cpl(struct gdbstub *g, unsigned int v)
+{
+	struct kvm_sregs s;
+
+	if (KVM_IOCTL_PTR(g->m->vcpus[v].fd, KVM_GET_SREGS, &s))
+		return -1;
+	return s.cs.selector & 3;
+}
+
 /* 'c [addr]' / 's [addr]': resume, at addr when given. */
 static enum gdbcmd_action gdbcmd_resume(struct gdbstub *g, const char *arg, const char *end,
 					bool step)
@@ -559,6 +569,19 @@ static enum gdbcmd_action gdbcmd_resume(struct gdbstub *g, const char *arg, cons
 			gdbcmd_reply_err(g, EIO);
 			return GDBCMD_REPLY;
 		}
+	}
+	if (step && !g->sw_bp && gdbcmd_cpl(g, g->step_vcpu) == 3) {
+		/*
+		 * kvm-pvm runs CPL-3 code natively and does not intercept the
+		 * trap flag there: the guest would get the #DB. Report the step
+		 * as done without running.
+		 */
+		log_ratelimited(&g->rl, LOG_WARN, "gdb: cannot single-step CPL-3 code on kvm-pvm");
+		g->stop_vcpu = g->step_vcpu;
+		g->stop_signal = 5;	/* SIGTRAP */
+		g->stop_exception = ~0u;
+		gdbcmd_stop_reply(g);
+		return GDBCMD_REPLY;
 	}
 	return step ? GDBCMD_STEP : GDBCMD_CONTINUE;
 }

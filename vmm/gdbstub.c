@@ -401,6 +401,15 @@ static void gdbstub_report_exit(struct gdbstub *g)
 		return;
 	snprintf(text, sizeof(text), "W%02x", g->exit_status & 0xff);
 	gdbstub_send_text(g, text);
+	/* gdb acknowledges with '+'; closing first would fail its write (EPIPE). */
+	shutdown(g->conn_fd, SHUT_WR);
+	for (int i = 0; i < 10; i++) {
+		struct pollfd p = { .fd = g->conn_fd, .events = POLLIN };
+		char buf[64];
+
+		if (poll(&p, 1, 100) > 0 && recv(g->conn_fd, buf, sizeof(buf), 0) <= 0)
+			break;
+	}
 	close(g->conn_fd);
 	g->conn_fd = -1;
 }

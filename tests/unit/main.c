@@ -16,6 +16,7 @@ static const struct {
 	{ "acpi", acpi_suite }, { "vmmio", vmmio_suite }, { "virtq", virtq_suite },
 	{ "virtq_ring", virtq_ring_suite }, { "vnet_hdr", vnet_hdr_suite },
 	{ "vnet_hdr_rx", vnet_hdr_rx_suite }, { "vnet", vnet_suite },
+	{ "gdbpkt", gdbpkt_suite }, { "gva", gva_suite },
 };
 
 int main(int argc, char **argv)

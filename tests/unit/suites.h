@@ -24,6 +24,8 @@ Suite *vmmio_suite(void);
 Suite *vnet_hdr_suite(void);
 Suite *vnet_hdr_rx_suite(void);
 Suite *vnet_suite(void);
+Suite *gdbpkt_suite(void);
+Suite *gva_suite(void);
 /* More test cases of the "vnet" suite, from test_vnet_rx.c and test_vnet_reset.c. */
 TCase *vnet_rx_tcase(void);
 TCase *vnet_mrg_tcase(void);
