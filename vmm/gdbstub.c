@@ -262,13 +262,31 @@ static bool gdbstub_accept(struct gdbstub *g)
 	return false;
 }
 
+/*
+ * Closes the connection after a last reply. gdb acknowledges it with '+':
+ * closing at once would fail that write (EPIPE), so wait up to a second for
+ * gdb to close its end.
+ */
+static void gdbstub_close(struct gdbstub *g)
+{
+	shutdown(g->conn_fd, SHUT_WR);
+	for (int i = 0; i < 10; i++) {
+		struct pollfd p = { .fd = g->conn_fd, .events = POLLIN };
+		char buf[64];
+
+		if (poll(&p, 1, 100) > 0 && recv(g->conn_fd, buf, sizeof(buf), 0) <= 0)
+			break;
+	}
+	close(g->conn_fd);
+	g->conn_fd = -1;
+}
+
 /* The end of a session, by 'D' or a closed connection: no breakpoint stays, the guest runs. */
 static void gdbstub_detach(struct gdbstub *g)
 {
 	gdbcmd_remove_all_bps(g);
 	gdbstub_resume(g, g->nr_vcpus, false);
-	close(g->conn_fd);
-	g->conn_fd = -1;
+	gdbstub_close(g);
 	log_info("gdb: detached, the guest runs on");
 }
 
@@ -401,17 +419,7 @@ static void gdbstub_report_exit(struct gdbstub *g)
 		return;
 	snprintf(text, sizeof(text), "W%02x", g->exit_status & 0xff);
 	gdbstub_send_text(g, text);
-	/* gdb acknowledges with '+'; closing first would fail its write (EPIPE). */
-	shutdown(g->conn_fd, SHUT_WR);
-	for (int i = 0; i < 10; i++) {
-		struct pollfd p = { .fd = g->conn_fd, .events = POLLIN };
-		char buf[64];
-
-		if (poll(&p, 1, 100) > 0 && recv(g->conn_fd, buf, sizeof(buf), 0) <= 0)
-			break;
-	}
-	close(g->conn_fd);
-	g->conn_fd = -1;
+	gdbstub_close(g);
 }
 
 static void *gdbstub_thread(void *arg)
