@@ -86,7 +86,7 @@ END_TEST
 
 START_TEST(test_gdbpkt_rx_max_size_packet_accepted)
 {
-	static char pkt[GDBPKT_MAX + 4];
+	static char pkt[GDBPKT_MAX + 5];	/* $, payload, #xx and snprintf's NUL */
 	uint8_t sum = 0;
 
 	pkt[0] = '$';
