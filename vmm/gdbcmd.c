@@ -509,7 +509,7 @@ static int gdbcmd_xfer(struct gdbstub *g, const char *arg, const char *end)
 	return 0;
 }
 
-static void gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
+static int gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
 {
 	size_t len = (size_t)(end - pkt);
 
@@ -534,10 +534,20 @@ static void gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
 		g->reply_len = n;
 	} else if (GDBCMD_IS("qsThreadInfo")) {
 		gdbcmd_reply_text(g, "l");
+	} else if (GDBCMD_IS("qThreadExtraInfo,")) {
+		int v = gdbcmd_thread(g, pkt + 17, end);
+		char name[32];
+		int n = snprintf(name, sizeof(name), "vCPU %d", v);
+
+		if (v < 0)
+			return gdbcmd_reply_err(g, ESRCH);
+		gdbpkt_hex_encode(g->reply, name, (size_t)n);
+		g->reply_len = 2 * (size_t)n;
 	} else {
 		gdbcmd_reply_text(g, "");	/* unsupported: gdb falls back */
 	}
 #undef GDBCMD_IS
+	return 0;
 }
 
 /* The privilege level vCPU v runs at (CS.RPL), or -1. */

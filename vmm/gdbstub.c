@@ -458,7 +458,9 @@ int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where)
 		g->hold[i] = true;
 	ret = gdbstub_listen(g, where);
 	if (ret) {
-		log_err("--gdb: cannot listen on '%s': %s", where, strerror(-ret));
+		log_err("--gdb: cannot listen on '%s': %s%s", where, strerror(-ret),
+			ret != -EADDRINUSE ? "" : where[strspn(where, "0123456789")] ?
+			" (a stale socket? remove it)" : " (choose another port)");
 		goto fail;
 	}
 	ret = -pthread_create(&g->thread, NULL, gdbstub_thread, g);
