@@ -180,7 +180,8 @@ static int gdbcmd_get_cpu(struct gdbstub *g, struct gdbcmd_cpu *c)
 {
 	int fd = g->m->vcpus[g->g_vcpu].fd;
 
-	if (KVM_IOCTL_PTR(fd, KVM_GET_REGS, &c->regs) || KVM_IOCTL_PTR(fd, KVM_GET_SREGS, &c->sregs) ||
+	if (KVM_IOCTL_PTR(fd, KVM_GET_REGS, &c->regs) ||
+	    KVM_IOCTL_PTR(fd, KVM_GET_SREGS, &c->sregs) ||
 	    KVM_IOCTL_PTR(fd, KVM_GET_FPU, &c->fpu))
 		return -EIO;
 	return 0;
@@ -196,7 +197,8 @@ static int gdbcmd_reply_text(struct gdbstub *g, const char *text)
 /* "Enn": errno as the two hex digits gdb shows. */
 static int gdbcmd_reply_err(struct gdbstub *g, int err)
 {
-	g->reply_len = (size_t)snprintf(g->reply, sizeof(g->reply), "E%02x", (unsigned int)err & 0xff);
+	g->reply_len = (size_t)snprintf(g->reply, sizeof(g->reply), "E%02x",
+					(unsigned int)err & 0xff);
 	return -err;
 }
 
@@ -249,7 +251,7 @@ static int gdbcmd_write_regs(struct gdbstub *g, const uint8_t *raw, unsigned int
 
 		gdbcmd_pack(&c, check);
 		if (memcmp(check + regs_end, cur + regs_end, sizeof(check) - regs_end))
-			return gdbcmd_reply_err(g, EPERM);	/* only GPRs, rip, eflags are writable */
+			return gdbcmd_reply_err(g, EPERM);	/* only GPRs, rip, eflags */
 	}
 	if (KVM_IOCTL_PTR(g->m->vcpus[g->g_vcpu].fd, KVM_SET_REGS, &c.regs))
 		return gdbcmd_reply_err(g, EIO);
@@ -261,17 +263,18 @@ static int gdbcmd_set_regs(struct gdbstub *g, const char *arg, const char *end, 
 {
 	uint8_t raw[GDBCMD_REGS_BYTES] = { 0 };
 	uint64_t n = 0;
-	unsigned int first = 0, last = GDBCMD_NR_REGS;
+	unsigned int first = 0, last = GDBCMD_NR_REGS, lo;
 
 	if (one) {
-		if (gdbpkt_parse_hex(&arg, end, &n) || n >= GDBCMD_NR_REGS || arg == end || *arg++ != '=')
+		if (gdbpkt_parse_hex(&arg, end, &n) || n >= GDBCMD_NR_REGS || arg == end ||
+		    *arg++ != '=')
 			return gdbcmd_reply_err(g, EINVAL);
 		first = (unsigned int)n;
 		last = first + 1;
 	}
-	if (gdbpkt_hex_decode(raw + gdbcmd_reg_offset(first), sizeof(raw) - gdbcmd_reg_offset(first),
-			      arg, (size_t)(end - arg)) !=
-	    (int)(gdbcmd_reg_offset(last) - gdbcmd_reg_offset(first)))
+	lo = gdbcmd_reg_offset(first);
+	if (gdbpkt_hex_decode(raw + lo, sizeof(raw) - lo, arg, (size_t)(end - arg)) !=
+	    (int)(gdbcmd_reg_offset(last) - lo))
 		return gdbcmd_reply_err(g, EINVAL);
 	gdbcmd_write_regs(g, raw, first, last);
 	return 0;
@@ -361,14 +364,14 @@ void gdbcmd_remove_all_bps(struct gdbstub *g)
 			gdbcmd_remove_bp(g, &g->bps[i]);
 }
 
-unsigned int gdbcmd_debugregs(const struct gdbstub *g, uint64_t debugreg[8])
+unsigned int gdbcmd_debugregs(const struct gdbstub *g, __u64 debugreg[8])
 {
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < GDBSTUB_MAX_BP && n < GDBSTUB_MAX_HW_BP; i++) {
 		if (!g->bps[i].used || !g->bps[i].hw)
 			continue;
-		/* DR7: Gn enables DRn; R/Wn = 00 and LENn = 00 mean "execute" (SDM vol. 3B 17.2.4). */
+		/* DR7: Gn enables DRn; R/Wn = LENn = 00 mean "execute" (SDM vol. 3B 17.2.4). */
 		debugreg[n] = g->bps[i].gva;
 		debugreg[7] |= 1ULL << (2 * n + 1);
 		n++;
@@ -400,7 +403,8 @@ static int gdbcmd_insert_bp(struct gdbstub *g, struct gdbstub_bp *bp, uint64_t a
 	}
 	*bp = (struct gdbstub_bp){ .gva = addr };
 	if (gdbcmd_mmu(g, &mmu) || gva_translate(&g->m->gmem, &mmu, addr, &bp->gpa, &left) ||
-	    gmem_read(&g->m->gmem, &bp->orig, bp->gpa, 1) || gmem_write(&g->m->gmem, bp->gpa, &int3, 1))
+	    gmem_read(&g->m->gmem, &bp->orig, bp->gpa, 1) ||
+	    gmem_write(&g->m->gmem, bp->gpa, &int3, 1))
 		return gdbcmd_reply_err(g, EFAULT);
 	bp->used = true;
 	return gdbcmd_reply_text(g, "OK");
@@ -516,8 +520,8 @@ static int gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
 #define GDBCMD_IS(s) (len >= sizeof(s) - 1 && memcmp(pkt, s, sizeof(s) - 1) == 0)
 	if (GDBCMD_IS("qSupported")) {
 		g->reply_len = (size_t)snprintf(g->reply, sizeof(g->reply),
-						"PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+",
-						GDBPKT_MAX);
+						"PacketSize=%x;qXfer:features:read+;"
+						"swbreak+;hwbreak+", GDBPKT_MAX);
 	} else if (GDBCMD_IS("qXfer:")) {
 		gdbcmd_xfer(g, pkt + 6, end);
 	} else if (GDBCMD_IS("qAttached")) {
@@ -575,7 +579,12 @@ static enum gdbcmd_action gdbcmd_resume(struct gdbstub *g, const char *arg, cons
 			gdbcmd_reply_err(g, EINVAL);
 			return GDBCMD_REPLY;
 		}
-		if (KVM_IOCTL_PTR(fd, KVM_GET_REGS, &r) || (r.rip = addr, KVM_IOCTL_PTR(fd, KVM_SET_REGS, &r))) {
+		if (KVM_IOCTL_PTR(fd, KVM_GET_REGS, &r)) {
+			gdbcmd_reply_err(g, EIO);
+			return GDBCMD_REPLY;
+		}
+		r.rip = addr;
+		if (KVM_IOCTL_PTR(fd, KVM_SET_REGS, &r)) {
 			gdbcmd_reply_err(g, EIO);
 			return GDBCMD_REPLY;
 		}

@@ -178,16 +178,17 @@ static void gdbstub_resume(struct gdbstub *g, unsigned int step, bool attached)
 
 		if (attached)
 			dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
-		if (attached && gdbcmd_debugregs(g, (uint64_t *)dbg.arch.debugreg))
+		if (attached && gdbcmd_debugregs(g, dbg.arch.debugreg))
 			dbg.control |= KVM_GUESTDBG_USE_HW_BP;
 		if (i == step)
 			dbg.control |= KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_BLOCKIRQ;
 		/* BLOCKIRQ (no interrupt handler inside a step) is newer than SINGLESTEP. */
-		if (KVM_IOCTL_PTR(fd, KVM_SET_GUEST_DEBUG, &dbg) && (dbg.control & KVM_GUESTDBG_BLOCKIRQ)) {
-			dbg.control &= ~KVM_GUESTDBG_BLOCKIRQ;
-			if (KVM_IOCTL_PTR(fd, KVM_SET_GUEST_DEBUG, &dbg))
-				log_ratelimited(&g->rl, LOG_WARN, "gdb: KVM_SET_GUEST_DEBUG failed on vCPU %u", i);
-		}
+		if (!KVM_IOCTL_PTR(fd, KVM_SET_GUEST_DEBUG, &dbg))
+			continue;
+		dbg.control &= ~KVM_GUESTDBG_BLOCKIRQ;
+		if (KVM_IOCTL_PTR(fd, KVM_SET_GUEST_DEBUG, &dbg))
+			log_ratelimited(&g->rl, LOG_WARN, "gdb: KVM_SET_GUEST_DEBUG failed on "
+					"vCPU %u", i);
 	}
 	/* Every event was written before its vCPU parked: none left is news. */
 	while (read(g->event_efd, &drain, sizeof(drain)) > 0)
@@ -329,7 +330,8 @@ static bool gdbstub_input(struct gdbstub *g, const uint8_t *buf, size_t n, bool 
 				return false;
 			/* While the guest runs gdb may only interrupt it; anything else waits. */
 			if (*running)
-				log_ratelimited(&g->rl, LOG_WARN, "gdb: packet while running ignored");
+				log_ratelimited(&g->rl, LOG_WARN, "gdb: packet while running "
+						"ignored");
 			else if (!gdbstub_packet(g, running))
 				return false;
 			break;
@@ -470,8 +472,8 @@ int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where)
 	}
 	g->thread_started = true;
 	/* Said at the default log level: the user has to act on it. */
-	log_warn("gdb: the guest waits for gdb: target remote %s%s", g->unix_path ? "" : "localhost:",
-		 where);
+	log_warn("gdb: the guest waits for gdb: target remote %s%s",
+		 g->unix_path ? "" : "localhost:", where);
 	*out = g;
 	return 0;
 fail:

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-// The gdb server's state, shared by its connection/vCPU half (gdbstub.c) and its commands (gdbcmd.c).
+// The gdb server's state, shared by its connection and vCPU half (gdbstub.c) and its commands.
 #ifndef MINNOW_GDBSTUB_INT_H
 #define MINNOW_GDBSTUB_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/types.h>
 
 #include "vmm/gdbpkt.h"
 #include "vmm/gdbstub.h"
@@ -85,6 +86,6 @@ void gdbcmd_stop_reply(struct gdbstub *g);
 /* Restores every breakpoint's original byte (detach). */
 void gdbcmd_remove_all_bps(struct gdbstub *g);
 /* Fills DR0-3 and DR7 for the hardware breakpoints; how many there are. */
-unsigned int gdbcmd_debugregs(const struct gdbstub *g, uint64_t debugreg[8]);
+unsigned int gdbcmd_debugregs(const struct gdbstub *g, __u64 debugreg[8]);
 
 #endif
