@@ -351,7 +351,7 @@ static int gdbcmd_write_mem(struct gdbstub *g, const char *arg, const char *end,
 
 static void gdbcmd_remove_bp(struct gdbstub *g, struct gdbstub_bp *bp)
 {
-	if (!bp->hw && gmem_write(&g->m->gmem, bp->gpa, &bp->orig, 1))
+	if (bp->int3 && gmem_write(&g->m->gmem, bp->gpa, &bp->orig, 1))
 		log_ratelimited(&g->rl, LOG_WARN, "gdb: breakpoint at 0x%llx: RAM gone",
 				(unsigned long long)bp->gva);
 	bp->used = false;
@@ -368,7 +368,7 @@ unsigned int gdbcmd_debugregs(const struct gdbstub *g, __u64 debugreg[8])
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < GDBSTUB_MAX_BP && n < GDBSTUB_MAX_HW_BP; i++) {
+	for (unsigned int i = 0; i < GDBSTUB_MAX_BP && n < g->max_hw; i++) {
 		if (!g->bps[i].used || !g->bps[i].hw)
 			continue;
 		/* DR7: Gn enables DRn; R/Wn = LENn = 00 mean "execute" (SDM vol. 3B 17.2.4). */
@@ -388,23 +388,24 @@ static unsigned int gdbcmd_nr_hw(const struct gdbstub *g)
 	return n;
 }
 
-/* Z0 with int3 where KVM intercepts it; a debug register otherwise (and for Z1). */
+/*
+ * Z1: a debug register. Z0: an int3, which KVM intercepts; on kvm-pvm it
+ * stops CPL-0 code as an emulation failure (gdbstub_vcpu_int3) and CPL-3 code
+ * through the guest's #BP handler (gdbtrap.c).
+ */
 static int gdbcmd_insert_bp(struct gdbstub *g, struct gdbstub_bp *bp, uint64_t addr, bool z1)
 {
 	static const uint8_t int3 = 0xcc;
 	struct gva_mmu mmu;
 	uint64_t left;
 
-	if (z1 || !g->sw_bp) {
-		if (gdbcmd_nr_hw(g) >= GDBSTUB_MAX_HW_BP)
-			return gdbcmd_reply_err(g, ENOSPC);
-		*bp = (struct gdbstub_bp){ .used = true, .hw = true, .z1 = z1, .gva = addr };
-		return gdbcmd_reply_text(g, "OK");
-	}
-	*bp = (struct gdbstub_bp){ .gva = addr };
-	if (gdbcmd_mmu(g, &mmu) || gva_translate(&g->m->gmem, &mmu, addr, &bp->gpa, &left) ||
-	    gmem_read(&g->m->gmem, &bp->orig, bp->gpa, 1) ||
-	    gmem_write(&g->m->gmem, bp->gpa, &int3, 1))
+	if (z1 && gdbcmd_nr_hw(g) >= g->max_hw)
+		return gdbcmd_reply_err(g, ENOSPC);
+	*bp = (struct gdbstub_bp){ .hw = z1, .int3 = !z1, .z1 = z1, .gva = addr };
+	if (bp->int3 &&
+	    (gdbcmd_mmu(g, &mmu) || gva_translate(&g->m->gmem, &mmu, addr, &bp->gpa, &left) ||
+	     gmem_read(&g->m->gmem, &bp->orig, bp->gpa, 1) ||
+	     gmem_write(&g->m->gmem, bp->gpa, &int3, 1)))
 		return gdbcmd_reply_err(g, EFAULT);
 	bp->used = true;
 	return gdbcmd_reply_text(g, "OK");
@@ -448,7 +449,7 @@ static const char *gdbcmd_stop_kind(const struct gdbstub *g)
 	if (g->stop_exception != 1)
 		return "";
 	/* #DB: DR6 bit n says debug register n matched (SDM vol. 3B 17.2.3). */
-	for (unsigned int i = 0; i < GDBSTUB_MAX_BP && n < GDBSTUB_MAX_HW_BP; i++) {
+	for (unsigned int i = 0; i < GDBSTUB_MAX_BP && n < g->max_hw; i++) {
 		if (!g->bps[i].used || !g->bps[i].hw)
 			continue;
 		if (g->stop_dr6 & (1ULL << n))
@@ -554,16 +555,6 @@ static int gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
 	return 0;
 }
 
-/* The privilege level vCPU v runs at (CS.RPL), or -1. */
-static int gdbcmd_cpl(struct gdbstub *g, unsigned int v)
-{
-	struct kvm_sregs s;
-
-	if (KVM_IOCTL_PTR(g->m->vcpus[v].fd, KVM_GET_SREGS, &s))
-		return -1;
-	return s.cs.selector & 3;
-}
-
 /* 'c [addr]' / 's [addr]': resume, at addr when given. */
 static enum gdbcmd_action gdbcmd_resume(struct gdbstub *g, const char *arg, const char *end,
 					bool step)
@@ -588,19 +579,6 @@ static enum gdbcmd_action gdbcmd_resume(struct gdbstub *g, const char *arg, cons
 			gdbcmd_reply_err(g, EIO);
 			return GDBCMD_REPLY;
 		}
-	}
-	if (step && !g->sw_bp && gdbcmd_cpl(g, g->step_vcpu) == 3) {
-		/*
-		 * kvm-pvm runs CPL-3 code natively and does not intercept the
-		 * trap flag there: the guest would get the #DB. Report the step
-		 * as done without running.
-		 */
-		log_ratelimited(&g->rl, LOG_WARN, "gdb: cannot single-step CPL-3 code on kvm-pvm");
-		g->stop_vcpu = g->step_vcpu;
-		g->stop_signal = 5;	/* SIGTRAP */
-		g->stop_exception = ~0u;
-		gdbcmd_stop_reply(g);
-		return GDBCMD_REPLY;
 	}
 	return step ? GDBCMD_STEP : GDBCMD_CONTINUE;
 }

@@ -103,7 +103,9 @@ static void gdbstub_hold_all(struct gdbstub *g, unsigned int except)
 			vcpu_kick(&g->m->vcpus[i]);
 }
 
-void gdbstub_vcpu_debug(struct gdbstub *g, struct vcpu *v)
+/* A vCPU stopped for gdb with exception (1 #DB, 3 #BP) and DR6: report it, hold everyone. */
+static void gdbstub_vcpu_stop(struct gdbstub *g, struct vcpu *v, unsigned int exception,
+			      uint64_t dr6)
 {
 	uint64_t one = 1;
 
@@ -112,13 +114,32 @@ void gdbstub_vcpu_debug(struct gdbstub *g, struct vcpu *v)
 		g->report_set = true;
 		g->stop_vcpu = v->index;
 		g->stop_signal = 5;	/* SIGTRAP */
-		g->stop_exception = v->run->debug.arch.exception;
-		g->stop_dr6 = v->run->debug.arch.dr6;
+		g->stop_exception = exception;
+		g->stop_dr6 = dr6;
 	}
 	pthread_mutex_unlock(&g->lock);
 	gdbstub_hold_all(g, v->index);
 	if (write(g->event_efd, &one, sizeof(one)) < 0)
 		log_err("gdb: cannot wake the server thread: %s", strerror(errno));
+}
+
+void gdbstub_vcpu_debug(struct gdbstub *g, struct vcpu *v)
+{
+	gdbstub_vcpu_stop(g, v, v->run->debug.arch.exception, v->run->debug.arch.dr6);
+}
+
+bool gdbstub_vcpu_int3(struct gdbstub *g, struct vcpu *v)
+{
+	struct kvm_regs r;
+
+	/*
+	 * The breakpoint table changes only while every vCPU is parked, so this
+	 * read races with no write.
+	 */
+	if (g->sw_bp || KVM_IOCTL_PTR(v->fd, KVM_GET_REGS, &r) || !gdbtrap_is_int3(g, r.rip))
+		return false;
+	gdbstub_vcpu_stop(g, v, 3, 0);
+	return true;
 }
 
 void gdbstub_release(struct gdbstub *g)
@@ -164,6 +185,8 @@ static bool gdbstub_stop_all(struct gdbstub *g, int sig)
 	if (!gdbstub_wait_parked(g))
 		return false;
 	g->g_vcpu = g->stop_vcpu;	/* gdb looks at the thread that stopped */
+	/* Stopped anyway: an internal step's stop is reported as this stop. */
+	(void)!gdbtrap_unwind(g);
 	return true;
 }
 
@@ -172,6 +195,7 @@ static void gdbstub_resume(struct gdbstub *g, unsigned int step, bool attached)
 {
 	uint64_t drain;
 
+	g->run_step = step;
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
 		struct kvm_guest_debug dbg = { 0 };
 		int fd = g->m->vcpus[i].fd;
@@ -180,6 +204,8 @@ static void gdbstub_resume(struct gdbstub *g, unsigned int step, bool attached)
 			dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
 		if (attached && gdbcmd_debugregs(g, dbg.arch.debugreg))
 			dbg.control |= KVM_GUESTDBG_USE_HW_BP;
+		if (attached)
+			gdbtrap_arm(g, i, i == step, &dbg);
 		if (i == step)
 			dbg.control |= KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_BLOCKIRQ;
 		/* BLOCKIRQ (no interrupt handler inside a step) is newer than SINGLESTEP. */
@@ -383,6 +409,10 @@ static void gdbstub_serve(struct gdbstub *g)
 		if (running && (p[2].revents & POLLIN)) {
 			if (!gdbstub_wait_parked(g))
 				return;
+			if (!gdbtrap_unwind(g)) {
+				gdbstub_resume(g, g->run_step, true);
+				continue;
+			}
 			running = false;
 			g->g_vcpu = g->stop_vcpu;
 			gdbcmd_stop_reply(g);
@@ -445,6 +475,8 @@ int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where)
 			       .rl = LOG_RATELIMIT_INIT, .c_vcpu = -1,
 			       /* kvm-pvm hands an int3 to the guest even with USE_SW_BP. */
 			       .sw_bp = !kvm_is_pvm() };
+	/* kvm-pvm: DR2 and DR3 catch the guest's #DB and #BP handlers (gdbtrap.c). */
+	g->max_hw = g->sw_bp ? GDBSTUB_MAX_HW_BP : GDBTRAP_DR_DB;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->vcpu_cond, NULL);
 	pthread_cond_init(&g->gdb_cond, NULL);

@@ -3,6 +3,7 @@
 #ifndef MINNOW_GDBSTUB_H
 #define MINNOW_GDBSTUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vmm/compiler.h"
@@ -29,6 +30,13 @@ int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where) _
 void gdbstub_vcpu_gate(struct gdbstub *g, struct vcpu *v);
 /* vCPU thread, on KVM_EXIT_DEBUG: reports the stop and holds every vCPU. */
 void gdbstub_vcpu_debug(struct gdbstub *g, struct vcpu *v);
+
+/*
+ * vCPU thread, on a KVM emulation failure: true when it failed on one of
+ * gdb's int3s (kvm-pvm emulates CPL-0 code and cannot emulate int3), which
+ * is then a breakpoint stop like gdbstub_vcpu_debug's.
+ */
+bool gdbstub_vcpu_int3(struct gdbstub *g, struct vcpu *v);
 
 /* The machine is stopping: releases every parked vCPU (before they are joined). */
 void gdbstub_release(struct gdbstub *g);

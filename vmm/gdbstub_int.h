@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/kvm.h>
 #include <linux/types.h>
 
 #include "vmm/gdbpkt.h"
@@ -15,15 +16,17 @@
 
 #define GDBSTUB_MAX_BP	  64
 #define GDBSTUB_MAX_HW_BP 4	/* DR0-DR3 */
+#define GDBTRAP_DR_DB	  2	/* kvm-pvm: DR2 catches the guest's #DB handler, */
+#define GDBTRAP_DR_BP	  3	/* DR3 its #BP handler (gdbtrap.c) */
 
 /*
- * A breakpoint: an int3 (0xcc) written over orig at gpa, or (hw) one of the
- * debug registers. z1 says gdb asked for a hardware one (Z1); a Z0 is hw too
- * where KVM does not intercept int3 (kvm-pvm).
+ * A breakpoint: an int3 (0xcc) written over orig at gpa (Z0), or (hw) one
+ * of the debug registers (Z1).
  */
 struct gdbstub_bp {
 	bool used;
 	bool hw;
+	bool int3;
 	bool z1;
 	uint64_t gva;
 	gpa_t gpa;
@@ -71,6 +74,10 @@ struct gdbstub {
 	int c_vcpu;			/* Hc: -1 for all */
 	unsigned int step_vcpu;
 	bool sw_bp;			/* int3 breakpoints trap to KVM here (not kvm-pvm) */
+	unsigned int max_hw;		/* debug registers for gdb: 4, or 2 on kvm-pvm */
+	bool tf_step;			/* kvm-pvm: a CPL-3 step, its #DB caught (gdbtrap.c) */
+	uint64_t idt_wait;		/* kvm-pvm: vCPUs stepped until they have an IDT */
+	unsigned int run_step;		/* the last resume's step vCPU, nr_vcpus for all */
 	struct gdbstub_bp bps[GDBSTUB_MAX_BP];
 	size_t reply_len;
 	char reply[GDBPKT_MAX + 1];
@@ -87,5 +94,16 @@ void gdbcmd_stop_reply(struct gdbstub *g);
 void gdbcmd_remove_all_bps(struct gdbstub *g);
 /* Fills DR0-3 and DR7 for the hardware breakpoints; how many there are. */
 unsigned int gdbcmd_debugregs(const struct gdbstub *g, __u64 debugreg[8]);
+
+/*
+ * kvm-pvm only (no-ops elsewhere). gdbtrap_arm adds the handler traps to vCPU
+ * v's debug controls before it resumes. gdbtrap_unwind, after a stop, turns a
+ * trap for our int3 or step back into a stop in the CPL-3 code; false when
+ * the stop was its own business and the guest must go on as before, unseen.
+ */
+void gdbtrap_arm(struct gdbstub *g, unsigned int v, bool step, struct kvm_guest_debug *dbg);
+bool gdbtrap_unwind(struct gdbstub *g) __must_check;
+/* True when gdb has an int3 at addr. */
+bool gdbtrap_is_int3(const struct gdbstub *g, uint64_t addr);
 
 #endif

@@ -34,8 +34,7 @@ void vcpu_setup_signals(void)
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
 
-/* A KVM segment register from a GDT descriptor (SDM vol. 3A, 3.4.5). */
-static struct kvm_segment vcpu_segment(uint64_t d, uint16_t selector)
+struct kvm_segment vcpu_segment(uint64_t d, uint16_t selector)
 {
 	struct kvm_segment s = {
 		.base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24),
@@ -287,6 +286,9 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_system_event(v);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (v->m->gdb && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    gdbstub_vcpu_int3(v->m->gdb, v))
+			return true;
 		log_err("vCPU %u: KVM internal error, suberror %u%s", v->index,
 			run->internal.suberror,
 			run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
