@@ -472,7 +472,7 @@ int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where)
 	if (!g)
 		return -ENOMEM;
 	*g = (struct gdbstub){ .m = m, .nr_vcpus = m->nr_vcpus, .listen_fd = -1, .conn_fd = -1,
-			       .rl = LOG_RATELIMIT_INIT, .c_vcpu = -1,
+			       .rl = LOG_RATELIMIT_INIT, .c_vcpu = -1, .rearm_vcpu = -1,
 			       /* kvm-pvm hands an int3 to the guest even with USE_SW_BP. */
 			       .sw_bp = !kvm_is_pvm() };
 	/* kvm-pvm: DR2 and DR3 catch the guest's #DB and #BP handlers (gdbtrap.c). */

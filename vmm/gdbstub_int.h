@@ -76,7 +76,8 @@ struct gdbstub {
 	bool sw_bp;			/* int3 breakpoints trap to KVM here (not kvm-pvm) */
 	unsigned int max_hw;		/* debug registers for gdb: 4, or 2 on kvm-pvm */
 	bool tf_step;			/* kvm-pvm: a CPL-3 step, its #DB caught (gdbtrap.c) */
-	uint64_t idt_wait;		/* kvm-pvm: vCPUs stepped until they have an IDT */
+	uint64_t internal_step;		/* kvm-pvm: vCPUs stepped unseen by gdb (gdbtrap.c) */
+	int rearm_vcpu;			/* kvm-pvm: stopped on a trap not ours; -1 for none */
 	unsigned int run_step;		/* the last resume's step vCPU, nr_vcpus for all */
 	struct gdbstub_bp bps[GDBSTUB_MAX_BP];
 	size_t reply_len;

@@ -59,6 +59,18 @@ void gdbtrap_arm(struct gdbstub *g, unsigned int v, bool step, struct kvm_guest_
 
 	if (g->sw_bp || KVM_IOCTL_PTR(fd, KVM_GET_SREGS, &s))
 		return;
+	if ((int)v == g->rearm_vcpu) {
+		/*
+		 * Stopped at a handler's first instruction by our debug register
+		 * (the guest's own int3 or #DB): that instruction must run before
+		 * the register goes back, or it matches again. One step, unseen.
+		 */
+		if (!step) {
+			dbg->control |= KVM_GUESTDBG_SINGLESTEP;
+			g->internal_step |= 1ULL << v;
+		}
+		return;
+	}
 	if (gdbtrap_any_int3(g) && !gdbtrap_handler(g, &s, GDBTRAP_VEC_BP, &handler)) {
 		gdbtrap_dr(dbg, GDBTRAP_DR_BP, handler);
 	} else if (gdbtrap_any_int3(g) && (s.cs.selector & 3) == 0 && !step) {
@@ -67,7 +79,7 @@ void gdbtrap_arm(struct gdbstub *g, unsigned int v, bool step, struct kvm_guest_
 		 * emulated CPL-0 code, unseen by gdb, until it has one.
 		 */
 		dbg->control |= KVM_GUESTDBG_SINGLESTEP;
-		g->idt_wait |= 1ULL << v;
+		g->internal_step |= 1ULL << v;
 	}
 	/* KVM's trap flag at CPL 3: one instruction, then a #DB the guest's handler takes. */
 	if (step && (s.cs.selector & 3) == 3 && !gdbtrap_handler(g, &s, GDBTRAP_VEC_DB, &handler)) {
@@ -156,12 +168,13 @@ bool gdbtrap_unwind(struct gdbstub *g)
 {
 	bool db = g->stop_exception == 1 && (g->stop_dr6 & (1ULL << GDBTRAP_DR_DB));
 	bool bp = g->stop_exception == 1 && (g->stop_dr6 & (1ULL << GDBTRAP_DR_BP));
-	/* DR6.BS alone: one of our steps while waiting for an IDT (SDM vol. 3B 17.2.3). */
+	/* DR6.BS alone: one of our own steps (SDM vol. 3B 17.2.3). */
 	bool internal = g->stop_exception == 1 && (g->stop_dr6 & GDBTRAP_DR6_HITS) == GDBTRAP_DR6_BS &&
-			(g->idt_wait & (1ULL << g->stop_vcpu));
+			(g->internal_step & (1ULL << g->stop_vcpu));
 	struct gdbtrap_entry e;
 
-	g->idt_wait = 0;
+	g->internal_step = 0;
+	g->rearm_vcpu = -1;
 	if (g->sw_bp)
 		return true;
 	if (internal)
@@ -176,7 +189,8 @@ bool gdbtrap_unwind(struct gdbstub *g)
 		else if (bp && gdbtrap_is_int3(g, e.frame[0] - 1) &&
 			 !gdbtrap_return(g, g->stop_vcpu, &e, e.frame[0] - 1))
 			g->stop_exception = 3;		/* ours: "swbreak" at the breakpoint */
-		/* Otherwise the guest's own int3 or #DB: gdb sees the stop in its handler. */
+		else
+			g->rearm_vcpu = (int)g->stop_vcpu;	/* the guest's own: see gdbtrap_arm */
 	}
 	g->tf_step = false;
 	return true;

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # --gdb end to end: Debian's gdb attaches to the probe guest held at its first instruction, sets a
-# breakpoint, continues to it, reads registers and memory, writes memory, single-steps, and
-# continues to the guest's exit; every value is checked against the ELF and the boot layout.
-# On kvm-pvm breakpoints and steps stop only CPL-0 code (README "gdb"), so the breakpoint is in
-# the probe's CPL-0 entry stub; the memory write changes what the CPL-3 part later does.
+# breakpoint in its CPL-0 entry stub, continues to it, reads registers and memory, writes memory,
+# single-steps; then a breakpoint in its CPL-3 C code, `finish` (the value the memory write
+# caused), a CPL-3 single-step, and continue to the guest's exit. Every value is checked against
+# the ELF and the boot layout. On kvm-pvm the two privilege levels take different paths through
+# minnow (README "gdb"), so both are exercised.
 # usage: gdb.sh MINNOW PROBE_ELF
 set -euo pipefail
 
@@ -29,7 +30,10 @@ trap cleanup EXIT
 sym() { nm "$probe" | awk -v s="$1" '$3 == s { print $1 }'; }
 entry=$(sym pvh_start32)
 start64=$(sym start64)
-[[ -n $entry && -n $start64 ]] || fail "the probe ELF lacks pvh_start32/start64 symbols"
+mode_exit=$(sym mode_exit)
+[[ -n $entry && -n $start64 && -n $mode_exit ]] ||
+	fail "the probe ELF lacks pvh_start32/start64/mode_exit symbols"
+mode_exit=$(printf '%#x' $((16#$mode_exit)))
 entry=$(printf '%#x' $((16#$entry)))
 start64=$(printf '%#x' $((16#$start64)))
 # The instruction after start64, and start64's first 8 bytes, from the ELF itself.
@@ -72,6 +76,10 @@ timeout --kill-after=5 60 gdb -batch -nx \
 	-ex 'set var *(char *)($cmd + 29) = 57' \
 	-ex 'printf "cmdline=%s\n", (char *)$cmd' \
 	-ex 'stepi' -ex 'printf "pc2=%#lx\n", $pc' \
+	-ex 'break *mode_exit' -ex 'continue' \
+	-ex 'printf "pc3=%#lx cs=%#x\n", $pc, $cs' \
+	-ex 'finish' \
+	-ex 'printf "pc4=%#lx\n", $pc' -ex 'stepi' -ex 'printf "pc5=%#lx cs=%#x\n", $pc, $cs' \
 	-ex 'continue' >"$tmp/gdb.out" 2>&1 || true
 status=0
 wait "$pid" || status=$?
@@ -92,9 +100,20 @@ expect "start_info=0x6000"
 expect "bytes=$want_bytes"
 expect "cmdline=probe.mode=exit probe.status=9"
 expect "pc2=$next"
+expect "pc3=$mode_exit cs=0x23"
+# mode_exit returns the status it parsed from the command line gdb rewrote.
+expect "Value returned is \$1 = 9"
+# The CPL-3 step: from the return address to the next instruction, per the ELF.
+pc4=$(sed -n 's/^pc4=//p' "$tmp/gdb.out")
+[[ -n $pc4 ]] || fail "no pc4 in the gdb output: $(cat "$tmp/gdb.out")"
+read -r next4 insn4 < <(objdump -d --start-address=$((pc4)) --stop-address=$((pc4 + 32)) "$probe" |
+	awk '/^ +[0-9a-f]+:/ { sub(":", "", $1); n++; if (n == 1) m = $0; if (n == 2) { print $1, m; exit } }')
+[[ $insn4 =~ (call|jmp|ret|j[a-z]+ ) ]] && fail "the instruction at $pc4 branches: $insn4"
+expect "pc5=$(printf '%#x' $((16#$next4))) cs=0x23"
 # gdb prints the exit code in octal: 41 (32 + 9) is 051.
 expect "[Inferior 1 (Remote target) exited with code 051]"
 [[ $status -eq 41 ]] || fail "minnow exited $status, expected 41 (the guest's status 9)"
 [[ $(cat "$tmp/serial") == '{"probe":"exit","status":9}' ]] ||
 	fail "serial output: $(cat "$tmp/serial")"
-echo "ok: breakpoint at start64, registers, memory read and write, step to $next, exit 41"
+echo "ok: CPL 0: breakpoint at start64, registers, memory read and write, step to $next;" \
+	"CPL 3: breakpoint at mode_exit, finish (9), step from $pc4; exit 41"
