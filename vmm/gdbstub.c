@@ -125,6 +125,9 @@ static void gdbstub_vcpu_stop(struct gdbstub *g, struct vcpu *v, unsigned int ex
 
 void gdbstub_vcpu_debug(struct gdbstub *g, struct vcpu *v)
 {
+	log_dbg("gdb: vCPU %u: debug exit, exception %u, pc 0x%llx, dr6 0x%llx", v->index,
+		v->run->debug.arch.exception, (unsigned long long)v->run->debug.arch.pc,
+		(unsigned long long)v->run->debug.arch.dr6);
 	gdbstub_vcpu_stop(g, v, v->run->debug.arch.exception, v->run->debug.arch.dr6);
 }
 
