@@ -188,8 +188,11 @@ static bool gdbstub_stop_all(struct gdbstub *g, int sig)
 	if (!gdbstub_wait_parked(g))
 		return false;
 	g->g_vcpu = g->stop_vcpu;	/* gdb looks at the thread that stopped */
-	/* Stopped anyway: an internal step's stop is reported as this stop. */
-	(void)!gdbtrap_unwind(g);
+	if (!gdbtrap_unwind(g)) {
+		/* An internal step came first: the stop is ours (Ctrl-C, attach) all the same. */
+		g->stop_signal = sig;
+		g->stop_exception = ~0u;
+	}
 	return true;
 }
 
@@ -316,6 +319,10 @@ static void gdbstub_detach(struct gdbstub *g)
 {
 	gdbcmd_remove_all_bps(g);
 	gdbstub_resume(g, g->nr_vcpus, false);
+	/* Nothing of gdbtrap.c's carries over to the next session. */
+	g->tf_step = false;
+	g->internal_step = 0;
+	g->rearm_vcpu = -1;
 	gdbstub_close(g);
 	log_info("gdb: detached, the guest runs on");
 }
