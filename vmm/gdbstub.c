@@ -156,6 +156,11 @@ void gdbstub_release(struct gdbstub *g)
 	pthread_mutex_unlock(&g->lock);
 	if (write(g->wake_efd, &one, sizeof(one)) < 0)
 		log_err("gdb: cannot wake the server thread: %s", strerror(errno));
+	/* The vCPUs are destroyed next: wait until the server is done with them. */
+	pthread_mutex_lock(&g->lock);
+	while (g->thread_started && !g->server_done)
+		pthread_cond_wait(&g->gdb_cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* --- server side ------------------------------------------------------------------------- */
@@ -454,6 +459,8 @@ static void gdbstub_report_exit(struct gdbstub *g)
 	char text[8];
 
 	pthread_mutex_lock(&g->lock);
+	g->server_done = true;
+	pthread_cond_broadcast(&g->gdb_cond);
 	while (!g->final)
 		pthread_cond_wait(&g->gdb_cond, &g->lock);
 	pthread_mutex_unlock(&g->lock);

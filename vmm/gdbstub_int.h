@@ -60,6 +60,7 @@ struct gdbstub {
 	bool *hold;			/* vCPU i must park before its next KVM_RUN */
 	unsigned int parked;
 	bool quitting;			/* the machine is stopping: nobody parks */
+	bool server_done;		/* the server touches no vCPU any more */
 	bool final;			/* exit_status is set: report it and end */
 	int exit_status;
 	bool report_set;		/* the stop to report: first event wins */
