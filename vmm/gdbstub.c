@@ -270,13 +270,23 @@ static void gdbstub_send_text(struct gdbstub *g, const char *text)
 		log_dbg("gdb: cannot send '%s'", text);
 }
 
+static bool gdbstub_quitting(struct gdbstub *g)
+{
+	bool q;
+
+	pthread_mutex_lock(&g->lock);
+	q = g->quitting;
+	pthread_mutex_unlock(&g->lock);
+	return q;
+}
+
 /* Waits for a client, or for the machine to stop (false). */
 static bool gdbstub_accept(struct gdbstub *g)
 {
 	struct timeval tv = { .tv_sec = GDBSTUB_SEND_TIMEOUT_S };
 	int one = 1;
 
-	while (!g->quitting) {
+	for (;;) {
 		struct pollfd p[2] = { { .fd = g->listen_fd, .events = POLLIN },
 				       { .fd = g->wake_efd, .events = POLLIN } };
 
@@ -289,6 +299,11 @@ static bool gdbstub_accept(struct gdbstub *g)
 		g->conn_fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (g->conn_fd < 0)
 			continue;
+		if (gdbstub_quitting(g)) {
+			close(g->conn_fd);
+			g->conn_fd = -1;
+			return false;
+		}
 		setsockopt(g->conn_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		setsockopt(g->conn_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		gdbpkt_rx_init(&g->rx);
@@ -297,7 +312,6 @@ static bool gdbstub_accept(struct gdbstub *g)
 		log_info("gdb: attached");
 		return true;
 	}
-	return false;
 }
 
 /*
@@ -514,12 +528,6 @@ int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where)
 			" (a stale socket? remove it)" : " (choose another port)");
 		goto fail;
 	}
-	ret = -pthread_create(&g->thread, NULL, gdbstub_thread, g);
-	if (ret) {
-		log_err("gdb: cannot start the server thread: %s", strerror(-ret));
-		goto fail;
-	}
-	g->thread_started = true;
 	/* Said at the default log level: the user has to act on it. */
 	log_warn("gdb: the guest waits for gdb: target remote %s%s",
 		 g->unix_path ? "" : "localhost:", where);
@@ -528,6 +536,18 @@ int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where)
 fail:
 	gdbstub_destroy(g, 0);
 	return ret;
+}
+
+int gdbstub_start(struct gdbstub *g)
+{
+	int ret = -pthread_create(&g->thread, NULL, gdbstub_thread, g);
+
+	if (ret) {
+		log_err("gdb: cannot start the server thread: %s", strerror(-ret));
+		return ret;
+	}
+	g->thread_started = true;
+	return 0;
 }
 
 void gdbstub_destroy(struct gdbstub *g, int status)

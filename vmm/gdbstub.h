@@ -20,11 +20,12 @@ struct gdbstub;
 int gdbstub_check_addr(const char *where) __must_check;
 
 /*
- * Listens on where and starts the server thread. Every vCPU of m is held
- * before its first instruction until gdb attaches and continues. 0 or -errno
- * with a message logged.
+ * Listens on where; from now on every vCPU of m is held before its first
+ * instruction until gdb attaches and continues. 0 or -errno with a message
+ * logged. gdbstub_start starts the server thread once the vCPU threads run.
  */
 int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where) __must_check;
+int gdbstub_start(struct gdbstub *g) __must_check;
 
 /* vCPU thread, before each KVM_RUN: parks here while gdb holds the machine. */
 void gdbstub_vcpu_gate(struct gdbstub *g, struct vcpu *v);

@@ -521,6 +521,10 @@ int machine_run(const struct vm_config *cfg)
 			goto out;
 		}
 	}
+	if (m.gdb && gdbstub_start(m.gdb)) {
+		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
+		goto out;
+	}
 	machine_wait(&m, sigfd);
 out:
 	machine_teardown(&m, &args);

@@ -323,7 +323,8 @@ static void *vcpu_thread(void *arg)
 		ret = kvm_ioctl(v->fd, KVM_RUN, 0);
 
 		if (ret == -EINTR || ret == -EAGAIN) {
-			v->run->immediate_exit = 0;
+			/* vcpu_kick stores it from other threads; whoever kicked set its flag first. */
+			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 			continue;
 		}
 		if (ret < 0) {
