@@ -10,6 +10,7 @@
 #include "vmm/cli.h"
 #include "vmm/cpuid.h"
 #include "vmm/trace.h"
+#include "vmm/gdbstub.h"
 
 static const char cli_usage[] =
 	"usage: minnow run -k KERNEL [options]\n"
@@ -52,6 +53,8 @@ static const char cli_usage[] =
 	"      --virtio-strict M   a driver's virtio spec violation: off (count only), warn\n"
 	"                          (count and log; default), reset (and NEEDS_RESET),\n"
 	"                          abort (print the device state, exit 5)\n"
+	"      --gdb PORT|PATH     wait for gdb on 127.0.0.1:PORT or a unix socket PATH\n"
+	"                          before the first instruction (target remote ...)\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           the version\n"
 	"\n"
@@ -182,6 +185,7 @@ enum {
 	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
 	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG, OPT_METRICS, OPT_NET,
 	OPT_TRACE, OPT_VIRTIO_STRICT, OPT_NET_VERIFY,
+	OPT_GDB,
 };
 
 static const struct option cli_run_options[] = {
@@ -206,6 +210,7 @@ static const struct option cli_run_options[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "virtio-strict", required_argument, NULL, OPT_VIRTIO_STRICT },
+	{ "gdb", required_argument, NULL, OPT_GDB },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -242,6 +247,12 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 	case OPT_NET_VERIFY: cfg->net_verify = true; return CLI_RUN;
 	case OPT_METRICS: cfg->metrics = arg; return CLI_RUN;
 	case OPT_NET: return cli_parse_net(arg, &cfg->net, err, errlen) ? CLI_USAGE : CLI_RUN;
+	case OPT_GDB:
+		if (gdbstub_check_addr(arg))
+			return cli_err(err, errlen, "--gdb: bad value '%s' (expected a TCP port "
+				       "1-65535 or a unix socket path under 108 bytes)", arg);
+		cfg->gdb = arg;
+		return CLI_RUN;
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &cfg->log_level))
 			return cli_err(err, errlen, "--log-level: bad value '%s' (expected error, "

@@ -56,6 +56,7 @@ struct vm_config {
 	const char *metrics;		/* write counters as JSON here when the guest ends */
 	unsigned int trace_mask;	/* --trace: bit i traces enum trace_cat i (vmm/trace.h) */
 	enum vdev_strict virtio_strict;	/* --virtio-strict: what a driver's spec violation does */
+	const char *gdb;		/* --gdb PORT|PATH: serve gdb there, start held */
 };
 
 #endif

@@ -24,6 +24,7 @@
 #include "firmware/dump.h"
 #include "firmware/e820.h"
 #include "firmware/mdesc.h"
+#include "vmm/gdbstub.h"
 #include "vmm/machine.h"
 #include "vmm/metrics.h"
 #include "vmm/trace.h"
@@ -434,11 +435,16 @@ static bool machine_raw_terminal(const struct vm_config *cfg, struct termios *sa
 
 static void machine_teardown(struct machine *m, struct boot_args *args)
 {
+	/* Parked vCPUs must be let go before they can be joined. */
+	if (m->gdb)
+		gdbstub_release(m->gdb);
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_kick(&m->vcpus[i]);
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
 	free(m->vcpus);
+	if (m->gdb)
+		gdbstub_destroy(m->gdb, machine_exit_status(m->exit_reason, m->exit_value));
 	/* Quiesce the devices so their counters hold still, then report them. */
 	if (m->rng)
 		vrng_stop(m->rng);
@@ -523,6 +529,10 @@ int machine_run(const struct vm_config *cfg)
 		machine_request_exit(&m, MACHINE_EXIT_POWEROFF, 0);
 		goto out;
 	}
+	if (cfg->gdb && gdbstub_create(&m.gdb, &m, cfg->gdb)) {
+		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
+		goto out;
+	}
 	raw = machine_raw_terminal(cfg, &saved);
 	for (unsigned int i = 0; i < m.nr_vcpus; i++) {
 		int ret = vcpu_start(&m.vcpus[i]);
@@ -532,6 +542,10 @@ int machine_run(const struct vm_config *cfg)
 			machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
 			goto out;
 		}
+	}
+	if (m.gdb && gdbstub_start(m.gdb)) {
+		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
+		goto out;
 	}
 	machine_wait(&m, sigfd);
 out:

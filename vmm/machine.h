@@ -54,6 +54,7 @@ struct machine {
 	int rng_irq_fd;
 	struct vnet *net;
 	int net_irq_fd;
+	struct gdbstub *gdb;	/* --gdb; NULL without */
 	/* Written once by the first machine_request_exit; then the main thread tears down. */
 	_Atomic int exit_reason;
 	int exit_value;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vmm/cpuid.h"
+#include "vmm/gdbstub.h"
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
 
@@ -33,8 +34,7 @@ void vcpu_setup_signals(void)
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
 
-/* A KVM segment register from a GDT descriptor (SDM vol. 3A, 3.4.5). */
-static struct kvm_segment vcpu_segment(uint64_t d, uint16_t selector)
+struct kvm_segment vcpu_segment(uint64_t d, uint16_t selector)
 {
 	struct kvm_segment s = {
 		.base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24),
@@ -273,6 +273,11 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
+	case KVM_EXIT_DEBUG:
+		if (!v->m->gdb)
+			break;
+		gdbstub_vcpu_debug(v->m->gdb, v);
+		return true;
 	case KVM_EXIT_SHUTDOWN:
 		log_info("vCPU %u: triple fault", v->index);
 		machine_request_exit(v->m, MACHINE_EXIT_TRIPLE_FAULT, 0);
@@ -281,6 +286,9 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_system_event(v);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (v->m->gdb && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    gdbstub_vcpu_int3(v->m->gdb, v))
+			return true;
 		log_err("vCPU %u: KVM internal error, suberror %u%s", v->index,
 			run->internal.suberror,
 			run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
@@ -308,10 +316,15 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (!machine_stopping(v->m)) {
-		int ret = kvm_ioctl(v->fd, KVM_RUN, 0);
+		int ret;
+
+		if (v->m->gdb)
+			gdbstub_vcpu_gate(v->m->gdb, v);
+		ret = kvm_ioctl(v->fd, KVM_RUN, 0);
 
 		if (ret == -EINTR || ret == -EAGAIN) {
-			v->run->immediate_exit = 0;
+			/* vcpu_kick stores it from other threads; whoever kicked set its flag first. */
+			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 			continue;
 		}
 		if (ret < 0) {

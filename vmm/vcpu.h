@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <linux/kvm.h>
 
 #include "vmm/log.h"
@@ -29,6 +30,9 @@ int vcpu_start(struct vcpu *v) __must_check;
 void vcpu_kick(struct vcpu *v);
 /* Joins the thread (if started) and releases the vCPU. */
 void vcpu_destroy(struct vcpu *v);
+
+/* A KVM segment register from a GDT descriptor d (SDM vol. 3A, 3.4.5). */
+struct kvm_segment vcpu_segment(uint64_t d, uint16_t selector);
 
 /* Installs the no-op SIGUSR2 handler vcpu_kick relies on; once, before any vCPU starts. */
 void vcpu_setup_signals(void);

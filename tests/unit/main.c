@@ -18,6 +18,7 @@ static const struct {
 	{ "vnet_hdr_rx", vnet_hdr_rx_suite }, { "vnet", vnet_suite },
 	{ "pcap", pcap_suite },
 	{ "soft", soft_suite }, { "verify", verify_suite },
+	{ "gdbpkt", gdbpkt_suite }, { "gva", gva_suite },
 };
 
 int main(int argc, char **argv)

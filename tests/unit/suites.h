@@ -27,6 +27,8 @@ Suite *vnet_suite(void);
 Suite *pcap_suite(void);
 Suite *soft_suite(void);
 Suite *verify_suite(void);
+Suite *gdbpkt_suite(void);
+Suite *gva_suite(void);
 /* More test cases of the "vnet" suite, from test_vnet_rx.c and test_vnet_reset.c. */
 TCase *vnet_rx_tcase(void);
 TCase *vnet_mrg_tcase(void);

@@ -136,6 +136,28 @@ START_TEST(test_cli_bad_values_named)
 }
 END_TEST
 
+START_TEST(test_cli_gdb_port_or_path_checked)
+{
+	static char longpath[200];
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k"), CLI_RUN);
+	ck_assert_ptr_null(c.gdb);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--gdb", "1234"), CLI_RUN);
+	ck_assert_str_eq(c.gdb, "1234");
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--gdb", "/tmp/minnow.gdb"), CLI_RUN);
+	ck_assert_str_eq(c.gdb, "/tmp/minnow.gdb");
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--gdb", "0"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "--gdb: bad value '0'"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--gdb", "65536"), CLI_USAGE);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--gdb", "000000000001234"), CLI_USAGE);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--gdb", ""), CLI_USAGE);
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--gdb", longpath), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "unix socket path"));
+}
+END_TEST
+
 START_TEST(test_cli_structure_errors)
 {
 	struct vm_config c;
@@ -274,6 +296,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_sizes_parsed);
 	tcase_add_test(tc, test_cli_bad_values_named);
 	tcase_add_test(tc, test_cli_structure_errors);
+	tcase_add_test(tc, test_cli_gdb_port_or_path_checked);
 	tcase_add_test(tc, test_cli_help_version_done);
 	tcase_add_test(tc, test_cli_debug_options_parsed);
 	tcase_add_test(tc, test_cli_debug_options_bad_named);
