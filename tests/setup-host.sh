@@ -13,6 +13,9 @@ packages=(
 	linux-image-amd64 xz-utils binutils
 	# test tools
 	shellcheck iproute2 ethtool
+	# the Linux guest image (guest-images/linux; its busybox-static, iperf3 and libraries are
+	# downloaded as .debs, never installed here) and its boot test's host-side iperf3
+	cpio iperf3
 	# firmware validators
 	acpica-tools device-tree-compiler
 	# the probe guest under QEMU (VMM-agnostic checks, benchmarks)

@@ -83,6 +83,12 @@ pkg_depends() {
 }
 
 say "[1/6] resolving package versions (kernel $kver)"
+# A fresh machine may have no package lists yet (apt-cache then knows no package at all).
+if [[ -z $(pkg_field busybox-static Version) && $(id -u) -eq 0 ]]; then
+	say "    no package lists: apt-get update"
+	apt-get update -q >"$cache/apt-update.log" 2>&1 ||
+		die "apt-get update failed: $(tail -n 3 "$cache/apt-update.log")"
+fi
 queue=("${roots[@]}")
 while ((${#queue[@]})); do
 	p=${queue[0]}

@@ -49,7 +49,7 @@ class Report:
 
     def check(self, name, ok, detail):
         self.r["checks"].append({"name": name, "ok": bool(ok), "detail": detail})
-        print("%s: %s: %s" % ("ok" if ok else "FAIL", name, detail))
+        print("%s: %s: %s" % ("pass" if ok else "FAIL", name, detail))
         return ok
 
 
