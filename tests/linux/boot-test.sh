@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: MIT
 # The Linux boot test: Debian's stock kernel with the initramfs of guest-images/linux, on a
 # virtio-net device over a tap in a network namespace this script creates (and deletes), with
-# iperf3 on the host side inside it. The guest runs iperf3 as a client in both directions;
+# iperf3 on the host side inside it. The guest runs iperf3 in both directions, as the client of a
+# server on the host (--role client, the default) or as the server of a client there (--role server);
 # bootcheck.py then checks the negotiated features, `ethtool -k`, super-frames on the tap, both
 # iperf3 results and the VMM's exit status, prints a summary and writes JSON.
 #
-# usage: boot-test.sh --vmm minnow|qemu-tcg [--minnow PATH] [--json OUT] [--time SECONDS]
+# usage: boot-test.sh --vmm minnow|qemu-tcg [--minnow PATH] [--role client|server] [--json OUT]
+#                     [--time SECONDS]
 #
 #   --vmm minnow     boots in minnow through KVM. Needs a host whose KVM runs guest ring-0 code in
 #                    hardware (VMX/SVM); on kvm-pvm (/sys/module/kvm_pvm) a full Linux boot is not
@@ -29,7 +31,7 @@ source "$top/tests/kvm/lib.sh"
 source "$top/tests/kvm/netlib.sh"
 
 usage() {
-	echo "usage: $0 --vmm minnow|qemu-tcg [--minnow PATH] [--json OUT] [--time SECONDS]" >&2
+	echo "usage: $0 --vmm minnow|qemu-tcg [--minnow PATH] [--role client|server] [--json OUT] [--time SECONDS]" >&2
 	exit 2
 }
 skip() {
@@ -41,13 +43,14 @@ skip() {
 	exit 77
 }
 
-vmm='' minnow='' json_out='' secs=2 pvm_reason=''
+vmm='' minnow='' json_out='' secs=2 pvm_reason='' role=client
 while (($#)); do
 	case $1 in
 	--vmm) vmm=${2:-} && shift ;;
 	--minnow) minnow=${2:-} && shift ;;
 	--json) json_out=${2:-} && shift ;;
 	--time) secs=${2:-} && shift ;;
+	--role) role=${2:-} && shift ;;
 	-h | --help) usage ;;
 	*) echo "boot-test: unknown argument '$1'" >&2 && usage ;;
 	esac
@@ -58,6 +61,7 @@ minnow) [[ -x $minnow && -f $minnow ]] || { echo "boot-test: --minnow '$minnow':
 qemu-tcg) ;;
 *) echo "boot-test: --vmm '$vmm': expected minnow or qemu-tcg" >&2 && usage ;;
 esac
+[[ $role == client || $role == server ]] || { echo "boot-test: --role '$role': expected client or server" >&2 && usage; }
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "boot-test: --time '$secs': expected whole seconds (1 or more)" >&2 && usage; }
 guest_timeout=${BOOT_TEST_TIMEOUT:-300}
 [[ $guest_timeout =~ ^[1-9][0-9]*$ ]] || { echo "boot-test: BOOT_TEST_TIMEOUT='$guest_timeout': expected seconds" >&2 && usage; }
@@ -116,12 +120,18 @@ mtu=$(nsx cat /sys/class/net/tap0/mtu)
 ip netns exec "$ns" "$py" "$here/framecount.py" tap0 "$mtu" "$dir/frames.json" "$dir/counter.ready" \
 	>"$dir/counter.out" 2>&1 &
 counter_pid=$!
-# net_cleanup stops the server.
-ip netns exec "$ns" iperf3 -s -B 10.99.1.1 >"$dir/iperf3-server.out" 2>&1 &
-peer_pid=$!
+if [[ $role == client ]]; then
+	# net_cleanup stops the server.
+	ip netns exec "$ns" iperf3 -s -B 10.99.1.1 >"$dir/iperf3-server.out" 2>&1 &
+	peer_pid=$!
+fi
 for _ in $(seq 100); do
-	[[ -e $dir/counter.ready ]] && nsx ss -ltnH 'sport = :5201' | grep -q . && break
-	kill -0 "$peer_pid" 2>/dev/null || fail "the host's iperf3 server died: $(cat "$dir/iperf3-server.out")"
+	if [[ -e $dir/counter.ready ]]; then
+		[[ $role == server ]] && break
+		nsx ss -ltnH 'sport = :5201' | grep -q . && break
+	fi
+	[[ -z $peer_pid ]] || kill -0 "$peer_pid" 2>/dev/null ||
+		fail "the host's iperf3 server died: $(cat "$dir/iperf3-server.out")"
 	kill -0 "$counter_pid" 2>/dev/null || fail "the frame counter died: $(cat "$dir/counter.out")"
 	sleep 0.05
 done
@@ -129,7 +139,7 @@ done
 
 # --- the guest -------------------------------------------------------------------------------
 
-cmdline="console=ttyS0 panic=-1 guest.iperf=client guest.ip=10.99.1.2/24 guest.peer=10.99.1.1 guest.time=$secs guest.dirs=tx,rx"
+cmdline="console=ttyS0 panic=-1 guest.iperf=$role guest.ip=10.99.1.2/24 guest.peer=10.99.1.1 guest.time=$secs guest.dirs=tx,rx"
 # What every VMM under test must offer and Linux 6.1's virtio_net accepts; minnow also offers the
 # MTU (QEMU only with host_mtu=).
 features=CSUM,GUEST_CSUM,HOST_TSO4,HOST_TSO6,GUEST_TSO4,GUEST_TSO6,HOST_ECN,GUEST_ECN,MRG_RXBUF,MAC,STATUS,INDIRECT_DESC,EVENT_IDX,VERSION_1
@@ -156,6 +166,27 @@ else
 		-device "virtio-net-device,netdev=n0,mac=$guest_mac"
 		-kernel "$kernel" -initrd "$image" -append "$cmdline")
 fi
+# host_clients: with the guest as the server, the host's iperf3 client for each direction, once
+# the guest has announced that test's server (its "<<< iperf3-DIR" line). Their output is only
+# for the log: the guest's own reports are what bootcheck.py judges.
+host_clients() {
+	local d i rev
+	for d in tx rx; do
+		rev=()
+		[[ $d == rx ]] || rev=(-R) # the guest sends
+		for ((i = 0; i < guest_timeout * 10; i++)); do
+			tr -d '\r' <"$dir/serial.log" 2>/dev/null | grep -qx "<<< iperf3-$d" && break
+			kill -0 "$vmm_pid" 2>/dev/null || return 0
+			sleep 0.1
+		done
+		# The server may not listen yet: a refused connection is tried again.
+		for ((i = 0; i < 20; i++)); do
+			nsx iperf3 -c 10.99.1.2 -t "$secs" "${rev[@]}" >"$dir/iperf3-client-$d.out" 2>&1 && break
+			kill -0 "$vmm_pid" 2>/dev/null || return 0
+			sleep 0.5
+		done
+	done
+}
 echo "boot-test: $vmm: ${cmd[*]}"
 if [[ -n $pvm_reason ]]; then
 	# The same command, stopped before the first vCPU runs: kernel, initrd and tap accepted.
@@ -167,6 +198,7 @@ fi
 t0=$SECONDS
 ip netns exec "$ns" timeout "$guest_timeout" "${cmd[@]}" </dev/null >"$dir/vmm.out" 2>&1 &
 vmm_pid=$!
+[[ $role == client ]] || host_clients
 status=0
 wait "$vmm_pid" || status=$?
 vmm_pid=

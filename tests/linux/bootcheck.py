@@ -60,13 +60,18 @@ def iperf(rep, name, text, rc):
     except ValueError as e:
         rep.check(name, False, "no JSON from iperf3 (exit %d): %s: %s" % (rc, e, text[-300:]))
         return None
-    end = j.get("end", {})
+    end, start = j.get("end", {}), j.get("start", {})
     sent, recv = end.get("sum_sent", {}), end.get("sum_received", {})
+    # A client's sum_received is the server's count, sent back at the end of the test. A server
+    # that sent (the client ran -R) reports no received bytes: there the sender's count is all
+    # there is.
+    server_sent = "accepted_connection" in start and start.get("test_start", {}).get("reverse")
+    side, what = (sent, "sent") if server_sent else (recv, "received")
     err = j.get("error")
-    ok = rc == 0 and not err and recv.get("bytes", 0) > 0 and recv.get("bits_per_second", 0) > 0
-    mbps = recv.get("bits_per_second", 0) / 1e6
-    rep.check(name, ok, "%.1f Mbit/s received, %d bytes in %.1f s, %d retransmits%s" % (
-        mbps, recv.get("bytes", 0), recv.get("seconds", 0), sent.get("retransmits", 0),
+    ok = rc == 0 and not err and side.get("bytes", 0) > 0 and side.get("bits_per_second", 0) > 0
+    mbps = side.get("bits_per_second", 0) / 1e6
+    rep.check(name, ok, "%.1f Mbit/s %s, %d bytes in %.1f s, %d retransmits%s" % (
+        mbps, what, side.get("bytes", 0), side.get("seconds", 0), sent.get("retransmits", 0),
         ", error: %s" % err if err else ""))
     return round(mbps, 1) if ok else None
 
@@ -129,8 +134,15 @@ def judge(a):
             bad = ["%s=%d" % kv for kv in list(d["net"]["drops"].items()) +
                    list(d["net"]["tx_offload_errors"].items()) +
                    list(d["transport"]["driver_errors"].items()) if kv[1]]
-            bad += ["queue %s broken" % q.get("name", "?") for q in d["queues"] if q["broken"] != "no"]
+            bad += ["queue %d: broken %s, %d bad chains" % (i, q["broken"], q["bad_chains"]["total"])
+                    for i, q in enumerate(d["queues"])
+                    if q["broken"] != "no" or q["bad_chains"]["total"]]
             rep.check("minnow counters", not bad, "; ".join(bad) or "no drops, no offload or driver errors")
+            # minnow's own count of the offloads that the tap counts as super-frames.
+            n, dirs = d["net"], a.dirs.split(",")
+            want = [k for k, dr in (("tx_tso", "tx"), ("tx_csum", "tx"), ("rx_gso", "rx")) if dr in dirs]
+            rep.check("minnow offload counters", all(n[k] > 0 for k in want),
+                      ", ".join("%s=%d" % (k, n[k]) for k in want))
         except (OSError, ValueError, KeyError, IndexError) as e:
             rep.check("minnow counters", False, "cannot read %s: %s" % (a.metrics, e))
 
