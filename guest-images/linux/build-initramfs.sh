@@ -5,7 +5,7 @@
 # Depends chain, never from the host), the virtio-net modules of the installed kernel (resolved
 # through modules.dep) and guest-images/linux/init as /init.
 #
-# usage: build-initramfs.sh [-o OUT] [-k KERNEL_VERSION]
+# usage: build-initramfs.sh [-o OUT] [-k KERNEL_VERSION] [-h]
 #
 # OUT defaults to .cache/linux-guest/initramfs.cpio.gz in the repository; the kernel version to
 # the newest /boot/vmlinuz-*-amd64. The result is cached: OUT.key holds a digest of the inputs
@@ -26,7 +26,7 @@ die() {
 	exit 1
 }
 usage() {
-	echo "usage: $0 [-o OUT] [-k KERNEL_VERSION]" >&2
+	echo "usage: $0 [-o OUT] [-k KERNEL_VERSION] [-h]" >&2
 	exit 2
 }
 
@@ -36,6 +36,10 @@ while getopts o:k:h opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	k) kver=$OPTARG ;;
+	h)
+		sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
 	*) usage ;;
 	esac
 done
@@ -121,7 +125,8 @@ done
 declare -A need_mod=()
 for m in "${want_modules[@]}"; do
 	need_mod[${mod_path[$m]}]=1
-	for d in $(grep -E "^${mod_path[$m]}:" "$moddir/modules.dep" | cut -d: -f2-); do
+	read -ra deps < <(grep -E "^${mod_path[$m]}:" "$moddir/modules.dep" | cut -d: -f2-)
+	for d in "${deps[@]}"; do
 		need_mod[$d]=1
 	done
 done
@@ -308,6 +313,8 @@ echo "$kver" >"$root/etc/kernel-version"
 for p in "${pkgs[@]}"; do echo "$p ${version[$p]}"; done >"$root/etc/packages"
 
 say "[6/6] writing $out"
+# One timestamp for every entry: the same inputs give the same archive.
+find "$root" -exec touch -h -d @0 {} +
 tmp=$(mktemp "$(dirname -- "$out")/.initramfs.XXXXXX")
 (cd -- "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -9n >"$tmp" || {

@@ -17,7 +17,7 @@
 #                    tcg (software emulation, no KVM) with QEMU's virtio-net-device on the tap:
 #                    the image, /init, the iperf3 exchange and these checks, anywhere.
 #   --time S         seconds of each iperf3 run (default 2)
-#   --json OUT       where the result goes (default: printed path in a temporary folder)
+#   --json OUT       where the result goes (default .cache/linux-guest/boot-test-VMM.json)
 # Environment: BOOT_TEST_TIMEOUT (seconds for the guest, default 300), BOOT_TEST_KEEP=1 keeps the
 # logs. Exit status: 0 pass, 1 fail, 2 usage, 77 skip.
 set -euo pipefail
@@ -51,7 +51,10 @@ while (($#)); do
 	--json) json_out=${2:-} && shift ;;
 	--time) secs=${2:-} && shift ;;
 	--role) role=${2:-} && shift ;;
-	-h | --help) usage ;;
+	-h | --help)
+		sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
 	*) echo "boot-test: unknown argument '$1'" >&2 && usage ;;
 	esac
 	shift
@@ -111,7 +114,8 @@ net_cleanup_hook() {
 	fi
 }
 net_netns boot
-json_out=${json_out:-$dir/result.json}
+json_out=${json_out:-$top/.cache/linux-guest/boot-test-$vmm.json}
+mkdir -p -- "$(dirname -- "$json_out")"
 net_ns_init "$ns"
 net_tap
 mtu=$(nsx cat /sys/class/net/tap0/mtu)
