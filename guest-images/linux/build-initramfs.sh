@@ -316,7 +316,7 @@ say "[6/6] writing $out"
 # One timestamp for every entry: the same inputs give the same archive.
 find "$root" -exec touch -h -d @0 {} +
 tmp=$(mktemp "$(dirname -- "$out")/.initramfs.XXXXXX")
-(cd -- "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+(cd -- "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) |
 	gzip -9n >"$tmp" || {
 	rm -f -- "$tmp"
 	die "cpio or gzip failed"
