@@ -185,7 +185,7 @@ host_clients() {
 		done
 		# The server may not listen yet: a refused connection is tried again.
 		for ((i = 0; i < 20; i++)); do
-			nsx iperf3 -c 10.99.1.2 -t "$secs" "${rev[@]}" >"$dir/iperf3-client-$d.out" 2>&1 && break
+			nsx timeout $((secs + 30)) iperf3 -c 10.99.1.2 -t "$secs" "${rev[@]}" >"$dir/iperf3-client-$d.out" 2>&1 && break
 			kill -0 "$vmm_pid" 2>/dev/null || return 0
 			sleep 0.5
 		done
