@@ -30,6 +30,7 @@ usage() {
 	exit 2
 }
 
+args=("$@")
 out=$top/.cache/linux-guest/initramfs.cpio.gz
 kver=
 while getopts o:k:h opt; do
@@ -159,8 +160,17 @@ for p in "${pkgs[@]}"; do
 	deb=$(find "$d" -maxdepth 1 -name '*.deb' | head -n 1)
 	if [[ -z $deb ]]; then
 		say "    downloading $p=$v"
-		(cd -- "$d" && apt-get download -q "$p=$v" >/dev/null 2>"$d/download.err") ||
+		if ! (cd -- "$d" && apt-get download -q "$p=$v" >/dev/null 2>"$d/download.err"); then
+			# Old package lists name versions the archive no longer has: refresh them
+			# once and start again with the versions they name now.
+			if [[ $(id -u) -eq 0 && -z ${MINNOW_LINUX_APT_UPDATED:-} ]]; then
+				say "    apt-get download $p=$v failed: apt-get update, then again"
+				apt-get update -q >"$cache/apt-update.log" 2>&1 ||
+					die "apt-get update failed: $(tail -n 3 "$cache/apt-update.log")"
+				MINNOW_LINUX_APT_UPDATED=1 exec bash "${BASH_SOURCE[0]}" "${args[@]}"
+			fi
 			die "apt-get download $p=$v failed: $(tail -n 3 "$d/download.err")"
+		fi
 		deb=$(find "$d" -maxdepth 1 -name '*.deb' | head -n 1)
 		[[ -n $deb ]] || die "apt-get download $p=$v left no .deb in $d"
 	fi
