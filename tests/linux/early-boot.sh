@@ -11,6 +11,9 @@
 #   (b) the BIOS-e820 map that minnow builds for the RAM size given, and
 #   (c) minnow's ACPI tables (RSDP, XSDT, FACP, DSDT, APIC), the IOAPIC, the
 #       IRQ 4 override and every vCPU, with no ACPI warning or error.
+#   (d) with EARLY_BOOT_INITRD, "RAMDISK: [mem START-END]" exactly where minnow
+#       places that file (page-aligned at the top of low RAM), so the kernel found
+#       the initrd through the PVH start info.
 # It then stops minnow with SIGTERM and checks that it exited with 143.
 #
 # It never waits for a full boot: on hosts whose KVM emulates guest CPL-0 code
@@ -21,6 +24,7 @@
 #   EARLY_BOOT_TIMEOUT  seconds before the test fails (default 240)
 #   EARLY_BOOT_MEM      guest RAM, minnow's -m syntax (default 512M)
 #   EARLY_BOOT_CPUS     vCPUs (default 2; the MADT must list them all)
+#   EARLY_BOOT_INITRD   an initrd to pass with -i (default: none)
 #   MINNOW_CACHE        cache for the extracted vmlinux
 #
 # Exit status: 0 pass, 1 fail, 77 skip (no usable /dev/kvm, no Debian kernel).
@@ -55,6 +59,8 @@ minnow=$1
 timeout_s=${EARLY_BOOT_TIMEOUT:-240}
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || fail "EARLY_BOOT_TIMEOUT=$timeout_s: not a positive number of seconds"
 mem=${EARLY_BOOT_MEM:-512M}
+initrd=${EARLY_BOOT_INITRD:-}
+[[ -z $initrd || (-f $initrd && -r $initrd) ]] || fail "EARLY_BOOT_INITRD=$initrd: not a readable file"
 cpus=${EARLY_BOOT_CPUS:-2}
 
 # --- skip conditions -------------------------------------------------------
@@ -108,6 +114,17 @@ expected_e820=(
 )
 if ((ram > hole_start)); then
 	expected_e820+=("$(e820_line "$hole_end" $((hole_end + ram - hole_start)) usable)")
+fi
+
+# Where minnow puts the initrd (vmm/boot.c boot_place_initrd): page-aligned at the top of low
+# RAM. The kernel prints its pages (arch/x86/kernel/setup.c reserve_initrd).
+initrd_args=()
+expected_ramdisk=
+if [[ -n $initrd ]]; then
+	initrd_args=(-i "$initrd")
+	isize=$(stat -c %s -- "$initrd")
+	istart=$(((low_end - isize) & ~4095))
+	expected_ramdisk=$(printf 'RAMDISK: [mem %#010x-%#010x]' "$istart" $(((istart + isize + 4095) / 4096 * 4096 - 1)))
 fi
 
 # --- vmlinux ---------------------------------------------------------------
@@ -166,10 +183,10 @@ now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$((10#$t))"; }
 secs() { printf '%d.%02d' $(($1 / 1000000)) $(($1 % 1000000 / 10000)); }
 
 say "kernel $bzimage ($version)"
-say "command: $minnow run -k $vmlinux -m $mem -c $cpus -p '$cmdline' --cpuid-mask $cpuid_mask --serial file=$serial"
+say "command: $minnow run -k $vmlinux ${initrd_args[*]} -m $mem -c $cpus -p '$cmdline' --cpuid-mask $cpuid_mask --serial file=$serial"
 : >"$serial"
 t0=$(now_us)
-"$minnow" run -k "$vmlinux" -m "$mem" -c "$cpus" -p "$cmdline" --cpuid-mask "$cpuid_mask" \
+"$minnow" run -k "$vmlinux" "${initrd_args[@]}" -m "$mem" -c "$cpus" -p "$cmdline" --cpuid-mask "$cpuid_mask" \
 	--serial "file=$serial" >"$work/minnow.out" 2>&1 &
 minnow_pid=$!
 
@@ -191,7 +208,7 @@ snapshot() {
 	head -n "$n" "$work/snap.raw" | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' >"$work/snap"
 }
 
-t_first='' t_version='' t_cmdline='' t_e820='' t_acpi=''
+t_first='' t_version='' t_cmdline='' t_e820='' t_acpi='' t_ramdisk=''
 
 # minnow's ACPI tables as the kernel lists them (drivers/acpi/acpica/tbprint.c), the
 # IOAPIC and the IRQ 4 override from our MADT, and every vCPU from the MADT.
@@ -288,7 +305,23 @@ $bad"
 		t_acpi=$el
 		say "$(secs "$el") s: ACPI tables, IOAPIC, IRQ 4 override and $cpus CPUs accepted"
 	fi
-	[[ -n $t_cmdline && -n $t_e820 && -n $t_acpi ]] && break
+	# The kernel reserves the initrd before it reads the ACPI tables.
+	if [[ -n $initrd && -z $t_ramdisk ]] && grep -q '^RAMDISK: ' "$work/snap"; then
+		got=$(grep -m1 '^RAMDISK: ' "$work/snap")
+		if [[ $got != "$expected_ramdisk" ]]; then
+			show_tail
+			fail "the kernel found the initrd elsewhere than minnow put it:
+    expected: $expected_ramdisk ($initrd, $isize bytes)
+    seen:     $got"
+		fi
+		t_ramdisk=$el
+		say "$(secs "$el") s: $got: the initrd ($isize bytes) where minnow put it"
+	fi
+	if [[ -n $initrd && -z $t_ramdisk && -n $t_acpi ]]; then
+		show_tail
+		fail "no RAMDISK: line before the ACPI tables: the kernel did not see the initrd"
+	fi
+	[[ -n $t_cmdline && -n $t_e820 && -n $t_acpi && (-z $initrd || -n $t_ramdisk) ]] && break
 
 	if ! kill -0 "$minnow_pid" 2>/dev/null; then
 		sleep 0.2 # let the last output land
@@ -303,6 +336,7 @@ $bad"
 		[[ -n $t_cmdline ]] || missing="the Command line: line"
 		[[ -n $t_e820 ]] || missing+="${missing:+ and }the BIOS-e820 map"
 		[[ -n $t_acpi ]] || missing+="${missing:+ and }the ACPI/SMP lines"
+		[[ -z $initrd || -n $t_ramdisk ]] || missing+="${missing:+ and }the RAMDISK: line"
 		fail "$missing not seen within ${timeout_s} s (EARLY_BOOT_TIMEOUT)"
 	fi
 	sleep 0.2
@@ -320,5 +354,5 @@ if [[ $minnow_rc -ne 143 ]]; then
 fi
 say "minnow stopped by SIGTERM (exit status 143)"
 say "PASS in $(secs "$pass_el") s (first line $(secs "$t_first") s, Linux version $(secs "$t_version") s," \
-	"Command line $(secs "$t_cmdline") s, BIOS-e820 $(secs "$t_e820") s, ACPI $(secs "$t_acpi") s)"
+	"Command line $(secs "$t_cmdline") s, BIOS-e820 $(secs "$t_e820") s, ACPI $(secs "$t_acpi") s${t_ramdisk:+, RAMDISK $(secs "$t_ramdisk") s})"
 exit 0

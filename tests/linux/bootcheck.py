@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Judges one boot of the Linux guest (guest-images/linux) from what the host saw, the same way
+for every VMM: the guest's serial log, the frames counted on the tap (framecount.py), the VMM's
+exit status and, for minnow, its --metrics. Prints one line per check and a summary, writes the
+result as JSON, and exits 0 only when every check passed.
+
+usage: bootcheck.py --vmm NAME --serial LOG --frames JSON --exit STATUS --want-exit STATUS
+                    --features LIST [--dirs tx,rx] [--metrics JSON] [--seconds S] [--json OUT]"""
+import argparse
+import json
+import re
+import sys
+
+# virtio 1.2 §5.1.3 (net) and §6 (reserved feature bits).
+FEATURES = {
+    0: "CSUM", 1: "GUEST_CSUM", 2: "CTRL_GUEST_OFFLOADS", 3: "MTU", 5: "MAC",
+    7: "GUEST_TSO4", 8: "GUEST_TSO6", 9: "GUEST_ECN", 10: "GUEST_UFO", 11: "HOST_TSO4",
+    12: "HOST_TSO6", 13: "HOST_ECN", 14: "HOST_UFO", 15: "MRG_RXBUF", 16: "STATUS",
+    17: "CTRL_VQ", 18: "CTRL_RX", 19: "CTRL_VLAN", 21: "GUEST_ANNOUNCE", 22: "MQ",
+    23: "CTRL_MAC_ADDR", 28: "INDIRECT_DESC", 29: "EVENT_IDX", 32: "VERSION_1",
+    33: "ACCESS_PLATFORM", 34: "RING_PACKED", 35: "IN_ORDER", 36: "ORDER_PLATFORM",
+    37: "SR_IOV", 38: "NOTIFICATION_DATA", 54: "GUEST_USO4", 55: "GUEST_USO6", 56: "HOST_USO",
+    61: "RSC_EXT", 62: "STANDBY",
+}
+# What `ethtool -k` must say when the offloads are in effect in the guest.
+ETHTOOL_ON = ["tx-checksumming", "rx-checksumming", "tcp-segmentation-offload",
+              "tx-tcp-segmentation", "tx-tcp6-segmentation"]
+END = re.compile(r"^=== guest end: status=(\d+) ===$", re.M)
+
+
+def blocks(log):
+    """The <<< NAME ... >>> NAME rc=N blocks of the guest's output: {NAME: (lines, rc)}."""
+    out, name, lines = {}, None, []
+    for line in log.splitlines():
+        if name is None and line.startswith("<<< "):
+            name, lines = line[4:].strip(), []
+        elif name is not None and line.startswith(">>> " + name + " rc="):
+            out[name] = ("\n".join(lines), int(line.rsplit("=", 1)[1]))
+            name = None
+        elif name is not None:
+            lines.append(line)
+    return out
+
+
+class Report:
+    def __init__(self, vmm):
+        self.r = {"vmm": vmm, "checks": []}
+
+    def check(self, name, ok, detail):
+        self.r["checks"].append({"name": name, "ok": bool(ok), "detail": detail})
+        print("%s: %s: %s" % ("pass" if ok else "FAIL", name, detail))
+        return ok
+
+
+def iperf(rep, name, text, rc):
+    """One iperf3 -J result: completed, no error, bytes moved; its receiver's Mbit/s."""
+    try:
+        j = json.loads(text[text.index("{"):text.rindex("}") + 1])
+    except ValueError as e:
+        rep.check(name, False, "no JSON from iperf3 (exit %d): %s: %s" % (rc, e, text[-300:]))
+        return None
+    end, start = j.get("end", {}), j.get("start", {})
+    sent, recv = end.get("sum_sent", {}), end.get("sum_received", {})
+    # A client's sum_received is the server's count, sent back at the end of the test. A server
+    # that sent (the client ran -R) reports no received bytes: there the sender's count is all
+    # there is.
+    server_sent = "accepted_connection" in start and start.get("test_start", {}).get("reverse")
+    side, what = (sent, "sent") if server_sent else (recv, "received")
+    err = j.get("error")
+    ok = rc == 0 and not err and side.get("bytes", 0) > 0 and side.get("bits_per_second", 0) > 0
+    mbps = side.get("bits_per_second", 0) / 1e6
+    rep.check(name, ok, "%.1f Mbit/s %s, %d bytes in %.1f s, %d retransmits%s" % (
+        mbps, what, side.get("bytes", 0), side.get("seconds", 0), sent.get("retransmits", 0),
+        ", error: %s" % err if err else ""))
+    return round(mbps, 1) if ok else None
+
+
+def judge(a):
+    rep = Report(a.vmm)
+    r = rep.r
+    log = open(a.serial, errors="replace").read().replace("\r", "")
+    b = blocks(log)
+
+    m = END.search(log)
+    rep.check("guest end marker", m and m.group(1) == "0",
+              "status %s" % m.group(1) if m else "no '=== guest end' line (guest did not finish)")
+    for line in log.splitlines():
+        if line.startswith("guest: FAILED"):
+            print("    " + line)
+
+    # Negotiated features: the driver's bit string, bit 0 first.
+    fm = re.search(r"^guest-features: (\S+) ([01]+)$", log, re.M)
+    bits = {i for i, c in enumerate(fm.group(2)) if c == "1"} if fm else set()
+    names = [FEATURES.get(i, "bit%d" % i) for i in sorted(bits)]
+    r["features"] = names
+    missing = [f for f in a.features.split(",") if f and f not in names]
+    rep.check("negotiated features", fm and not missing,
+              ("missing %s; " % ",".join(missing) if missing else "") +
+              ("negotiated %s" % " ".join(names) if fm else "no guest-features line"))
+
+    text, rc = b.get("ethtool-k", ("", -1))
+    eth = dict(re.findall(r"^\s*([a-z0-9-]+): (on|off)", text, re.M))
+    off = [k for k in ETHTOOL_ON if eth.get(k) != "on"]
+    r["ethtool_k"] = {k: eth.get(k) for k in ETHTOOL_ON}
+    rep.check("ethtool -k", rc == 0 and not off,
+              "not on: %s" % ",".join(off) if off else " ".join("%s=on" % k for k in ETHTOOL_ON))
+
+    r["throughput_mbps"] = {}
+    for d in a.dirs.split(","):
+        text, rc = b.get("iperf3-" + d, ("", -1))
+        what = "guest to host" if d == "tx" else "host to guest"
+        r["throughput_mbps"][d] = iperf(rep, "iperf3 %s (%s)" % (d, what), text, rc)
+
+    try:
+        fr = json.load(open(a.frames))
+    except (OSError, ValueError) as e:
+        fr = None
+        rep.check("frames over the MTU", False, "no frame counts: %s" % e)
+    if fr:
+        r["frames"] = fr
+        for key, feat, d in (("guest_to_host", "HOST_TSO4", "tx"), ("host_to_guest", "GUEST_TSO4", "rx")):
+            if d not in a.dirs.split(","):
+                continue
+            c = fr[key]
+            rep.check("%s super-frames (%s)" % (key.replace("_", " "), feat), c["over_mtu"] > 0,
+                      "%d of %d frames longer than MTU %d + 14, longest %d bytes" % (
+                          c["over_mtu"], c["frames"], fr["mtu"], c["max_len"]))
+
+    if a.metrics:
+        try:
+            mt = json.load(open(a.metrics))
+            d = mt["devices"][0]
+            bad = ["%s=%d" % kv for kv in list(d["net"]["drops"].items()) +
+                   list(d["net"]["tx_offload_errors"].items()) +
+                   list(d["transport"]["driver_errors"].items()) if kv[1]]
+            bad += ["queue %d: broken %s, %d bad chains" % (i, q["broken"], q["bad_chains"]["total"])
+                    for i, q in enumerate(d["queues"])
+                    if q["broken"] != "no" or q["bad_chains"]["total"]]
+            rep.check("minnow counters", not bad, "; ".join(bad) or "no drops, no offload or driver errors")
+            # minnow's own count of the offloads that the tap counts as super-frames.
+            n, dirs = d["net"], a.dirs.split(",")
+            want = [k for k, dr in (("tx_tso", "tx"), ("tx_csum", "tx"), ("rx_gso", "rx")) if dr in dirs]
+            rep.check("minnow offload counters", all(n[k] > 0 for k in want),
+                      ", ".join("%s=%d" % (k, n[k]) for k in want))
+        except (OSError, ValueError, KeyError, IndexError) as e:
+            rep.check("minnow counters", False, "cannot read %s: %s" % (a.metrics, e))
+
+    r["exit_status"] = a.exit
+    rep.check("%s exit status" % a.vmm, a.exit == a.want_exit, "%d (want %d, guest poweroff)" % (a.exit, a.want_exit))
+
+    failed = [c["name"] for c in r["checks"] if not c["ok"]]
+    r["result"] = "fail" if failed else "pass"
+    r["seconds"] = a.seconds
+    tp = r["throughput_mbps"]
+    print("summary: %s on %s in %s s: %d checks, %d failed%s; throughput %s" % (
+        r["result"].upper(), a.vmm, a.seconds, len(r["checks"]), len(failed),
+        " (%s)" % ", ".join(failed) if failed else "",
+        ", ".join("%s %s Mbit/s" % (k, v) for k, v in tp.items())))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(r, f, indent=1)
+            f.write("\n")
+    return 1 if failed else 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--vmm", required=True)
+    p.add_argument("--serial", required=True)
+    p.add_argument("--frames", required=True)
+    p.add_argument("--exit", type=int, required=True)
+    p.add_argument("--want-exit", type=int, required=True)
+    p.add_argument("--features", required=True, help="comma-separated names that must be negotiated")
+    p.add_argument("--dirs", default="tx,rx")
+    p.add_argument("--metrics")
+    p.add_argument("--seconds", default="?")
+    p.add_argument("--json")
+    return judge(p.parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
