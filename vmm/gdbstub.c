@@ -51,8 +51,12 @@ static int gdbstub_listen(struct gdbstub *g, const char *where)
 					     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 		alen = sizeof(a.in);
 	} else {
+		size_t n = strlen(where);
+
+		if (n >= sizeof(a.un.sun_path))
+			return -ENAMETOOLONG;
 		a.un.sun_family = AF_UNIX;
-		snprintf(a.un.sun_path, sizeof(a.un.sun_path), "%s", where);
+		memcpy(a.un.sun_path, where, n + 1);
 		alen = sizeof(a.un);
 		g->unix_path = strdup(where);
 		if (!g->unix_path)
