@@ -3,6 +3,7 @@
 // probed through TUNSETOFFLOAD, and its receive offloads set from what the guest negotiated.
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -94,7 +95,7 @@ static int tap_read_mtu(struct tap *t)
 
 int tap_open(struct tap *t, const char *name, int fd, char *err, size_t errlen)
 {
-	int hdr = TAP_HDR_LEN;
+	int hdr = TAP_HDR_LEN, sndbuf;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
@@ -111,6 +112,8 @@ int tap_open(struct tap *t, const char *name, int fd, char *err, size_t errlen)
 	}
 	tap_probe(t);
 	t->mtu = tap_read_mtu(t);
+	/* tun's default; TUNSETSNDBUF (QEMU's sndbuf=) makes writes say EAGAIN when it is full. */
+	t->never_full = ioctl(t->fd, TUNGETSNDBUF, &sndbuf) == 0 && sndbuf == INT_MAX;
 	return 0;
 }
 

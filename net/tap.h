@@ -17,6 +17,7 @@ struct tap {
 	unsigned int offloads;	/* TUN_F_* now set */
 	int mtu;
 	bool is_socket;		/* a test socketpair: no tun ioctls */
+	bool never_full;	/* send buffer unlimited (tun's INT_MAX): no write says EAGAIN */
 };
 
 /*

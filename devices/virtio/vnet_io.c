@@ -139,7 +139,7 @@ void vnet_io_submit_tx(struct vnet_io *io, struct tx_req *r, unsigned int index,
 	trace(TRACE_URING, "%s: sqe writev tx %u, header + %u guest pieces, %u bytes%s",
 	      io->n->t.name, index, r->niov, r->frame_len, link ? ", linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_TX, index));
-	if (link)
+	if (link && io->tx_link)
 		sqe->flags |= IOSQE_IO_LINK;
 }
 
@@ -418,6 +418,7 @@ int vnet_io_start(struct vnet *n)
 	io->rx_need = VNET_HDR_LEN + ((n->negotiated & gso) ? VNET_MAX_FRAME : 18u + n->mtu);
 	io->mrg = n->negotiated & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	io->sync = n->opts.io_sync;
+	io->tx_link = !n->tap.never_full;
 	pthread_mutex_init(&io->lock, NULL);
 	pthread_cond_init(&io->cond, NULL);
 	while (read(n->stop_fd, &v, sizeof(v)) > 0)

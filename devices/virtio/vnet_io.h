@@ -59,6 +59,13 @@ struct sync_fifo {
 struct vnet_io {
 	struct vnet *n;
 	bool sync;			/* io=sync: plain readv/writev instead of io_uring */
+	/*
+	 * Writes may say EAGAIN (a tap with a limited send buffer, a test socket):
+	 * one linked batch at a time, so a retried write cannot fall behind a later
+	 * one. On a tap that is never full, writes complete in submission order and
+	 * batches go out unlinked, as soon as they are made.
+	 */
+	bool tx_link;
 	struct io_uring ring;
 	struct sync_fifo sync_rx, sync_tx;
 	int kick_fd[2];

@@ -153,8 +153,9 @@ static void tx_soft(struct vnet_io *io)
 }
 
 /*
- * Hands the waiting writes to the kernel as one linked batch, once the
- * previous one is done. A request finished in software is written
+ * Hands the waiting writes to the kernel as one batch: linked, and only once
+ * the previous one is done, where writes may say EAGAIN (io->tx_link); at
+ * once otherwise. A request finished in software is written
  * synchronously, only when nothing is ahead of it in flight (so frames keep
  * their order), and ends the batch in front of it. Returns whether it sent
  * any such request (freeing slots the caller may fill).
@@ -164,7 +165,7 @@ static bool tx_flush(struct vnet_io *io)
 	unsigned int take = 0, total, k = 0;
 	bool soft = false;
 
-	if (io->tx_in_kernel && !io->sync)
+	if (io->tx_in_kernel && io->tx_link && !io->sync)
 		return false;
 	while (io->tx_queued && io->tx[io->tx_queue[0]].soft && !io->tx_in_kernel &&
 	       !io->tx_retries && !io->stopping) {

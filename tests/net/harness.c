@@ -4,6 +4,7 @@
 // (tapB) in a network namespace that tests/net/net.sh created; the kernel routes between them.
 // Usage: harness CASE [--tapa A] [--tapb B] [--sync] [--mrg] [--no-guest-csum] [--guest-tso]
 //                     [--guest-uso] [--rxbuf BYTES] [--rxcount N] [--rxpiece BYTES] [--rxindirect]
+//                     [--soft] [--sndbuf BYTES]
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devices/virtio/vnet_io.h"
 #include "tests/net/harness.h"
 
 struct harness H = {.tapb_fd = -1};
@@ -116,6 +118,22 @@ void h_skip(const char *why)
 	exit(77);
 }
 
+/*
+ * tapA opened here with a send buffer (as QEMU's sndbuf= sets one) and handed
+ * to the device as fd=, which it adopts.
+ */
+static int h_tapa_sndbuf(int bytes)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	CHECK(fd >= 0, "open /dev/net/tun: %s", strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", H.o.tapa);
+	CHECK(ioctl(fd, TUNSETIFF, &ifr) == 0, "TUNSETIFF %s: %s", H.o.tapa, strerror(errno));
+	CHECK(ioctl(fd, TUNSETSNDBUF, &bytes) == 0, "TUNSETSNDBUF %d: %s", bytes, strerror(errno));
+	return fd;
+}
+
 void h_dev_open(uint64_t extra_want)
 {
 	struct netdrv_cfg c = {
@@ -131,6 +149,10 @@ void h_dev_open(uint64_t extra_want)
 	bool gso = H.o.guest_csum && (H.o.guest_tso || H.o.guest_uso);
 
 	memcpy(c.opts.mac, H.guest_mac, 6);
+	if (H.o.sndbuf) {
+		c.tap = NULL;
+		c.tap_fd = h_tapa_sndbuf(H.o.sndbuf);
+	}
 	if (netdrv_open(&H.d, &c)) {
 		fprintf(stderr, "FAIL: %s: cannot bring the device up on %s: %s\n", case_name,
 			H.o.tapa, H.d.err);
@@ -139,6 +161,9 @@ void h_dev_open(uint64_t extra_want)
 	}
 	H.dev_open = true;
 	H.rx_posted = 0;
+	/* tun's unlimited send buffer lets TX batches go unlinked; a limited one must not. */
+	CHECK_EQ(H.d.n.tap.never_full, !H.o.sndbuf, "the tap's never_full (send buffer unlimited)");
+	CHECK_EQ(H.d.n.io->tx_link, H.o.sndbuf != 0, "the I/O thread's linked TX batches");
 	h_wait_link(H.o.tapa);
 	if (H.o.guest_uso && !(H.d.offered & F(GUEST_USO4)))
 		h_skip("the tap cannot hand up UDP super-frames (TUN_F_USO4/6 need Linux 6.2)");
@@ -459,7 +484,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: harness CASE [--tapa A] [--tapb B] [--sync] [--mrg] "
 		"[--no-guest-csum] [--guest-tso] [--guest-uso] [--rxbuf BYTES] [--rxcount N] "
-		"[--rxpiece BYTES] [--rxindirect] [--soft]\ncases:");
+		"[--rxpiece BYTES] [--rxindirect] [--soft] [--sndbuf BYTES]\ncases:");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		fprintf(stderr, " %s", cases[i].name);
 	fprintf(stderr, "\n");
@@ -496,6 +521,8 @@ static void parse(int argc, char **argv)
 			H.o.rxindirect = true;
 		else if (!strcmp(a, "--soft"))
 			H.o.soft = true;
+		else if (!strcmp(a, "--sndbuf") && i + 1 < argc)
+			H.o.sndbuf = (int)strtol(argv[++i], NULL, 0);
 		else
 			usage();
 	}

@@ -39,6 +39,7 @@ struct h_opts {
 	uint32_t rxpiece;     /* RX chains in descriptors of this many bytes (0: one) */
 	bool rxindirect;      /* RX chains through indirect tables */
 	bool soft;	      /* offload=soft: minnow finishes TX offloads itself */
+	int sndbuf;	      /* TUNSETSNDBUF on tapA before the device opens it (0: tun's) */
 };
 
 struct harness {

@@ -171,9 +171,9 @@ int netdrv_open(struct netdrv *d, const struct netdrv_cfg *cfg)
 	d->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->irq_fd < 0)
 		return -errno;
-	if (cfg->tap) {
+	if (cfg->tap || cfg->tap_fd > 0) {
 		o.tap = cfg->tap;
-		o.fd = -1;
+		o.fd = cfg->tap ? -1 : cfg->tap_fd;
 		ret = vnet_init(&d->n, &o, &d->gm, NETDRV_BASE, NETDRV_GSI, -1, d->irq_fd, d->err,
 				sizeof(d->err));
 	} else {

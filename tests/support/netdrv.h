@@ -29,6 +29,7 @@ struct netdrv_cfg {
 	struct vnet_opts opts;		/* csum, tso, mrg_rxbuf, mtu; tap or fd ignored */
 	struct net_caps caps;		/* socketpair only: what the fake tap "supports" */
 	const char *tap;		/* a real tap's name (vnet_init), or NULL: a socketpair */
+	int tap_fd;			/* > 0, with tap NULL: a real tap's fd, adopted (fd=) */
 	uint64_t want;			/* features the driver asks for, ANDed with the offer */
 	uint16_t qsize;			/* QueueNum of both queues; 0: QueueNumMax, at most NETDRV_QSIZE */
 	bool sock_nonblock;		/* make the device's socket end O_NONBLOCK, as a tap is */
