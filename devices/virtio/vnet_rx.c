@@ -247,6 +247,7 @@ static void rx_refused(struct vnet_io *io, unsigned int completed)
 	io->rx_pushed |= completed > 0;
 	STAT_ADD(io->n->stats.rx_dropped, completed);
 }
+
 /* Keeps a read posted for every buffer the guest gave us (up to RX_INFLIGHT). */
 void vnet_rx_fill(struct vnet_io *io)
 {
