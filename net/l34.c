@@ -76,6 +76,33 @@ static int walk_ip4(struct l34 *p)
 	return has(p, p->l4_off) ? 0 : L34_ERR_SHORT;
 }
 
+/*
+ * A routing header at off with segments left: the final destination is the
+ * last address of a type 0 or 2 header (RFC 2460, RFC 6275 §6.4), or segment
+ * list[0] of a segment routing header (type 4, RFC 8754 §2). Other types keep
+ * the IPv6 header's destination.
+ */
+static void ip6_final_dst(struct l34 *p, uint32_t off)
+{
+	uint8_t type, addrs;
+	uint32_t at;
+
+	if (!has(p, off + 4) || p->hdr[off + 3] == 0)
+		return;
+	type = p->hdr[off + 2];
+	addrs = p->hdr[off + 1] / 2;
+	if (addrs == 0)
+		return;
+	if (type == 4)
+		at = off + 8;
+	else if (type == 0 || type == 2)
+		at = off + 8 + 16 * (addrs - 1u);
+	else
+		return;
+	if (has(p, at + 16))
+		p->dst_off = (uint16_t)at;
+}
+
 /* IPv6 and its hop-by-hop, routing and destination options headers (RFC 8200 §4). */
 static int walk_ip6(struct l34 *p)
 {
@@ -89,10 +116,13 @@ static int walk_ip6(struct l34 *p)
 		return L34_ERR_IP;
 	p->ip_version = 6;
 	p->ip_len = IP6_HLEN + l34_be16(ip + 4);
+	p->dst_off = p->l3_off + 24;
 	next = ip[6];
 	for (unsigned int i = 0; next == 0 || next == 43 || next == 60; i++) {
 		if (i == L34_EXT_MAX || !has(p, off + 2))
 			return i == L34_EXT_MAX ? L34_ERR_EXT : L34_ERR_SHORT;
+		if (next == 43)
+			ip6_final_dst(p, off);
 		next = p->hdr[off];
 		off += (p->hdr[off + 1] + 1) * 8;
 	}
@@ -195,8 +225,8 @@ uint64_t l34_pseudo_sum(const struct l34 *p, uint32_t l4_bytes)
 	const uint8_t *ip = p->hdr + p->l3_off;
 	uint64_t sum = p->proto + (uint64_t)l4_bytes;
 
-	/* IPv4 addresses at 12 (8 bytes), IPv6 at 8 (32 bytes). */
+	/* IPv4 addresses at 12 (8 bytes); IPv6 source at 8, destination as walked. */
 	if (p->ip_version == 4)
 		return l34_sum(sum, ip + 12, 8);
-	return l34_sum(sum, ip + 8, 32);
+	return l34_sum(l34_sum(sum, ip + 8, 16), p->hdr + p->dst_off, 16);
 }

@@ -37,6 +37,12 @@ struct l34 {
 	uint8_t ip_version;	/* 4 or 6 */
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t vlans;
+	/*
+	 * IPv6: where the destination the pseudo-header names lies: the IPv6
+	 * header's, or with a routing header that has segments left the final
+	 * one (RFC 8200 §8.1), which is what a sender's partial checksum holds.
+	 */
+	uint16_t dst_off;
 	uint8_t hdr[L34_HDR_MAX];
 };
 

@@ -8,6 +8,7 @@
 
 #include "devices/virtio/vdev.h"
 #include "devices/virtio/vnet_hdr.h"
+#include "net/l34.h"
 #include "net/soft.h"
 #include "tests/unit/pkt6.h"
 #include "tests/unit/suites.h"
@@ -165,6 +166,48 @@ START_TEST(test_soft_csum_only_equals_full_checksum)
 }
 END_TEST
 
+/*
+ * TSO6 through a routing header with a segment left: every segment's TCP
+ * checksum covers the final destination (RFC 8200 §8.1), as the sender's
+ * partial sum did and Linux's GSO keeps it.
+ */
+START_TEST(test_soft_tso6_routing_header_final_destination)
+{
+	static const uint8_t final[16] = { 0xfd, 0x99, 7, 7, [15] = 0x21 };
+	struct pkt_spec s = { .ip = PKT_IP6, .l4 = PKT_TCP, .tcp_flags = ACK };
+	uint32_t len = pkt_build(&s, payload, 3000, false, frame), l4 = 54 + 24;
+	uint8_t rh[24] = { 6, 2, 2, 1 };
+	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				       .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 };
+	struct iovec iov;
+	struct net_tx_meta m;
+
+	memcpy(rh + 8, final, 16);
+	memmove(frame + l4, frame + 54, len - 54);
+	memcpy(frame + 54, rh, 24);
+	frame[20] = 43;
+	frame[19] = (uint8_t)(frame[19] + 24);
+	len += 24;
+	h.csum_start = htole16((uint16_t)l4);
+	h.csum_offset = htole16(16);
+	h.gso_size = htole16(1000);
+	h.hdr_len = htole16((uint16_t)(l4 + 20));
+	iov = (struct iovec){ frame, len };
+	ck_assert_int_eq(vnet_hdr_tx_parse(&h, &iov, 1, len, NEG, &m), 0);
+	ck_assert_int_eq(send_split(&m, len), 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		const uint8_t *seg = got.bytes + got.off[i];
+		uint32_t tcp_len = got.len[i] - l4;
+		uint64_t sum = l34_sum(l34_sum(6 + (uint64_t)tcp_len, seg + 22, 16), final, 16);
+
+		ck_assert_uint_eq(tcp_len, 20 + 1000);
+		ck_assert_uint_eq(l34_be16(seg + 18), 24 + tcp_len);
+		ck_assert_mem_eq(seg + 54, rh, 24);
+		ck_assert_uint_eq(l34_fold(l34_sum(sum, seg + l4, tcp_len)), 0xffff);
+	}
+}
+END_TEST
+
 START_TEST(test_soft_no_offload_frame_unchanged)
 {
 	struct pkt_spec s = { .ip = PKT_IP4, .l4 = PKT_UDP };
@@ -232,6 +275,7 @@ Suite *soft_suite(void)
 	tcase_add_loop_test(tc, test_soft_tso_64k_frame_45_segments, 0, 4);
 	tcase_add_loop_test(tc, test_soft_uso_segments_equal_independent_bytes, 0, 4);
 	tcase_add_loop_test(tc, test_soft_csum_only_equals_full_checksum, 0, 8);
+	tcase_add_test(tc, test_soft_tso6_routing_header_final_destination);
 	tcase_add_test(tc, test_soft_no_offload_frame_unchanged);
 	tcase_add_test(tc, test_soft_layout_mismatch_dropped_nothing_sent);
 	tcase_add_test(tc, test_soft_emit_failure_stops_segmenting);

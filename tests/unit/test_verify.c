@@ -90,6 +90,60 @@ START_TEST(test_verify_each_wrong_field_exactly_its_kind)
 }
 END_TEST
 
+/* IPv6 with a routing header: the pseudo-header names the final destination (RFC 8200 §8.1). */
+START_TEST(test_verify_ipv6_routing_header_final_destination)
+{
+	struct pkt_spec s = { .ip = PKT_IP6, .l4 = PKT_TCP, .tcp_flags = 0x10 };
+	uint32_t len = pkt_build(&s, payload, 300, false, frame), l4 = 54 + 24;
+	static const uint8_t final[16] = { 0xfd, 0x99, 9, 9, [15] = 0x42 };
+	uint8_t rh[24] = { 6, 2, _i ? 4 : 2, 1 }, saved[2000];
+	struct verify_result r;
+	uint64_t sum;
+
+	/* A 24-byte routing header (type 2, or a one-segment SRH) between IPv6 and TCP. */
+	memcpy(saved, frame + 54, len - 54);
+	memcpy(rh + 8, final, 16);
+	memcpy(frame + 54, rh, 24);
+	memcpy(frame + 78, saved, len - 54);
+	frame[20] = 43;
+	frame[19] = (uint8_t)(frame[19] + 24);
+	len += 24;
+	/* The field holds the sum over the IPv6 header's destination: wrong here. */
+	ck_assert_uint_eq(check(hdr(0, 0, 0, l4, 16), len, &r), K(CSUM_PARTIAL));
+	/* The sender's sum over the final destination: right. */
+	sum = l34_sum(l34_sum(6 + (uint64_t)(len - l4), frame + 22, 16), final, 16);
+	frame[l4 + 16] = (uint8_t)(l34_fold(sum) >> 8);
+	frame[l4 + 17] = (uint8_t)l34_fold(sum);
+	ck_assert_uint_eq(check(hdr(0, 0, 0, l4, 16), len, &r), 0);
+	ck_assert_uint_eq(r.csum_want, l34_fold(sum));
+	/* No segments left: the IPv6 header's destination is the final one. */
+	frame[57] = 0;
+	ck_assert_uint_eq(check(hdr(0, 0, 0, l4, 16), len, &r), K(CSUM_PARTIAL));
+}
+END_TEST
+
+/*
+ * A routing header that starts 2 bytes before the end of what is copied (a
+ * 200-byte hop-by-hop header in front): too short, and nothing read past the
+ * copy (fuzz-offload's UBSan found such a read at hdr[256]; gcc's sanitizers
+ * do not see it, the struct's padding follows the array).
+ */
+START_TEST(test_l34_routing_header_at_copy_end_short)
+{
+	struct iovec iov = { frame, 300 };
+	struct l34 p;
+
+	memset(frame, 0, 300);
+	memcpy(frame + 12, "\x86\xdd\x60\x00\x00\x00\x00\xf6\x00\x40", 10);
+	frame[54] = 43;		/* hop-by-hop: then a routing header */
+	frame[55] = 24;		/* (24 + 1) * 8 = 200 bytes: the next header at 254 */
+	frame[254] = 6;
+	frame[255] = 2;
+	ck_assert_int_eq(l34_parse(&iov, 1, 300, &p), L34_ERR_SHORT);
+	ck_assert_uint_eq(p.dst_off, 14 + 24);
+}
+END_TEST
+
 START_TEST(test_verify_not_tcp_udp_no_l4)
 {
 	struct pkt_spec s = { .ip = PKT_IP4, .l4 = PKT_UDP };
@@ -243,6 +297,8 @@ Suite *verify_suite(void)
 	tcase_add_test(tc, test_verify_frame_padded_to_60_no_kind);
 	tcase_add_test(tc, test_verify_describe_names_kinds_and_offsets);
 	tcase_add_test(tc, test_l34_vlans_and_ipv6_extensions);
+	tcase_add_loop_test(tc, test_verify_ipv6_routing_header_final_destination, 0, 2);
+	tcase_add_test(tc, test_l34_routing_header_at_copy_end_short);
 	tcase_add_test(tc, test_l34_truncated_and_bad_headers);
 	tcase_add_test(tc, test_l34_sum_iov_odd_pieces_equal_flat);
 	suite_add_tcase(s, tc);
