@@ -28,8 +28,9 @@ net_tap
 ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
 
 # The peer: answers "ready:SIZE" with one datagram of SIZE bytes (pattern 0), ignores the rest.
+# Started with ip netns exec itself (it execs), so that $! is the peer and the cleanup stops it.
 # shellcheck disable=SC2016
-nsx "$py" -c '
+ip netns exec "$ns" "$py" -c '
 import socket, struct, sys
 '"$net_udp_py"'
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

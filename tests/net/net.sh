@@ -70,8 +70,9 @@ if [[ $case == tx-tso6 || $case == tx-soft-equal6 ]]; then
 	ip -n "$ns" -6 neigh add fd99:2::2 lladdr $peer_mac dev tapB nud permanent
 fi
 
-# In the background, so that a TERM from meson's timeout reaches the trap at once.
-nsx "$harness" "$case" --tapa tapA --tapb tapB "$@" &
+# In the background, so that a TERM from meson's timeout reaches the trap at once; ip netns exec
+# execs the harness, so $! is the harness itself.
+ip netns exec "$ns" "$harness" "$case" --tapa tapA --tapb tapB "$@" &
 pid=$!
 set +e
 wait "$pid"
