@@ -9,11 +9,6 @@
 
 #define ETH_HLEN_	14
 #define VLAN_HLEN	4
-#define IP4_HLEN	20
-#define IP6_HLEN	40
-#define UDP_HLEN	8
-#define TCP_HLEN	20
-#define IP6_FRAG	44
 
 bool l34_copy(const struct iovec *iov, unsigned int nr_iov, uint64_t off, void *dst, size_t len)
 {
@@ -64,10 +59,10 @@ static int walk_ip4(struct l34 *p)
 	const uint8_t *ip = p->hdr + p->l3_off;
 	unsigned int ihl;
 
-	if (!has(p, p->l3_off + IP4_HLEN))
+	if (!has(p, p->l3_off + IP4_MIN_HLEN))
 		return L34_ERR_SHORT;
 	ihl = (ip[0] & 0x0f) * 4;
-	if (ip[0] >> 4 != 4 || ihl < IP4_HLEN)
+	if (ip[0] >> 4 != 4 || ihl < IP4_MIN_HLEN)
 		return L34_ERR_IP;
 	p->ip_version = 4;
 	p->ip_len = l34_be16(ip + 2);
@@ -141,7 +136,7 @@ static int walk_l4(struct l34 *p)
 		if (!has(p, p->l4_off + 13u))
 			return L34_ERR_SHORT;
 		p->l4_len = (p->hdr[p->l4_off + 12] >> 4) * 4;
-		if (p->l4_len < TCP_HLEN)
+		if (p->l4_len < TCP_MIN_HLEN)
 			return L34_ERR_TCP;
 	} else {
 		return L34_ERR_NOT_L4;

@@ -14,6 +14,20 @@
 
 #define L34_HDR_MAX	256	/* bytes copied from the frame's start: all headers must fit */
 #define L34_VLAN_MAX	2	/* 802.1Q / 802.1ad tags walked */
+
+/* Header layout (RFC 791, RFC 8200, RFC 768, RFC 9293), for every user of the walk. */
+#define IP4_MIN_HLEN	20
+#define IP6_HLEN	40
+#define IP6_FRAG	44	/* the fragment header's next-header value */
+#define UDP_HLEN	8
+#define UDP_CSUM_OFF	6	/* the checksum field's offset in a UDP header */
+#define TCP_MIN_HLEN	20
+#define TCP_DOFF_OFF	12	/* data-offset byte: header length in 32-bit words, high nibble */
+#define TCP_FLAGS_OFF	13
+#define TCP_CSUM_OFF	16	/* ... in a TCP header */
+#define TCP_FIN		0x01
+#define TCP_PSH		0x08
+#define TCP_CWR		0x80
 #define L34_EXT_MAX	4	/* IPv6 extension headers walked */
 
 /* Why a frame's headers could not be walked to TCP or UDP. */

@@ -9,13 +9,6 @@
 #include "net/l34.h"
 #include "net/soft.h"
 
-#define TCP_CSUM_OFF	16
-#define UDP_CSUM_OFF	6
-#define TCP_FLAGS_OFF	13
-#define TCP_FIN		0x01
-#define TCP_PSH		0x08
-#define TCP_CWR		0x80
-
 const char *const soft_err_names[SOFT_ERR_MAX] = {
 	[0] = "ok",
 	[SOFT_ERR_LAYOUT] = "layout",

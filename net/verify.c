@@ -8,8 +8,6 @@
 
 #include "net/verify.h"
 
-#define TCP_CSUM_OFF	16
-#define UDP_CSUM_OFF	6
 #define ETH_MIN_FRAME	60	/* without the FCS: shorter frames are padded to it */
 
 const char *const verify_kind_names[VERIFY_KIND_MAX] = {

@@ -12,13 +12,6 @@
 #include "net/l34.h"
 
 #define GSO_ECN		VIRTIO_NET_HDR_GSO_ECN
-#define TCP_CSUM_OFF	16	/* the checksum field's offset in a TCP header */
-#define UDP_CSUM_OFF	6	/* ... in a UDP header */
-#define TCP_DOFF_OFF	12	/* data-offset byte: header length in 32-bit words, high nibble */
-#define TCP_MIN_HLEN	20
-#define IP4_MIN_HLEN	20
-#define IP6_HLEN	40
-#define UDP_HLEN	8
 
 const char *const vnet_tx_err_names[VNET_TX_ERR_MAX] = {
 	[0] = "ok",
