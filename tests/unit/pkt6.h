@@ -124,4 +124,20 @@ static uint32_t pkt_build(const struct pkt_spec *s, const uint8_t *pay, uint32_t
 	return len;
 }
 
+/*
+ * Puts the n-byte IPv6 extension header ext (its own next header set by the
+ * caller) between the IPv6 header of the untagged len-byte frame f and what
+ * followed it: the IPv6 next header becomes type and its payload length grows
+ * by n. Returns the new frame length.
+ */
+static inline uint32_t pkt_ip6_insert_ext(uint8_t *f, uint32_t len, uint8_t type,
+					  const uint8_t *ext, uint32_t n)
+{
+	memmove(f + 54 + n, f + 54, len - 54);
+	memcpy(f + 54, ext, n);
+	f[20] = type;
+	pkt_put16(f + 18, ((uint32_t)f[18] << 8 | f[19]) + n);
+	return len + n;
+}
+
 #endif

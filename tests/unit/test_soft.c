@@ -183,11 +183,7 @@ START_TEST(test_soft_tso6_routing_header_final_destination)
 	struct net_tx_meta m;
 
 	memcpy(rh + 8, final, 16);
-	memmove(frame + l4, frame + 54, len - 54);
-	memcpy(frame + 54, rh, 24);
-	frame[20] = 43;
-	frame[19] = (uint8_t)(frame[19] + 24);
-	len += 24;
+	len = pkt_ip6_insert_ext(frame, len, 43, rh, 24);
 	h.csum_start = htole16((uint16_t)l4);
 	h.csum_offset = htole16(16);
 	h.gso_size = htole16(1000);

@@ -96,18 +96,13 @@ START_TEST(test_verify_ipv6_routing_header_final_destination)
 	struct pkt_spec s = { .ip = PKT_IP6, .l4 = PKT_TCP, .tcp_flags = 0x10 };
 	uint32_t len = pkt_build(&s, payload, 300, false, frame), l4 = 54 + 24;
 	static const uint8_t final[16] = { 0xfd, 0x99, 9, 9, [15] = 0x42 };
-	uint8_t rh[24] = { 6, 2, _i ? 4 : 2, 1 }, saved[2000];
+	uint8_t rh[24] = { 6, 2, _i ? 4 : 2, 1 };
 	struct verify_result r;
 	uint64_t sum;
 
 	/* A 24-byte routing header (type 2, or a one-segment SRH) between IPv6 and TCP. */
-	memcpy(saved, frame + 54, len - 54);
 	memcpy(rh + 8, final, 16);
-	memcpy(frame + 54, rh, 24);
-	memcpy(frame + 78, saved, len - 54);
-	frame[20] = 43;
-	frame[19] = (uint8_t)(frame[19] + 24);
-	len += 24;
+	len = pkt_ip6_insert_ext(frame, len, 43, rh, 24);
 	/* The field holds the sum over the IPv6 header's destination: wrong here. */
 	ck_assert_uint_eq(check(hdr(0, 0, 0, l4, 16), len, &r), K(CSUM_PARTIAL));
 	/* The sender's sum over the final destination: right. */
