@@ -12,12 +12,8 @@ source "$(dirname "$0")/netlib.sh"
 require_kvm
 minnow=$1 probe=$2
 
-net_require
-net_netns net-debug
-net_ns_init "$ns"
-net_tap
 # Nothing but the probe's datagrams on the tap: no ARP either way, a socket that takes them.
-ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
+net_guest_tap net-debug
 port=5000
 rm -f "$dir/flag"
 # ip netns exec execs the command: $! is the sink itself, which net_cleanup kills.

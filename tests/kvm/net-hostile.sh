@@ -17,14 +17,10 @@ minnow=$1 probe=$2
 # NET_HOSTILE_CASES="NAME ...": run only these cases (when debugging one).
 only=" ${NET_HOSTILE_CASES:-} "
 
-net_require
 # On exit, the peer's FIFO (fd 3) is closed first.
 net_cleanup_hook() { exec 3>&- 2>/dev/null; }
-net_netns net-hostile
-net_ns_init "$ns"
-net_tap
 # The guest never ARPs (probe.peer_mac) and the host never has to.
-ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
+net_guest_tap net-hostile
 port=5000 size=64
 
 # The host-side peer, one for the whole run, driven through a FIFO: "begin NAME" clears its

@@ -16,12 +16,8 @@ source "$(dirname "$0")/netlib.sh"
 require_kvm
 minnow=$1 probe=$2
 
-net_require
-net_netns net-verify
-net_ns_init "$ns"
-net_tap
 # The guest never ARPs (probe.peer_mac), nor does the host for the RSTs it answers with.
-ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
+net_guest_tap net-verify
 
 # VERSION_1|EVENT_IDX|STATUS|MAC|MTU with CSUM (bit 0), HOST_TSO4 (bit 11), HOST_TSO6 (bit 12).
 F=$((0x120010028 | 0x1 | 0x800 | 0x1000))

@@ -72,6 +72,19 @@ net_tap() {
 	tap_mac=$(nsx cat /sys/class/net/tap0/address)
 }
 
+# net_guest_tap NAME [SYSCTL=VALUE...]: the usual start of a script: the checks (net_require), the
+# namespace (net_netns, net_ns_init), tap0 (net_tap), and the guest's MAC known to the host, so
+# that the host never ARPs for 10.99.1.2.
+net_guest_tap() {
+	local name=$1
+	shift
+	net_require
+	net_netns "$name"
+	net_ns_init "$ns" "$@"
+	net_tap
+	ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
+}
+
 # Python for the UDP peers: the datagram pattern (index i in the first 4 bytes), the Internet
 # checksum, and a frame's IPv4 and UDP checksums (a partial one finished first).
 net_udp_py='

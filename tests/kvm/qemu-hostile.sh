@@ -21,11 +21,7 @@ probe=${1:?usage: $0 PROBE.ELF [OUT.md]}
 out=${2:-/dev/stdout}
 qemu=$(command -v qemu-system-x86_64) || { echo "qemu-system-x86_64 missing" >&2; exit 1; }
 
-net_require
-net_netns qemu-hostile
-net_ns_init "$ns"
-net_tap
-ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
+net_guest_tap qemu-hostile
 
 # The peer: answers "ready:SIZE" with one datagram of SIZE bytes (pattern 0), ignores the rest.
 # Started with ip netns exec itself (it execs), so that $! is the peer and the cleanup stops it.
