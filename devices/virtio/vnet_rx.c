@@ -244,8 +244,10 @@ static void mrg_done(struct vnet_io *io, int res)
  */
 static void rx_refused(struct vnet_io *io, unsigned int completed)
 {
-	io->rx_pushed |= completed > 0;
-	STAT_ADD(io->n->stats.rx_dropped, completed);
+	if (completed) {	/* rare: no store to the counter per chain */
+		io->rx_pushed = true;
+		STAT_ADD(io->n->stats.rx_dropped, completed);
+	}
 }
 
 /* Keeps a read posted for every buffer the guest gave us (up to RX_INFLIGHT). */

@@ -197,8 +197,10 @@ static bool tx_flush(struct vnet_io *io)
  */
 static void tx_refused(struct vnet_io *io, unsigned int completed)
 {
-	io->tx_pushed |= completed > 0;
-	STAT_ADD(io->n->stats.tx_dropped, completed);
+	if (completed) {	/* rare: no store to the counter per chain */
+		io->tx_pushed = true;
+		STAT_ADD(io->n->stats.tx_dropped, completed);
+	}
 }
 
 /* Takes chains while write slots are free; with the queue drained, asks for kicks again. */
