@@ -154,6 +154,21 @@ static int acpi_dsdt(const void *mdesc, struct acpi_writer *w, uint64_t *gpa)
 	return ret;
 }
 
+/* mov dx, port; mov al, ACPI_RESET_VALUE; out dx, al; 1: hlt; jmp 1b (16-bit code). */
+static int acpi_reset_vector(const struct gmem *gm, uint32_t port)
+{
+	const uint8_t code[] = { 0xba, port & 0xff, (port >> 8) & 0xff, 0xb0, ACPI_RESET_VALUE,
+				 0xee, 0xf4, 0xeb, 0xfd };
+	uint8_t *p;
+
+	if (port > 0xffff)
+		return -EINVAL;
+	if (!(p = gmem_ptr(gm, GPA(ACPI_RESET_VECTOR), sizeof(code))))
+		return -ENOSPC;
+	memcpy(p, code, sizeof(code));
+	return 0;
+}
+
 static int acpi_fadt(const void *mdesc, struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
 {
 	uint32_t pm_port;
@@ -177,7 +192,7 @@ static int acpi_fadt(const void *mdesc, struct acpi_writer *w, uint64_t dsdt, ui
 	acpi_gas_io8(t + 256, pm_port);		/* SLEEP_STATUS_REG */
 	memcpy(t + 268, "MINNOWVM", 8);		/* hypervisor vendor identity */
 	acpi_finish(t, FADT_LEN);
-	return 0;
+	return acpi_reset_vector(w->gm, pm_port);
 }
 
 static int acpi_madt(const void *mdesc, struct acpi_writer *w, uint64_t *gpa)

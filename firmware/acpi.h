@@ -8,9 +8,13 @@
 
 #include "vmm/gmem.h"
 
-/* The tables live in the reserved [0xe0000, 1 MiB) area of the e820 map; RSDP first. */
+/*
+ * The tables live in the reserved [0xe0000, 1 MiB) area of the e820 map, RSDP first, up to
+ * the reset vector in its last 16 bytes (see acpi_build).
+ */
 #define ACPI_BASE     0xe0000ULL
-#define ACPI_END      0x100000ULL
+#define ACPI_END      ACPI_RESET_VECTOR
+#define ACPI_RESET_VECTOR 0xffff0ULL	/* F000:FFF0, where a reset CPU starts */
 #define ACPI_MAX_TABLES 5
 
 /* Values the ACPI PM port (MDESC_PM_PORT) accepts: FADT sleep control and reset value. */
@@ -26,7 +30,11 @@ struct acpi_table {
 };
 
 /*
- * Builds every table from the description into gm. Returns how many tables
+ * Builds every table from the description into gm, and at ACPI_RESET_VECTOR real-mode code
+ * that writes the FADT's reset value to its reset register. Linux takes that path on a
+ * hardware-reduced ACPI machine booted without EFI: its default reboot method there is EFI,
+ * which falls back to a jump to F000:FFF0 (arch/x86/kernel/reboot.c, BOOT_EFI then BOOT_BIOS),
+ * so a reboot ends the run like the FADT and i8042 resets do. Returns how many tables
  * were written (their addresses in out, RSDP first) or -errno.
  */
 int acpi_build(const void *mdesc, const struct gmem *gm, struct acpi_table *out,

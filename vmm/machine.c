@@ -17,6 +17,7 @@
 #include "devices/acpipm.h"
 #include "devices/dbgexit.h"
 #include "devices/i8042.h"
+#include "devices/rstctl.h"
 #include "devices/serial.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/vnet.h"
@@ -329,6 +330,8 @@ static int machine_devices(struct machine *m)
 		ret = acpipm_register(m, pm_port);
 	if (!ret)
 		ret = i8042_register(m);
+	if (!ret)
+		ret = rstctl_register(m);
 	if (!ret)
 		ret = dbgexit_register(m);
 	if (ret) {

@@ -194,6 +194,8 @@ static void vmmio_driver_ok(struct vmmio *t)
 		log_err("%s: cannot install the queue ioeventfds: %s", t->name, strerror(-ret));
 	} else {
 		t->status |= VIRTIO_STATUS_DRIVER_OK;
+		t->driver_ok_features = t->driver_features;
+		t->driver_ok_count++;
 		ret = t->ops->activate(t->dev, t);
 	}
 	if (ret)
@@ -498,10 +500,12 @@ struct bus_dev vmmio_bus_dev(struct vmmio *t)
 void vmmio_metrics(struct vmmio *t, FILE *out)
 {
 	pthread_mutex_lock(&t->lock);
-	fprintf(out, "\"transport\":{\"status\":%u,\"features\":%llu,\"interrupts\":%llu,"
+	fprintf(out, "\"transport\":{\"status\":%u,\"features\":%llu,\"negotiated\":%llu,"
+		"\"driver_ok\":%llu,\"interrupts\":%llu,"
 		"\"userspace_kicks\":%llu,\"violations\":%llu,\"driver_errors\":{", t->status |
 		(atomic_load(&t->needs_reset) ? VIRTIO_STATUS_NEEDS_RESET : 0),
-		(unsigned long long)t->driver_features, (unsigned long long)atomic_load(&t->interrupts),
+		(unsigned long long)t->driver_features, (unsigned long long)t->driver_ok_features,
+		(unsigned long long)t->driver_ok_count, (unsigned long long)atomic_load(&t->interrupts),
 		(unsigned long long)t->userspace_kicks,
 		(unsigned long long)atomic_load(&t->violations));
 	for (int e = 0; e < VMMIO_ERR_MAX; e++)

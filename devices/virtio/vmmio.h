@@ -66,6 +66,10 @@ struct vmmio {
 	uint64_t offered;
 	uint16_t queue_max;	/* QueueNumMax: ops->queue_max unless the device lowered it */
 	uint64_t driver_features;
+	/* What the last DRIVER_OK saw: kept across resets, so that the metrics written after a
+	 * driver reset its device at power-off still say what was negotiated. */
+	uint64_t driver_ok_features;
+	uint64_t driver_ok_count;
 	struct vmmio_queue queues[VMMIO_MAX_QUEUES];
 	uint32_t config_generation;
 	/* Set from any thread. */

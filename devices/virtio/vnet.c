@@ -100,6 +100,7 @@ static int vnet_activate(void *dev, struct vmmio *t)
 			strerror(-ret));
 		return ret;
 	}
+	n->active_offloads = n->tap.offloads;
 	ret = vnet_io_start(n);
 	if (ret)
 		return ret;
@@ -252,8 +253,9 @@ void vnet_metrics(struct vnet *n, FILE *out)
 {
 	struct vnet_stats *s = &n->stats;
 
-	fprintf(out, "{\"name\":\"%s\",\"tap\":\"%s\",\"tap_offloads\":%u,", n->t.name, n->tap.name,
-		n->tap.offloads);
+	fprintf(out, "{\"name\":\"%s\",\"tap\":\"%s\",\"tap_offloads\":%u,"
+		"\"tap_offloads_active\":%u,", n->t.name, n->tap.name, n->tap.offloads,
+		n->active_offloads);
 	vmmio_metrics(&n->t, out);
 	fprintf(out, ",\"queues\":[");
 	if (n->rxq.size) {

@@ -80,6 +80,7 @@ struct vnet {
 	struct net_caps hw;		/* TX offloads the tap does itself; the rest go soft */
 	uint16_t mtu;
 	uint64_t negotiated;		/* copied at DRIVER_OK for the I/O thread */
+	unsigned int active_offloads;	/* the tap's offloads at the last DRIVER_OK, for metrics */
 	struct virtq rxq, txq;		/* owned by the I/O thread while it runs */
 	struct vnet_io *io;
 	pthread_t thread;

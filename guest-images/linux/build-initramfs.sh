@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds the Linux guest's initramfs from Debian packages only: busybox-static with its applets,
-# iperf3 and ethtool with every shared library they need (taken from the packages of their
-# Depends chain, never from the host), the virtio-net modules of the installed kernel (resolved
-# through modules.dep) and guest-images/linux/init as /init.
+# Builds an initramfs from Debian packages only, in one of two profiles (-t):
+#   guest  the Linux guest: busybox-static with its applets, iperf3 and ethtool with every shared
+#          library they need (taken from the packages of their Depends chain, never from the
+#          host), the virtio-net modules of the installed kernel (resolved through modules.dep)
+#          and guest-images/linux/init as /init.
+#   l1     the nested test host (tests/linux/nested.sh): busybox-static, the virtio-mmio and 9p
+#          modules that mount the host's file system, and guest-images/linux/l1-init as /init.
 #
-# usage: build-initramfs.sh [-o OUT] [-k KERNEL_VERSION] [-h]
+# usage: build-initramfs.sh [-t guest|l1] [-o OUT] [-k KERNEL_VERSION] [-h]
 #
-# OUT defaults to .cache/linux-guest/initramfs.cpio.gz in the repository; the kernel version to
-# the newest /boot/vmlinuz-*-amd64. The result is cached: OUT.key holds a digest of the inputs
-# (package versions, kernel version and modules, /init, this script) and OUT is rebuilt only
-# when it changes. Downloaded .debs stay in the cache (MINNOW_LINUX_CACHE, default
+# OUT defaults to .cache/linux-guest/initramfs.cpio.gz (l1: .cache/linux-guest/l1.cpio.gz) in
+# the repository; the kernel version to the newest /boot/vmlinuz-*-amd64. The result is cached:
+# OUT.key holds a digest of the inputs (profile, package versions, kernel version and modules,
+# /init, this script) and OUT is rebuilt only when it changes. Downloaded .debs stay in the cache (MINNOW_LINUX_CACHE, default
 # .cache/linux-guest). Needs apt-get (with current package lists), dpkg-deb, readelf, cpio,
 # gzip; not root, except to check the binaries in a chroot (skipped, with a note, otherwise).
 # Prints its progress on stderr and the image's path on stdout.
@@ -26,15 +29,17 @@ die() {
 	exit 1
 }
 usage() {
-	echo "usage: $0 [-o OUT] [-k KERNEL_VERSION] [-h]" >&2
+	echo "usage: $0 [-t guest|l1] [-o OUT] [-k KERNEL_VERSION] [-h]" >&2
 	exit 2
 }
 
 args=("$@")
-out=$top/.cache/linux-guest/initramfs.cpio.gz
+out=
 kver=
-while getopts o:k:h opt; do
+profile=guest
+while getopts t:o:k:h opt; do
 	case $opt in
+	t) profile=$OPTARG ;;
 	o) out=$OPTARG ;;
 	k) kver=$OPTARG ;;
 	h)
@@ -47,10 +52,25 @@ done
 shift $((OPTIND - 1))
 (($# == 0)) || usage
 
-# The packages the guest runs, and the kernel modules its NIC needs (virtio_net's own
-# dependencies, net_failover and failover, come from modules.dep).
-roots=(busybox-static iperf3 ethtool)
-want_modules=(virtio virtio_ring virtio_mmio virtio_net)
+# The packages the image runs, the kernel modules it loads (their own dependencies, such as
+# virtio_net's net_failover, come from modules.dep), the binaries besides busybox, and /init.
+case $profile in
+guest)
+	roots=(busybox-static iperf3 ethtool)
+	want_modules=(virtio virtio_ring virtio_mmio virtio_net virtio-rng)
+	want_bins=(/usr/bin/iperf3 /usr/sbin/ethtool /sbin/ethtool)
+	init=$here/init
+	out=${out:-$top/.cache/linux-guest/initramfs.cpio.gz}
+	;;
+l1)
+	roots=(busybox-static)
+	want_modules=(virtio_mmio 9pnet_virtio 9p)
+	want_bins=()
+	init=$here/l1-init
+	out=${out:-$top/.cache/linux-guest/l1.cpio.gz}
+	;;
+*) echo "$prog: -t '$profile': expected guest or l1" >&2 && usage ;;
+esac
 
 for tool in apt-get apt-cache dpkg-deb readelf cpio gzip sha256sum; do
 	command -v "$tool" >/dev/null || die "$tool is needed (bash tests/setup-host.sh installs it)"
@@ -136,10 +156,11 @@ mapfile -t mod_paths < <(printf '%s\n' "${!need_mod[@]}" | sort)
 key=$(
 	{
 		for p in "${pkgs[@]}"; do echo "pkg $p ${version[$p]}"; done
+		echo "profile $profile"
 		echo "kernel $kver"
 		# Contents only: the same inputs give the same key whatever path the script was run by.
 		for m in "${mod_paths[@]}"; do echo "module $m $(sha256sum <"$moddir/$m")"; done
-		echo "init $(sha256sum <"$here/init")"
+		echo "init $(sha256sum <"$init")"
 		echo "script $(sha256sum <"${BASH_SOURCE[0]}")"
 	} | sha256sum | cut -c1-16
 )
@@ -222,7 +243,7 @@ install_file() {
 
 # --- 4. binaries, busybox applets, shared libraries ---------------------------------------
 
-say "[3/6] installing busybox, iperf3, ethtool and their libraries"
+say "[3/6] installing ${roots[*]} and their libraries"
 install_file /bin/busybox
 chmod 0755 "$root/bin/busybox"
 # The applet list comes from the packaged binary itself (static, runs anywhere).
@@ -237,20 +258,22 @@ done < <("$root/bin/busybox" --list-full)
 say "    busybox ${version[busybox-static]}: $napplets applets"
 
 bins=()
-for b in /usr/bin/iperf3 /usr/sbin/ethtool /sbin/ethtool; do
+for b in "${want_bins[@]}"; do
 	if in_tree "$b" >/dev/null; then
 		install_file "$b"
 		bins+=("$b")
 	fi
 done
-[[ " ${bins[*]} " == *" /usr/bin/iperf3 "* ]] || die "iperf3 ${version[iperf3]} has no /usr/bin/iperf3"
-[[ " ${bins[*]} " == *ethtool* ]] || die "ethtool ${version[ethtool]} has no ethtool binary"
+if [[ $profile == guest ]]; then
+	[[ " ${bins[*]} " == *" /usr/bin/iperf3 "* ]] || die "iperf3 ${version[iperf3]} has no /usr/bin/iperf3"
+	[[ " ${bins[*]} " == *ethtool* ]] || die "ethtool ${version[ethtool]} has no ethtool binary"
+fi
 
 # The dynamic loader and every DT_NEEDED library, recursively, from the library directories
 # the loader searches by default on Debian.
 libdirs=(/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64 /usr/lib64)
 declare -A have_lib=()
-pending=("${bins[@]}")
+pending=(${bins[@]+"${bins[@]}"})
 while ((${#pending[@]})); do
 	f=${pending[0]}
 	pending=("${pending[@]:1}")
@@ -279,13 +302,11 @@ say "    shared objects: $(printf '%s\n' "${!have_lib[@]}" | sed 's|.*/||' | sor
 
 # Proof that nothing is missing: run each binary in the image as its own root.
 if [[ $(id -u) -eq 0 ]] && command -v chroot >/dev/null; then
-	chroot "$root" /usr/bin/iperf3 --version >"$work/check" 2>&1 ||
-		die "iperf3 does not run inside the image: $(cat "$work/check")"
-	say "    chroot check: $(head -n 1 "$work/check")"
-	eth=${bins[-1]}
-	chroot "$root" "$eth" --version >"$work/check" 2>&1 ||
-		die "ethtool does not run inside the image: $(cat "$work/check")"
-	say "    chroot check: $(head -n 1 "$work/check")"
+	for b in ${bins[@]+"${bins[@]}"}; do
+		chroot "$root" "$b" --version >"$work/check" 2>&1 ||
+			die "$b does not run inside the image: $(cat "$work/check")"
+		say "    chroot check: $(head -n 1 "$work/check")"
+	done
 	chroot "$root" /bin/sh -c 'echo ok' >"$work/check" 2>&1 ||
 		die "busybox sh does not run inside the image: $(cat "$work/check")"
 else
@@ -316,8 +337,8 @@ say "    $(sed 's|.*/||' "$root/etc/modules.order" | tr '\n' ' ')"
 
 # --- 6. /init and the archive --------------------------------------------------------------
 
-say "[5/6] /init from guest-images/linux/init"
-cp -- "$here/init" "$root/init"
+say "[5/6] /init from ${init#"$top"/}"
+cp -- "$init" "$root/init"
 chmod 0755 "$root/init"
 echo "$kver" >"$root/etc/kernel-version"
 for p in "${pkgs[@]}"; do echo "$p ${version[$p]}"; done >"$root/etc/packages"

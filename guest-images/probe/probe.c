@@ -11,6 +11,7 @@
 
 #define CMDLINE_MAX	 4096
 #define I8042_COMMAND	 0x64
+#define RSTCTL_PORT	 0xcf9	/* reset control register (PIIX/ICH) */
 #define I8042_CMD_RESET	 0xfe
 #define RESET_WAIT_SPINS 20000000u    /* a fraction of a second at CPL 3 */
 #define ECHO_MAX	 4096	      /* probe.count limit for serial-echo */
@@ -206,6 +207,27 @@ static int mode_i8042_reset(void)
 	for (uint32_t i = 0; i < RESET_WAIT_SPINS; i++)
 		cpu_relax();
 	report_error("i8042 reset did not happen", str_none);
+	return PROBE_EXIT_NO_RESET;
+}
+
+/* What Linux's reboot=pci does (BOOT_CF9_FORCE): request a hard reset, then RST_CPU. */
+static int mode_cf9_reset(void)
+{
+	uint8_t cf9 = inb(RSTCTL_PORT) & ~0x0e;
+	struct json j;
+	uint8_t back;
+
+	outb(RSTCTL_PORT, cf9 | 0x02);
+	back = inb(RSTCTL_PORT);
+	json_begin(&j);
+	json_cstr(&j, "probe", "cf9-reset");
+	json_u64(&j, "before", cf9);
+	json_u64(&j, "read_back", back);
+	json_end(&j);
+	outb(RSTCTL_PORT, cf9 | 0x0e);
+	for (uint32_t i = 0; i < RESET_WAIT_SPINS; i++)
+		cpu_relax();
+	report_error("cf9 reset did not happen", str_none);
 	return PROBE_EXIT_NO_RESET;
 }
 
@@ -707,6 +729,7 @@ static const struct probe_mode probe_modes[] = {
 	{"exit", mode_exit},
 	{"triple-fault", mode_triple_fault},
 	{"i8042-reset", mode_i8042_reset},
+	{"cf9-reset", mode_cf9_reset},
 	{"print-loop", mode_print_loop},
 	{"fault", mode_fault},
 	{"serial-echo", mode_serial_echo},

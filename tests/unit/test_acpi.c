@@ -112,6 +112,22 @@ START_TEST(test_acpi_fadt_hw_reduced_power_registers)
 }
 END_TEST
 
+/* 16-bit code at F000:FFF0: mov dx, PM port; mov al, reset value; out dx, al; hlt; jmp hlt. */
+START_TEST(test_acpi_reset_vector_writes_the_reset_register)
+{
+	const uint8_t want[] = { 0xba, MDESC_PM_PORT & 0xff, MDESC_PM_PORT >> 8, 0xb0,
+				 ACPI_RESET_VALUE, 0xee, 0xf4, 0xeb, 0xfd };
+	const uint8_t *p;
+
+	ck_assert_int_eq(build(1, 0), 5);
+	p = gmem_ptr(&f.gm, GPA(0xffff0), sizeof(want));
+	ck_assert_mem_eq(p, want, sizeof(want));
+	/* No table reaches into it. */
+	for (unsigned int i = 0; i < 5; i++)
+		ck_assert_uint_le(t[i].gpa + t[i].len, 0xffff0);
+}
+END_TEST
+
 static void check_madt(unsigned int cpus)
 {
 	const uint8_t *m, *e;
@@ -196,6 +212,7 @@ Suite *acpi_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_acpi_tables_checksummed_and_linked);
 	tcase_add_test(tc, test_acpi_fadt_hw_reduced_power_registers);
+	tcase_add_test(tc, test_acpi_reset_vector_writes_the_reset_register);
 	tcase_add_test(tc, test_acpi_madt_one_cpu);
 	tcase_add_test(tc, test_acpi_madt_several_cpus);
 	tcase_add_test(tc, test_acpi_dsdt_devices_and_s5);

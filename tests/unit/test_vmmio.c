@@ -371,6 +371,9 @@ START_TEST(test_vmmio_reset_clears_everything)
 	ck_assert_uint_eq(rd(0x044), 0);
 	ck_assert_uint_eq(rd(0x080), 0);
 	ck_assert_uint_eq(vmmio_features(&t), 0);
+	/* What the metrics report as negotiated survives the reset. */
+	ck_assert_uint_eq(t.driver_ok_features, VIRTIO_BIT(F_BASE) | VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	ck_assert_uint_eq(t.driver_ok_count, 1);
 	wr(0x050, 0);
 	ck_assert_uint_eq(kicks(0), 0);
 	/* Back-to-back resets and a full re-initialisation, many times over. */
@@ -381,6 +384,8 @@ START_TEST(test_vmmio_reset_clears_everything)
 		wr(0x070, 0xf);
 	}
 	ck_assert_uint_eq(dev.activations, 1001);
+	ck_assert_uint_eq(t.driver_ok_count, 1001);
+	ck_assert_uint_eq(t.driver_ok_features, VIRTIO_BIT(VIRTIO_F_VERSION_1));
 	ck_assert_uint_eq(dev.resets, 1000);
 }
 END_TEST
