@@ -1,27 +1,48 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The Linux boot test: Debian's stock kernel with the initramfs of guest-images/linux, on a
-# virtio-net device over a tap in a network namespace this script creates (and deletes), with
-# iperf3 on the host side inside it. The guest runs iperf3 in both directions, as the client of a
-# server on the host (--role client, the default) or as the server of a client there (--role server);
-# bootcheck.py then checks the negotiated features, `ethtool -k`, super-frames on the tap, both
-# iperf3 results and the VMM's exit status, prints a summary and writes JSON.
+# The Linux boot test: Debian's stock kernel (or yours) with the initramfs of guest-images/linux
+# (or yours, if its /init follows the same protocol), on a virtio-net device over a tap in a
+# network namespace this script creates (and deletes), with the peers (iperf3, an HTTP peer) on
+# the host side inside it. Each case is one boot; bootcheck.py judges it from the guest's serial
+# log, the frames on the tap, minnow's metrics and capture, and the VMM's exit status, prints one
+# line per check and a summary, and writes JSON and JUnit XML.
 #
-# usage: boot-test.sh --vmm minnow|qemu-tcg [--minnow PATH] [--role client|server] [--json OUT]
-#                     [--time SECONDS]
+# usage: boot-test.sh --vmm minnow|qemu-tcg [--minnow PATH] [--case LIST] [--kernel PATH]
+#                     [--image PATH] [--where auto|direct|nested] [--json OUT] [--junit OUT]
+#                     [--time SECONDS] [--role client|server]
 #
-#   --vmm minnow     boots in minnow through KVM. Needs a host whose KVM runs guest ring-0 code in
-#                    hardware (VMX/SVM); on kvm-pvm (/sys/module/kvm_pvm) a full Linux boot is not
-#                    possible in useful time, so this part is skipped (exit 77) with that reason.
+#   --vmm minnow     boots in minnow through KVM: directly on a host whose KVM runs guest ring-0
+#                    code in hardware (VMX/SVM), else on the nested host of nested.sh (QEMU TCG
+#                    with an emulated SVM CPU, this machine's files shared): --where auto, the
+#                    default, chooses and says which
 #   --vmm qemu-tcg   boots the same kernel and image under qemu-system-x86_64 -M microvm -accel
-#                    tcg (software emulation, no KVM) with QEMU's virtio-net-device on the tap:
-#                    the image, /init, the iperf3 exchange and these checks, anywhere.
+#                    tcg with QEMU's virtio-net-device (cases basic and server only)
+#   --case LIST      comma-separated, each one boot (default basic):
+#       basic        the guest as iperf3 client, both directions: features, ethtool -k,
+#                    super-frames on the tap both ways, minnow's counters, exit 0 at poweroff
+#       server       the same with the guest as the iperf3 server (also --role server)
+#       conformance  2 vCPUs, the entropy device, verify=on and a capture: TCP over IPv6 (TSO6)
+#                    and UDP both ways, 60000-byte and 2000 rapid pings, a 48 MiB file down
+#                    and back up with equal sha256, ethtool -K tso/tx/sg off each taking effect,
+#                    virtio_net unloaded under traffic and loaded again, /dev/hwrng; the
+#                    verifier finds nothing; tshark and tcpdump read the capture
+#       bigmem       4 vCPUs and 5 GiB (rings and buffers above 4 GiB), a 9000-byte MTU on the
+#                    tap offered through VIRTIO_NET_F_MTU and used, iperf3 both ways
+#       soft         offload=soft (checksums and TSO done by minnow) with verify=on
+#       reboot       the guest's own `reboot -f` (Linux's default path on this machine: EFI,
+#                    then a jump to the reset vector) ends the run with status 3
+#       reboot-acpi, reboot-kbd, reboot-pci   the same through reboot=a (FADT reset register),
+#                    reboot=k (i8042 0xFE), reboot=p (port 0xCF9): status 3
+#       reboot-triple  reboot=t: a triple fault, status 4
+#   --kernel PATH    the kernel (default: the newest /boot/vmlinuz-*-amd64)
+#   --image PATH     the initramfs (default: build-initramfs.sh's, built or reused)
 #   --time S         seconds of each iperf3 run (default 2)
-#   --json OUT       where the result goes (default .cache/linux-guest/boot-test-VMM.json)
-# Environment: BOOT_TEST_TIMEOUT (seconds for the guest, default 300), BOOT_TEST_KEEP=1 keeps the
-# logs. Exit status: 0 pass, 1 fail, 2 usage, 77 skip.
+#   --json OUT       the result (default .cache/linux-guest/boot-test-VMM.json)
+#   --junit OUT      the checks as JUnit XML, a testsuite per case
+# Environment: BOOT_TEST_TIMEOUT (seconds for each guest, default 300), BOOT_TEST_KEEP=1 keeps
+# the logs. Exit status: 0 pass, 1 fail, 2 usage, 77 skip (no tun, iperf3, QEMU or kernel).
 set -euo pipefail
-# dir, ns and py come from netlib.sh.
+# dir, ns and py come from netlib.sh; kernel and kver from linuxlib.sh.
 # shellcheck disable=SC2154
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd -- "$here/../.." && pwd)
@@ -29,9 +50,11 @@ top=$(cd -- "$here/../.." && pwd)
 source "$top/tests/kvm/lib.sh"
 # shellcheck source=tests/kvm/netlib.sh
 source "$top/tests/kvm/netlib.sh"
+# shellcheck source=tests/linux/linuxlib.sh
+source "$here/linuxlib.sh"
 
 usage() {
-	echo "usage: $0 --vmm minnow|qemu-tcg [--minnow PATH] [--role client|server] [--json OUT] [--time SECONDS]" >&2
+	echo "usage: $0 --vmm minnow|qemu-tcg [--minnow PATH] [--case LIST] [--kernel PATH] [--image PATH] [--where auto|direct|nested] [--json OUT] [--junit OUT] [--time SECONDS] [--role client|server]" >&2
 	exit 2
 }
 skip() {
@@ -43,14 +66,27 @@ skip() {
 	exit 77
 }
 
-vmm='' minnow='' json_out='' secs=2 pvm_reason='' role=client
+args=("$@")
+vmm='' minnow='' json_out='' junit_out='' secs=2 cases=basic kernel='' image='' where=auto
 while (($#)); do
 	case $1 in
 	--vmm) vmm=${2:-} && shift ;;
 	--minnow) minnow=${2:-} && shift ;;
 	--json) json_out=${2:-} && shift ;;
+	--junit) junit_out=${2:-} && shift ;;
 	--time) secs=${2:-} && shift ;;
-	--role) role=${2:-} && shift ;;
+	--case) cases=${2:-} && shift ;;
+	--role)
+		case ${2:-} in
+		client) cases=basic ;;
+		server) cases=server ;;
+		*) echo "boot-test: --role '${2:-}': expected client or server" >&2 && usage ;;
+		esac
+		shift
+		;;
+	--kernel) kernel=${2:-} && shift ;;
+	--image) image=${2:-} && shift ;;
+	--where) where=${2:-} && shift ;;
 	-h | --help)
 		sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 0
@@ -59,117 +95,117 @@ while (($#)); do
 	esac
 	shift
 done
+all_cases=" basic server conformance bigmem soft reboot reboot-acpi reboot-kbd reboot-pci reboot-triple "
 case $vmm in
-minnow) [[ -x $minnow && -f $minnow ]] || { echo "boot-test: --minnow '$minnow': not an executable file" >&2 && usage; } ;;
-qemu-tcg) ;;
+minnow)
+	[[ -x $minnow && -f $minnow ]] || { echo "boot-test: --minnow '$minnow': not an executable file" >&2 && usage; }
+	minnow=$(realpath -- "$minnow")
+	;;
+qemu-tcg) all_cases=" basic server " ;;
 *) echo "boot-test: --vmm '$vmm': expected minnow or qemu-tcg" >&2 && usage ;;
 esac
-[[ $role == client || $role == server ]] || { echo "boot-test: --role '$role': expected client or server" >&2 && usage; }
+IFS=, read -ra case_list <<<"$cases"
+((${#case_list[@]})) || { echo "boot-test: --case '': name at least one case" >&2 && usage; }
+for c in "${case_list[@]}"; do
+	[[ $all_cases == *" $c "* ]] || { echo "boot-test: --case '$c': expected one of:$all_cases(for $vmm)" >&2 && usage; }
+done
+[[ $where == auto || $where == direct || $where == nested ]] || { echo "boot-test: --where '$where': expected auto, direct or nested" >&2 && usage; }
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "boot-test: --time '$secs': expected whole seconds (1 or more)" >&2 && usage; }
 guest_timeout=${BOOT_TEST_TIMEOUT:-300}
 [[ $guest_timeout =~ ^[1-9][0-9]*$ ]] || { echo "boot-test: BOOT_TEST_TIMEOUT='$guest_timeout': expected seconds" >&2 && usage; }
+json_out=${json_out:-$top/.cache/linux-guest/boot-test-$vmm.json}
+mkdir -p -- "$(dirname -- "$json_out")"
+[[ -z $junit_out ]] || mkdir -p -- "$(dirname -- "$junit_out")"
 
-# --- can it run here? ----------------------------------------------------------------------
+# --- where it runs ---------------------------------------------------------------------------
 
-if [[ $vmm == minnow ]]; then
-	require_kvm
-	# Decided here, acted on just before the boot: everything up to it still runs.
-	if [[ -e /sys/module/kvm_pvm ]]; then
-		pvm_reason="this host's KVM is kvm-pvm (/sys/module/kvm_pvm): guest ring-0 code is emulated at
-about 1 MIPS and syscall does not work, so Linux cannot reach /init here (DESIGN §1). The image,
-/init and these checks run under --vmm qemu-tcg; minnow's Linux boot path in linux-initrd-early"
-	fi
+if [[ -n $kernel ]]; then
+	[[ -f $kernel && -r $kernel ]] || { echo "boot-test: --kernel '$kernel': not a readable file" >&2 && usage; }
+	kernel=$(realpath -- "$kernel")
+	kver=${kernel##*/vmlinuz-}	# the modules an image built here would need
 else
+	linux_kernel || skip "no /boot/vmlinuz-*-amd64: install linux-image-amd64"
+	[[ -r $kernel ]] || skip "$kernel is not readable by $(id -un)"
+fi
+if [[ $vmm == minnow && $where == auto ]]; then
+	if [[ -n ${MINNOW_NESTED:-} ]]; then
+		where=direct
+	elif [[ ! -r /dev/kvm || ! -w /dev/kvm ]]; then
+		where=nested
+		echo "boot-test: no usable /dev/kvm here: running on the nested host (tests/linux/nested.sh)"
+	elif [[ -e /sys/module/kvm_pvm ]]; then
+		where=nested
+		echo "boot-test: this host's KVM is kvm-pvm (/sys/module/kvm_pvm), which emulates guest ring-0 code at about 1 MIPS (DESIGN §1): running on the nested host (tests/linux/nested.sh)"
+	else
+		where=direct
+		echo "boot-test: this host's KVM runs guests in hardware: running directly"
+	fi
+fi
+[[ $vmm == minnow ]] || where=direct
+if [[ $where == direct && $vmm == minnow ]]; then
+	require_kvm
+elif [[ $where == nested ]]; then
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing for the nested host (tests/setup-host.sh installs qemu-system-x86)"
+fi
+if [[ $vmm == qemu-tcg ]]; then
 	qemu=$(command -v qemu-system-x86_64) ||
 		skip "qemu-system-x86_64 missing (tests/setup-host.sh installs qemu-system-x86)"
 fi
 command -v iperf3 >/dev/null || skip "no iperf3 on the host for the peer (tests/setup-host.sh installs it)"
-net_require
-
-kernel=
-for k in /boot/vmlinuz-*-amd64; do
-	[[ -f $k ]] || continue
-	if [[ -z $kernel || $(printf '%s\n%s\n' "$kernel" "$k" | sort -V | tail -n 1) == "$k" ]]; then
-		kernel=$k
-	fi
-done
-[[ -n $kernel ]] || skip "no /boot/vmlinuz-*-amd64: install linux-image-amd64"
-[[ -r $kernel ]] || skip "$kernel is not readable by $(id -un)"
-kver=${kernel#/boot/vmlinuz-}
 
 # --- the image -------------------------------------------------------------------------------
 
-image=$("$top/guest-images/linux/build-initramfs.sh" -k "$kver") || fail "could not build the guest image"
+if [[ -n $image ]]; then
+	[[ -f $image && -r $image ]] || { echo "boot-test: --image '$image': not a readable file" >&2 && usage; }
+	image=$(realpath -- "$image")
+else
+	image=$("$top/guest-images/linux/build-initramfs.sh" -k "$kver") || fail "could not build the guest image"
+fi
 
-# --- network namespace, host-side peers ------------------------------------------------------
+# --- nested: this script again, on the nested host -------------------------------------------
 
-vmm_pid='' counter_pid=''
+if [[ $where == nested ]]; then
+	outbox=$(mktemp -d "${TMPDIR:-/tmp}/minnow-boot-nested.XXXXXX")
+	trap 'rm -rf -- "$outbox"' EXIT
+	# Guests with several vCPUs get as many host threads for the nested host's (TCG) CPUs as
+	# this machine has, up to 2; 5 GiB guests a nested host of 3 GiB (their RAM is touched lazily).
+	smp=1 mem=2G
+	[[ ,$cases, != *,conformance,* && ,$cases, != *,bigmem,* ]] || smp=$(($(nproc) > 1 ? 2 : 1))
+	[[ ,$cases, != *,bigmem,* ]] || mem=3G
+	inner=("$0" --vmm minnow --minnow "$minnow" --case "$cases" --kernel "$kernel" --image "$image"
+		--where direct --time "$secs" --json "$outbox/result.json" --junit "$outbox/junit.xml")
+	rc=0
+	"$here/nested.sh" --smp "$smp" --mem "$mem" --timeout $((guest_timeout * ${#case_list[@]} + 120)) \
+		--outbox "$outbox" -- "${inner[@]}" || rc=$?
+	if [[ -s $outbox/result.json ]]; then
+		python3 -c 'import json, sys
+r = json.load(open(sys.argv[1])); r["where"] = "nested"
+json.dump(r, open(sys.argv[2], "w"), indent=1)' "$outbox/result.json" "$json_out"
+		[[ -z $junit_out ]] || cp -- "$outbox/junit.xml" "$junit_out"
+		echo "boot-test: result in $json_out${junit_out:+ and $junit_out}"
+	fi
+	((rc != 125)) || fail "the nested host failed (its console above says why)"
+	exit "$rc"
+fi
+
+# --- one case: namespace, peers, guest, judgement --------------------------------------------
+
+net_require
+net_netns boot
+vmm_pid='' counter_pid='' more_pids=()
 # shellcheck disable=SC2317 # called by net_cleanup
 net_cleanup_hook() {
+	local p
 	[[ -z $vmm_pid ]] || kill "$vmm_pid" 2>/dev/null
 	[[ -z $counter_pid ]] || kill "$counter_pid" 2>/dev/null
+	for p in "${more_pids[@]}"; do kill "$p" 2>/dev/null; done
 	if [[ ${BOOT_TEST_KEEP:-} == 1 ]]; then
 		keep=$(mktemp -d "${TMPDIR:-/tmp}/minnow-boot-test.XXXXXX")
 		cp -r "$dir"/. "$keep"/ && echo "boot-test: logs kept in $keep"
 	fi
 }
-net_netns boot
-json_out=${json_out:-$top/.cache/linux-guest/boot-test-$vmm.json}
-mkdir -p -- "$(dirname -- "$json_out")"
-net_ns_init "$ns"
-net_tap
-mtu=$(nsx cat /sys/class/net/tap0/mtu)
+base_dir=$dir
 
-# ip netns exec execs its command, so $! is the process itself (nsx would leave a shell between).
-ip netns exec "$ns" "$py" "$here/framecount.py" tap0 "$mtu" "$dir/frames.json" "$dir/counter.ready" \
-	>"$dir/counter.out" 2>&1 &
-counter_pid=$!
-if [[ $role == client ]]; then
-	# net_cleanup stops the server.
-	ip netns exec "$ns" iperf3 -s -B 10.99.1.1 >"$dir/iperf3-server.out" 2>&1 &
-	peer_pid=$!
-fi
-for _ in $(seq 100); do
-	if [[ -e $dir/counter.ready ]]; then
-		[[ $role == server ]] && break
-		nsx ss -ltnH 'sport = :5201' | grep -q . && break
-	fi
-	[[ -z $peer_pid ]] || kill -0 "$peer_pid" 2>/dev/null ||
-		fail "the host's iperf3 server died: $(cat "$dir/iperf3-server.out")"
-	kill -0 "$counter_pid" 2>/dev/null || fail "the frame counter died: $(cat "$dir/counter.out")"
-	sleep 0.05
-done
-[[ -e $dir/counter.ready ]] || fail "the frame counter did not start: $(cat "$dir/counter.out")"
-
-# --- the guest -------------------------------------------------------------------------------
-
-cmdline="console=ttyS0 panic=-1 guest.iperf=$role guest.ip=10.99.1.2/24 guest.peer=10.99.1.1 guest.time=$secs guest.dirs=tx,rx"
-# What every VMM under test must offer and Linux 6.1's virtio_net accepts; minnow also offers the
-# MTU (QEMU only with host_mtu=).
-features=CSUM,GUEST_CSUM,HOST_TSO4,HOST_TSO6,GUEST_TSO4,GUEST_TSO6,HOST_ECN,GUEST_ECN,MRG_RXBUF,MAC,STATUS,INDIRECT_DESC,EVENT_IDX,VERSION_1
-metrics=()
-if [[ $vmm == minnow ]]; then
-	features+=,MTU
-	metrics=(--metrics "$dir/metrics.json")
-	cmd=("$minnow" run -k "$kernel" -i "$image" -m 512M -c 2 -p "$cmdline"
-		--net "tap=tap0,mac=$guest_mac" --serial "file=$dir/serial.log" "${metrics[@]}")
-else
-	# Under TCG the guest's TSC is the host's counter. On a loaded host the kernel's PIT
-	# calibration of it can fail (then, with no HPET or PM timer on microvm, the boot stalls),
-	# so give the kernel the rate when the host knows it: "cpu MHz" is the TSC's rate on a host
-	# with a known-frequency constant TSC (and no APERF/MPERF, as in a VM).
-	if grep -qw tsc_known_freq /proc/cpuinfo && grep -qw constant_tsc /proc/cpuinfo &&
-		! grep -qw aperfmperf /proc/cpuinfo; then
-		khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-		[[ ! $khz =~ ^[1-9][0-9]*$ ]] || cmdline+=" tsc_early_khz=$khz"
-	fi
-	# shellcheck disable=SC2054 # commas inside QEMU's option values
-	cmd=("$qemu" -M microvm -accel tcg -m 256M -smp 1 -nodefaults -no-user-config -nographic
-		-serial "file:$dir/serial.log" -no-reboot -global virtio-mmio.force-legacy=false
-		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off
-		-device "virtio-net-device,netdev=n0,mac=$guest_mac"
-		-kernel "$kernel" -initrd "$image" -append "$cmdline")
-fi
 # host_clients: with the guest as the server, the host's iperf3 client for each direction, once
 # the guest has announced that test's server (its "<<< iperf3-DIR" line). Their output is only
 # for the log: the guest's own reports are what bootcheck.py judges.
@@ -191,41 +227,170 @@ host_clients() {
 		done
 	done
 }
-echo "boot-test: $vmm: ${cmd[*]}"
-if [[ -n $pvm_reason ]]; then
-	# The same command, stopped before the first vCPU runs: kernel, initrd and tap accepted.
-	ip netns exec "$ns" "${cmd[@]}" --dry-run </dev/null >"$dir/vmm.out" 2>&1 ||
-		fail "minnow --dry-run with this command failed: $(cat "$dir/vmm.out")"
-	echo "boot-test: minnow --dry-run accepted the kernel, the initrd and the tap"
-	skip "$pvm_reason"
-fi
-t0=$SECONDS
-ip netns exec "$ns" timeout "$guest_timeout" "${cmd[@]}" </dev/null >"$dir/vmm.out" 2>&1 &
-vmm_pid=$!
-[[ $role == client ]] || host_clients
-status=0
-wait "$vmm_pid" || status=$?
-vmm_pid=
-elapsed=$((SECONDS - t0))
-if [[ $status -eq 124 ]]; then
-	echo "boot-test: the guest did not finish within $guest_timeout s (BOOT_TEST_TIMEOUT)"
-fi
-if [[ -s $dir/vmm.out ]]; then
-	echo "boot-test: $vmm's own output:"
-	sed 's/^/    /' "$dir/vmm.out" | tail -n 20
-fi
 
-kill "$counter_pid" 2>/dev/null
-wait "$counter_pid" || true
-counter_pid=
+# wait_for FILE WHAT PID: FILE appears while PID lives (5 s at most).
+wait_for() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ ! -e $1 ]] || return 0
+		kill -0 "$3" 2>/dev/null || fail "$2 died: $(cat "$1.out" 2>/dev/null)"
+		sleep 0.05
+	done
+	fail "$2 did not start"
+}
+
+# run_case NAME: one boot, judged; its JSON in $base_dir/NAME.json, the status in case_rc.
+run_case() {
+	local c=$1 role=client cpus=2 mem=512M tap_mtu='' netopts='' extra=() steps='' dirs=tx,rx
+	local want_exit=0 append='' ipv6='' http='' judge=() p
+	case $c in
+	basic) ;;
+	server) role=server ;;
+	conformance)
+		ipv6=1 http=1 netopts=,verify=on,pcap=$dir/conformance.pcapng extra=(--rng)
+		steps=tcp6,udp,ping,integrity,ethtool_K,reload,hwrng
+		judge=(--pcap "$dir/conformance.pcapng")
+		;;
+	bigmem)
+		cpus=4 mem=5G tap_mtu=9000 steps=mem,mtu
+		judge=(--mem-above $((4 << 30)) --cpus 4 --mtu 9000)
+		;;
+	soft) netopts=,offload=soft,verify=on ;;
+	reboot*)
+		role=none dirs='' want_exit=3 append=" guest.end=reboot"
+		case $c in
+		reboot-acpi) append+=" reboot=a" ;;
+		reboot-kbd) append+=" reboot=k" ;;
+		reboot-pci) append+=" reboot=p" ;;
+		reboot-triple) append+=" reboot=t" want_exit=4 ;;
+		esac
+		;;
+	esac
+	dir=$base_dir/$c
+	mkdir -p -- "$dir"
+	echo "boot-test: case $c"
+	ns=minnow-boot-$$-$RANDOM
+	ip netns add "$ns" || fail "cannot create a network namespace"
+	net_more_ns+=("$ns")
+	if [[ -n $ipv6 ]]; then
+		ip -n "$ns" link set lo up
+	else
+		net_ns_init "$ns"
+	fi
+	net_tap
+	[[ -z $tap_mtu ]] || ip -n "$ns" link set tap0 mtu "$tap_mtu"
+	[[ -z $ipv6 ]] || ip -n "$ns" addr add fd00:99::1/64 dev tap0 nodad
+	local mtu
+	mtu=$(nsx cat /sys/class/net/tap0/mtu)
+
+	# ip netns exec execs its command, so $! is the process itself (nsx would leave a shell between).
+	ip netns exec "$ns" "$py" "$here/framecount.py" tap0 "$mtu" "$dir/frames.json" "$dir/counter.ready" \
+		>"$dir/counter.ready.out" 2>&1 &
+	counter_pid=$!
+	wait_for "$dir/counter.ready" "the frame counter" "$counter_pid"
+	if [[ $role == client ]]; then
+		for p in 5201 5202 5203 5204; do
+			[[ $p == 5201 || $c == conformance ]] || continue
+			ip netns exec "$ns" iperf3 -s -p "$p" >"$dir/iperf3-server-$p.out" 2>&1 &
+			more_pids+=($!)
+		done
+		for _ in $(seq 100); do
+			nsx ss -ltnH 'sport = :5201' | grep -q . && break
+			sleep 0.05
+		done
+	fi
+	if [[ -n $http ]]; then
+		ip netns exec "$ns" "$py" "$here/httppeer.py" 10.99.1.1 8000 $((48 << 20)) "$dir/blob.sha256" \
+			"$dir/http.ready" >"$dir/http.ready.out" 2>&1 &
+		more_pids+=($!)
+		wait_for "$dir/http.ready" "the HTTP peer" "${more_pids[-1]}"
+		judge+=(--blob-sha256 "$(cat "$dir/blob.sha256")")
+	fi
+
+	local cmdline="console=ttyS0 panic=-1 guest.iperf=$role guest.ip=10.99.1.2/24 guest.peer=10.99.1.1 guest.time=$secs guest.dirs=$dirs"
+	[[ -z $ipv6 ]] || cmdline+=" guest.ip6=fd00:99::2/64 guest.peer6=fd00:99::1"
+	[[ -z $steps ]] || cmdline+=" guest.steps=$steps"
+	cmdline+=$append
+	# What every VMM under test must offer and Linux 6.1's virtio_net accepts; minnow also offers
+	# the MTU (QEMU only with host_mtu=).
+	local features=CSUM,GUEST_CSUM,HOST_TSO4,HOST_TSO6,GUEST_TSO4,GUEST_TSO6,HOST_ECN,GUEST_ECN,MRG_RXBUF,MAC,STATUS,INDIRECT_DESC,EVENT_IDX,VERSION_1
+	local cmd metrics=()
+	if [[ $vmm == minnow ]]; then
+		features+=,MTU
+		metrics=(--metrics "$dir/metrics.json")
+		cmd=("$minnow" run -k "$kernel" -i "$image" -m "$mem" -c "$cpus" -p "$cmdline"
+			--net "tap=tap0,mac=$guest_mac$netopts" --serial "file=$dir/serial.log" "${metrics[@]}"
+			${extra[@]+"${extra[@]}"})
+	else
+		cmdline+=$(tcg_tsc_arg)
+		# shellcheck disable=SC2054 # commas inside QEMU's option values
+		cmd=("$qemu" -M microvm -accel tcg -m 256M -smp 1 -nodefaults -no-user-config -nographic
+			-serial "file:$dir/serial.log" -no-reboot -global virtio-mmio.force-legacy=false
+			-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off
+			-device "virtio-net-device,netdev=n0,mac=$guest_mac"
+			-kernel "$kernel" -initrd "$image" -append "$cmdline")
+	fi
+	echo "boot-test: $vmm: ${cmd[*]}"
+	local t0=$SECONDS status=0
+	ip netns exec "$ns" timeout "$guest_timeout" "${cmd[@]}" </dev/null >"$dir/vmm.out" 2>&1 &
+	vmm_pid=$!
+	[[ $role != server ]] || host_clients
+	wait "$vmm_pid" || status=$?
+	vmm_pid=
+	local elapsed=$((SECONDS - t0))
+	[[ $status -ne 124 ]] || echo "boot-test: the guest did not finish within $guest_timeout s (BOOT_TEST_TIMEOUT)"
+	if [[ -s $dir/vmm.out ]]; then
+		echo "boot-test: $vmm's own output:"
+		sed 's/^/    /' "$dir/vmm.out" | tail -n 20
+	fi
+	kill "$counter_pid" 2>/dev/null
+	wait "$counter_pid" || true
+	counter_pid=
+	for p in "${more_pids[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null || true
+	done
+	more_pids=()
+
+	local frames=()
+	# Super-frames are counted where the guest ran iperf3 with TSO on.
+	[[ -z $dirs ]] || frames=(--frames "$dir/frames.json")
+	[[ $role == none ]] || judge+=(--features "$features")
+	case_rc=0
+	"$py" "$here/bootcheck.py" --vmm "$vmm" --name "$c" --serial "$dir/serial.log" --exit "$status" \
+		--want-exit "$want_exit" --dirs "$dirs" --steps "$steps" ${frames[@]+"${frames[@]}"} \
+		${metrics[@]+"${metrics[@]}"} ${judge[@]+"${judge[@]}"} --seconds "$elapsed" \
+		--json "$base_dir/$c.json" --junit "$base_dir/$c.xml" || case_rc=$?
+	if ((case_rc)); then
+		echo "boot-test: last 40 lines of the guest's serial log:"
+		tr -d '\r' <"$dir/serial.log" | tail -n 40 | sed 's/^/    /'
+	fi
+	ip netns del "$ns" 2>/dev/null
+	dir=$base_dir
+}
 
 rc=0
-"$py" "$here/bootcheck.py" --vmm "$vmm" --serial "$dir/serial.log" --frames "$dir/frames.json" \
-	--exit "$status" --want-exit 0 --features "$features" "${metrics[@]}" --seconds "$elapsed" \
-	--json "$json_out" || rc=$?
-if ((rc)); then
-	echo "boot-test: last 40 lines of the guest's serial log:"
-	tr -d '\r' <"$dir/serial.log" | tail -n 40 | sed 's/^/    /'
-fi
-echo "boot-test: result in $json_out"
+for c in "${case_list[@]}"; do
+	run_case "$c"
+	((case_rc == 0)) || rc=1
+done
+
+# Every case's result in one JSON file and one JUnit document.
+"$py" - "$json_out" "$junit_out" "$vmm" "$base_dir" "${case_list[@]}" <<'PY'
+import json, sys
+out, junit, vmm, d, cases = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+rs = {c: json.load(open("%s/%s.json" % (d, c))) for c in cases}
+failed = [c for c, r in rs.items() if r["result"] != "pass"]
+json.dump({"vmm": vmm, "where": "direct", "result": "fail" if failed else "pass",
+           "cases": rs}, open(out, "w"), indent=1)
+if junit:
+    with open(junit, "w") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
+        for c in cases:
+            f.write("".join(l for l in open("%s/%s.xml" % (d, c)) if not l.startswith("<?xml")))
+        f.write("</testsuites>\n")
+print("boot-test: %s: %d case(s), %d failed%s" % (vmm, len(cases), len(failed),
+      " (%s)" % ", ".join(failed) if failed else ""))
+PY
+echo "boot-test: result in $json_out${junit_out:+ and $junit_out}"
 exit $rc

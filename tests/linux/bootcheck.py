@@ -5,12 +5,22 @@ for every VMM: the guest's serial log, the frames counted on the tap (framecount
 exit status and, for minnow, its --metrics. Prints one line per check and a summary, writes the
 result as JSON, and exits 0 only when every check passed.
 
-usage: bootcheck.py --vmm NAME --serial LOG --frames JSON --exit STATUS --want-exit STATUS
-                    --features LIST [--dirs tx,rx] [--metrics JSON] [--seconds S] [--json OUT]"""
+usage: bootcheck.py --vmm NAME --serial LOG --exit STATUS --want-exit STATUS [--features LIST]
+                    [--frames JSON] [--dirs tx,rx] [--steps LIST] [--blob-sha256 HEX:LEN]
+                    [--mem-above BYTES] [--cpus N] [--mtu N] [--pcap FILE] [--metrics JSON]
+                    [--name NAME] [--seconds S] [--json OUT] [--junit OUT]
+
+--steps names the guest's step blocks (guest.steps), each of which must end with status 0; some
+have more to check: integrity (both sha256 sums equal --blob-sha256), mem (MemTotal over
+--mem-above, --cpus CPUs), mtu (the interface's MTU is --mtu). --pcap reads minnow's capture
+back with tshark and tcpdump and checks its offload annotations. --junit writes the checks as
+JUnit XML, one testcase each."""
 import argparse
 import json
 import re
+import subprocess
 import sys
+from xml.sax.saxutils import escape, quoteattr
 
 # virtio 1.2 §5.1.3 (net) and §6 (reserved feature bits).
 FEATURES = {
@@ -76,6 +86,79 @@ def iperf(rep, name, text, rc):
     return round(mbps, 1) if ok else None
 
 
+def steps(rep, a, b):
+    """The guest's step blocks: each must be there with status 0, some with more to check."""
+    for name in a.steps.split(","):
+        text, rc = b.get(name, ("", -1))
+        last = [l for l in text.splitlines() if l.strip()][-3:]
+        ok = rc == 0
+        detail = "status %d" % rc if name in b else "no '<<< %s' block" % name
+        if name == "integrity" and ok:
+            want = a.blob_sha256.split(":") if a.blob_sha256 else ["?", "?"]
+            g = re.search(r"^guest-sha256: ([0-9a-f]{64}) (\d+)$", text, re.M)
+            h = re.search(r"^host-sha256: ([0-9a-f]{64}) (\d+)$", text, re.M)
+            got = [list(m.groups()) if m else None for m in (g, h)]
+            ok = got == [want, want]
+            detail = "sent %s, guest received %s, host received back %s" % (
+                ":".join(want), ":".join(got[0] or ["none"]), ":".join(got[1] or ["none"]))
+        elif name == "mem" and ok:
+            m = re.search(r"^MemTotal:\s+(\d+) kB$", text, re.M)
+            c = re.search(r"^guest-cpus: (\d+)$", text, re.M)
+            kb, cpus = int(m.group(1)) if m else 0, int(c.group(1)) if c else 0
+            ok = kb * 1024 > (a.mem_above or 0) and (not a.cpus or cpus == a.cpus)
+            detail = "MemTotal %d kB (want over %d bytes), %d CPUs (want %s)" % (
+                kb, a.mem_above or 0, cpus, a.cpus or "any")
+        elif name == "mtu" and ok:
+            m = re.search(r"^guest-mtu: (\d+)$", text, re.M)
+            ok = bool(m) and (not a.mtu or int(m.group(1)) == a.mtu)
+            detail = "MTU %s (want %s), full-size pings answered" % (m.group(1) if m else "?", a.mtu)
+        elif not ok and last:
+            detail += ": " + " | ".join(last)
+        rep.check("step " + name, ok, detail)
+
+
+def pcap(rep, path):
+    """minnow's capture, read by tshark and by tcpdump: records in both directions, every one
+    annotated with its virtio-net header, and TSO super-frames among what the guest sent."""
+    try:
+        t = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.len",
+                            "-e", "frame.comment"], capture_output=True, text=True, timeout=120)
+        d = subprocess.run(["tcpdump", "-r", path, "-n", "-c", "1000000"], capture_output=True,
+                           text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        rep.check("pcap", False, "cannot run tshark or tcpdump: %s" % e)
+        return
+    recs = [l.split("\t", 1) for l in t.stdout.splitlines() if l]
+    tx = [c for _, c in recs if c.startswith("tx ")]
+    rx = [c for _, c in recs if c.startswith("rx ")]
+    gso = [c for c in tx if re.search(r"gso_type=[1-9]", c)]
+    plain = [c for c in recs if "flags=" not in c[1]]
+    tcpdump_n = len([l for l in d.stdout.splitlines() if l.strip()])
+    ok = (t.returncode == 0 and d.returncode == 0 and tx and rx and gso and not plain and
+          tcpdump_n == len(recs))
+    rep.check("pcap", ok, "tshark: %d records (%d tx, %d rx, %d tx super-frames, %d without a "
+              "header); tcpdump: %d packets%s" % (
+                  len(recs), len(tx), len(rx), len(gso), len(plain), tcpdump_n,
+                  "; " + (t.stderr + d.stderr).strip()[-200:] if t.returncode or d.returncode else ""))
+
+
+def junit(r, path, name):
+    """The checks as JUnit XML: one testsuite, one testcase per check, a failure with its detail."""
+    failed = [c for c in r["checks"] if not c["ok"]]
+    with open(path, "w") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        f.write('<testsuite name=%s tests="%d" failures="%d" time=%s>\n' % (
+            quoteattr(name), len(r["checks"]), len(failed), quoteattr(str(r.get("seconds", 0)))))
+        for c in r["checks"]:
+            f.write('  <testcase classname=%s name=%s>' % (quoteattr(name), quoteattr(c["name"])))
+            if not c["ok"]:
+                f.write('<failure message=%s/>' % quoteattr(c["detail"]))
+            else:
+                f.write('<system-out>%s</system-out>' % escape(c["detail"]))
+            f.write('</testcase>\n')
+        f.write('</testsuite>\n')
+
+
 def judge(a):
     rep = Report(a.vmm)
     r = rep.r
@@ -89,6 +172,45 @@ def judge(a):
         if line.startswith("guest: FAILED"):
             print("    " + line)
 
+    if a.features is not None:
+        features(rep, a, log, b)
+    r["throughput_mbps"] = {}
+    for d in filter(None, a.dirs.split(",")):
+        text, rc = b.get("iperf3-" + d, ("", -1))
+        what = "guest to host" if d == "tx" else "host to guest"
+        r["throughput_mbps"][d] = iperf(rep, "iperf3 %s (%s)" % (d, what), text, rc)
+    if a.steps:
+        steps(rep, a, b)
+    if a.frames:
+        frames(rep, a)
+    if a.pcap:
+        pcap(rep, a.pcap)
+    if a.metrics:
+        metrics(rep, a)
+
+    r["exit_status"] = a.exit
+    rep.check("%s exit status" % a.vmm, a.exit == a.want_exit, "%d (want %d)" % (a.exit, a.want_exit))
+
+    failed = [c["name"] for c in r["checks"] if not c["ok"]]
+    r["result"] = "fail" if failed else "pass"
+    r["seconds"] = a.seconds
+    tp = r["throughput_mbps"]
+    print("summary: %s on %s in %s s: %d checks, %d failed%s%s" % (
+        r["result"].upper(), a.vmm, a.seconds, len(r["checks"]), len(failed),
+        " (%s)" % ", ".join(failed) if failed else "",
+        "; throughput " + ", ".join("%s %s Mbit/s" % (k, v) for k, v in tp.items()) if tp else ""))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(r, f, indent=1)
+            f.write("\n")
+    if a.junit:
+        junit(r, a.junit, a.name or "linux-boot-" + a.vmm)
+    return 1 if failed else 0
+
+
+def features(rep, a, log, b):
+    """The features the driver negotiated, and what `ethtool -k` says of the offloads."""
+    r = rep.r
     # Negotiated features: the driver's bit string, bit 0 first.
     fm = re.search(r"^guest-features: (\S+) ([01]+)$", log, re.M)
     bits = {i for i, c in enumerate(fm.group(2)) if c == "1"} if fm else set()
@@ -106,12 +228,10 @@ def judge(a):
     rep.check("ethtool -k", rc == 0 and not off,
               "not on: %s" % ",".join(off) if off else " ".join("%s=on" % k for k in ETHTOOL_ON))
 
-    r["throughput_mbps"] = {}
-    for d in a.dirs.split(","):
-        text, rc = b.get("iperf3-" + d, ("", -1))
-        what = "guest to host" if d == "tx" else "host to guest"
-        r["throughput_mbps"][d] = iperf(rep, "iperf3 %s (%s)" % (d, what), text, rc)
 
+def frames(rep, a):
+    """Frames longer than the MTU on the tap: super-frames that crossed it whole."""
+    r = rep.r
     try:
         fr = json.load(open(a.frames))
     except (OSError, ValueError) as e:
@@ -127,55 +247,59 @@ def judge(a):
                       "%d of %d frames longer than MTU %d + 14, longest %d bytes" % (
                           c["over_mtu"], c["frames"], fr["mtu"], c["max_len"]))
 
-    if a.metrics:
-        try:
-            mt = json.load(open(a.metrics))
-            d = mt["devices"][0]
-            bad = ["%s=%d" % kv for kv in list(d["net"]["drops"].items()) +
-                   list(d["net"]["tx_offload_errors"].items()) +
-                   list(d["transport"]["driver_errors"].items()) if kv[1]]
-            bad += ["queue %d: broken %s, %d bad chains" % (i, q["broken"], q["bad_chains"]["total"])
-                    for i, q in enumerate(d["queues"])
-                    if q["broken"] != "no" or q["bad_chains"]["total"]]
-            rep.check("minnow counters", not bad, "; ".join(bad) or "no drops, no offload or driver errors")
-            # minnow's own count of the offloads that the tap counts as super-frames.
-            n, dirs = d["net"], a.dirs.split(",")
-            want = [k for k, dr in (("tx_tso", "tx"), ("tx_csum", "tx"), ("rx_gso", "rx")) if dr in dirs]
+
+def metrics(rep, a):
+    """minnow's counters: no drops, no errors, broken queues or refused chains, the offloads used,
+    and the verifier's verdict when it ran."""
+    try:
+        mt = json.load(open(a.metrics))
+        d = mt["devices"][0]
+        bad = ["%s=%d" % kv for kv in list(d["net"]["drops"].items()) +
+               list(d["net"]["tx_offload_errors"].items()) +
+               list(d["transport"]["driver_errors"].items()) if kv[1]]
+        bad += ["queue %d: broken %s, %d bad chains" % (i, q["broken"], q["bad_chains"]["total"])
+                for i, q in enumerate(d["queues"])
+                if q["broken"] != "no" or q["bad_chains"]["total"]]
+        rep.check("minnow counters", not bad, "; ".join(bad) or "no drops, no offload or driver errors")
+        # minnow's own count of the offloads that the tap counts as super-frames.
+        n, dirs = d["net"], a.dirs.split(",")
+        want = [k for k, dr in (("tx_tso", "tx"), ("tx_csum", "tx"), ("rx_gso", "rx")) if dr in dirs]
+        if want:
             rep.check("minnow offload counters", all(n[k] > 0 for k in want),
                       ", ".join("%s=%d" % (k, n[k]) for k in want))
-        except (OSError, ValueError, KeyError, IndexError) as e:
-            rep.check("minnow counters", False, "cannot read %s: %s" % (a.metrics, e))
-
-    r["exit_status"] = a.exit
-    rep.check("%s exit status" % a.vmm, a.exit == a.want_exit, "%d (want %d, guest poweroff)" % (a.exit, a.want_exit))
-
-    failed = [c["name"] for c in r["checks"] if not c["ok"]]
-    r["result"] = "fail" if failed else "pass"
-    r["seconds"] = a.seconds
-    tp = r["throughput_mbps"]
-    print("summary: %s on %s in %s s: %d checks, %d failed%s; throughput %s" % (
-        r["result"].upper(), a.vmm, a.seconds, len(r["checks"]), len(failed),
-        " (%s)" % ", ".join(failed) if failed else "",
-        ", ".join("%s %s Mbit/s" % (k, v) for k, v in tp.items())))
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(r, f, indent=1)
-            f.write("\n")
-    return 1 if failed else 0
+        # What the driver negotiated, kept after it reset the device at power-off.
+        t = d["transport"]
+        rep.check("minnow negotiated features", t["negotiated"] and t["driver_ok"] > 0,
+                  "negotiated 0x%x at the last of %d DRIVER_OKs; tap offloads then 0x%x" % (
+                      t["negotiated"], t["driver_ok"], d["tap_offloads_active"]))
+        if n["verify_frames"]:
+            rep.check("offload verifier", n["verify_bad"] == 0,
+                      "%d of %d frames the verifier checked were wrong" % (
+                          n["verify_bad"], n["verify_frames"]))
+    except (OSError, ValueError, KeyError, IndexError) as e:
+        rep.check("minnow counters", False, "cannot read %s: %s" % (a.metrics, e))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--vmm", required=True)
     p.add_argument("--serial", required=True)
-    p.add_argument("--frames", required=True)
+    p.add_argument("--frames")
     p.add_argument("--exit", type=int, required=True)
     p.add_argument("--want-exit", type=int, required=True)
-    p.add_argument("--features", required=True, help="comma-separated names that must be negotiated")
+    p.add_argument("--features", help="comma-separated names that must be negotiated")
     p.add_argument("--dirs", default="tx,rx")
     p.add_argument("--metrics")
     p.add_argument("--seconds", default="?")
     p.add_argument("--json")
+    p.add_argument("--junit")
+    p.add_argument("--name")
+    p.add_argument("--steps", default="")
+    p.add_argument("--blob-sha256")
+    p.add_argument("--mem-above", type=int)
+    p.add_argument("--cpus", type=int)
+    p.add_argument("--mtu", type=int)
+    p.add_argument("--pcap")
     return judge(p.parse_args())
 
 

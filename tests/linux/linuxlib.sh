@@ -13,6 +13,7 @@ linux_kernel() {
 			kernel=$k
 		fi
 	done
+	# shellcheck disable=SC2034 # for the caller
 	kver=${kernel#/boot/vmlinuz-}
 	[[ -n $kernel ]]
 }

@@ -64,6 +64,7 @@ if [[ -z $outbox ]]; then
 	outbox=$(mktemp -d "${TMPDIR:-/tmp}/minnow-nested.XXXXXX")
 fi
 qemu_pid=''
+# shellcheck disable=SC2317 # the EXIT trap
 cleanup() {
 	[[ -z $qemu_pid ]] || kill "$qemu_pid" 2>/dev/null
 	if [[ -z $keep ]]; then

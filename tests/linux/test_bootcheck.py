@@ -51,7 +51,7 @@ FRAMES = {"iface": "tap0", "mtu": 1500,
 
 
 class BootCheck(unittest.TestCase):
-    def run_check(self, serial, frames=FRAMES, exit_status=0, metrics=None):
+    def run_check(self, serial, frames=FRAMES, exit_status=0, metrics=None, extra=(), junit=None):
         with tempfile.TemporaryDirectory() as d:
             paths = {n: os.path.join(d, n) for n in ("serial", "frames", "metrics", "out")}
             with open(paths["serial"], "w") as f:
@@ -65,13 +65,19 @@ class BootCheck(unittest.TestCase):
                 with open(paths["metrics"], "w") as f:
                     json.dump(metrics, f)
                 args += ["--metrics", paths["metrics"]]
+            args += list(extra)
+            if junit is not None:
+                args += ["--junit", os.path.join(d, "junit.xml")]
             p = subprocess.run(args, capture_output=True, text=True)
             with open(paths["out"]) as f:
                 result = json.load(f)
+            if junit is not None:
+                with open(os.path.join(d, "junit.xml")) as f:
+                    junit.append(f.read())
         failed = [c["name"] for c in result["checks"] if not c["ok"]]
         return p.returncode, failed, result, p.stdout
 
-    def assert_fails_only(self, want, **kw):
+    def assert_fails_only(self, want, **kw):  # noqa: D102
         rc, failed, _, out = self.run_check(**kw)
         self.assertEqual(rc, 1, out)
         self.assertEqual(failed, [want], out)
@@ -120,8 +126,10 @@ class BootCheck(unittest.TestCase):
         q = {"broken": "no", "bad_chains": {"total": 0}}
         return {"devices": [{"net": {"drops": {"rx_no_buffer": 0, "tx_bad_header": 0},
                                      "tx_offload_errors": {"csum": 0}, "tx_tso": 9, "tx_csum": 9,
-                                     "rx_gso": 9},
-                             "transport": {"driver_errors": {"bad_write": 0}},
+                                     "rx_gso": 9, "verify_frames": 0, "verify_bad": 0},
+                             "tap_offloads_active": 31,
+                             "transport": {"driver_errors": {"bad_write": 0},
+                                           "negotiated": 0x1300b8ba3, "driver_ok": 1},
                              "queues": [dict(q), dict(q)]}]}
 
     def test_minnow_counters_pass(self):
@@ -142,6 +150,67 @@ class BootCheck(unittest.TestCase):
         m = self.metrics()
         m["devices"][0]["net"]["tx_tso"] = 0
         self.assert_fails_only("minnow offload counters", serial=log(), metrics=m)
+
+    def test_negotiated_lost_at_reset_fails(self):
+        m = self.metrics()
+        m["devices"][0]["transport"]["negotiated"] = 0
+        self.assert_fails_only("minnow negotiated features", serial=log(), metrics=m)
+
+    def test_verifier_findings_fail(self):
+        m = self.metrics()
+        m["devices"][0]["net"].update(verify_frames=100, verify_bad=1)
+        self.assert_fails_only("offload verifier", serial=log(), metrics=m)
+
+    @staticmethod
+    def with_steps(*blocks):
+        good = log()
+        text = "\r\n".join("<<< %s\r\n%s\r\n>>> %s rc=%d" % (n, body, n, rc) for n, body, rc in blocks)
+        return good.replace("=== guest end", text + "\r\n=== guest end")
+
+    SHA = "ab" * 32
+
+    def test_steps_pass(self):
+        serial = self.with_steps(
+            ("udp", "ok", 0),
+            ("integrity", "guest-sha256: %s 100\nhost-sha256: %s 100" % (self.SHA, self.SHA), 0),
+            ("mem", "MemTotal:        5000000 kB\nguest-cpus: 4", 0),
+            ("mtu", "guest-mtu: 9000", 0))
+        rc, failed, _, out = self.run_check(serial, extra=[
+            "--steps", "udp,integrity,mem,mtu", "--blob-sha256", self.SHA + ":100",
+            "--mem-above", str(4 << 30), "--cpus", "4", "--mtu", "9000"])
+        self.assertEqual((rc, failed), (0, []), out)
+
+    def test_step_failed_or_missing_fails(self):
+        serial = self.with_steps(("udp", "not ok", 1))
+        self.assert_fails_only("step udp", serial=serial, extra=["--steps", "udp"])
+        self.assert_fails_only("step tcp6", serial=serial, extra=["--steps", "tcp6"])
+
+    def test_integrity_mismatch_fails(self):
+        other = "cd" * 32
+        serial = self.with_steps(
+            ("integrity", "guest-sha256: %s 100\nhost-sha256: %s 100" % (self.SHA, other), 0))
+        self.assert_fails_only("step integrity", serial=serial, extra=[
+            "--steps", "integrity", "--blob-sha256", self.SHA + ":100"])
+
+    def test_mem_and_mtu_below_want_fail(self):
+        serial = self.with_steps(("mem", "MemTotal:  400000 kB\nguest-cpus: 4", 0),
+                                 ("mtu", "guest-mtu: 1500", 0))
+        self.assert_fails_only("step mem", serial=serial, extra=[
+            "--steps", "mem", "--mem-above", str(4 << 30), "--cpus", "4"])
+        self.assert_fails_only("step mtu", serial=serial, extra=["--steps", "mtu", "--mtu", "9000"])
+
+    def test_reboot_exit_status(self):
+        rc, failed, _, out = self.run_check(log(), exit_status=3, extra=["--want-exit", "3"])
+        self.assertEqual((rc, failed), (0, []), out)
+
+    def test_junit_lists_each_check(self):
+        junit = []
+        rc, failed, r, out = self.run_check(log(), exit_status=1, junit=junit)
+        self.assertEqual(failed, ["minnow exit status"], out)
+        x = junit[0]
+        self.assertIn('tests="%d" failures="1"' % len(r["checks"]), x)
+        self.assertEqual(x.count("<testcase "), len(r["checks"]))
+        self.assertIn('name="minnow exit status"><failure message="1 (want 0)"/>', x)
 
 
 if __name__ == "__main__":
