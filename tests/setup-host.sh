@@ -15,7 +15,7 @@ packages=(
 	shellcheck iproute2 ethtool
 	# reads --net pcap= captures back (net-pcap); wireshark-common's debconf question is
 	# answered with its default under DEBIAN_FRONTEND=noninteractive (set below)
-	tshark
+	tshark tcpdump
 	# the Linux guest image (guest-images/linux; its busybox-static, iperf3 and libraries are
 	# downloaded as .debs, never installed here) and its boot test's host-side iperf3
 	cpio iperf3

@@ -21,6 +21,7 @@
 #       basic        the guest as iperf3 client, both directions: features, ethtool -k,
 #                    super-frames on the tap both ways, minnow's counters, exit 0 at poweroff
 #       server       the same with the guest as the iperf3 server (also --role server)
+#       pvh          basic, with the kernel's ELF vmlinux (extract-vmlinux.sh) booted through PVH
 #       conformance  2 vCPUs, the entropy device, verify=on and a capture: TCP over IPv6 (TSO6)
 #                    and UDP both ways, 60000-byte and 2000 rapid pings, a 48 MiB file down
 #                    and back up with equal sha256, ethtool -K tso/tx/sg off each taking effect,
@@ -95,7 +96,7 @@ while (($#)); do
 	esac
 	shift
 done
-all_cases=" basic server conformance bigmem soft reboot reboot-acpi reboot-kbd reboot-pci reboot-triple "
+all_cases=" basic server pvh conformance bigmem soft reboot reboot-acpi reboot-kbd reboot-pci reboot-triple "
 case $vmm in
 minnow)
 	[[ -x $minnow && -f $minnow ]] || { echo "boot-test: --minnow '$minnow': not an executable file" >&2 && usage; }
@@ -160,6 +161,12 @@ if [[ -n $image ]]; then
 	image=$(realpath -- "$image")
 else
 	image=$("$top/guest-images/linux/build-initramfs.sh" -k "$kver") || fail "could not build the guest image"
+fi
+# The pvh case's ELF kernel, extracted once (on the nested host this folder is read-only).
+vmlinux=$top/.cache/linux-guest/vmlinux-$kver
+if [[ ,$cases, == *,pvh,* && ! ( -s $vmlinux && $vmlinux -nt $kernel ) ]]; then
+	mkdir -p -- "$(dirname -- "$vmlinux")"
+	"$here/extract-vmlinux.sh" "$kernel" "$vmlinux" || fail "could not extract vmlinux from $kernel"
 fi
 
 # --- nested: this script again, on the nested host -------------------------------------------
@@ -242,9 +249,10 @@ wait_for() {
 # run_case NAME: one boot, judged; its JSON in $base_dir/NAME.json, the status in case_rc.
 run_case() {
 	local c=$1 role=client cpus=2 mem=512M tap_mtu='' netopts='' extra=() steps='' dirs=tx,rx
-	local want_exit=0 append='' ipv6='' http='' judge=() p
+	local want_exit=0 append='' ipv6='' http='' judge=() p boot=$kernel
 	case $c in
 	basic) ;;
+	pvh) boot=$vmlinux ;;
 	server) role=server ;;
 	conformance)
 		ipv6=1 http=1 netopts=,verify=on,pcap=$dir/conformance.pcapng extra=(--rng)
@@ -318,7 +326,7 @@ run_case() {
 	if [[ $vmm == minnow ]]; then
 		features+=,MTU
 		metrics=(--metrics "$dir/metrics.json")
-		cmd=("$minnow" run -k "$kernel" -i "$image" -m "$mem" -c "$cpus" -p "$cmdline"
+		cmd=("$minnow" run -k "$boot" -i "$image" -m "$mem" -c "$cpus" -p "$cmdline"
 			--net "tap=tap0,mac=$guest_mac$netopts" --serial "file=$dir/serial.log" "${metrics[@]}"
 			${extra[@]+"${extra[@]}"})
 	else
