@@ -6,7 +6,8 @@
 #          host), the virtio-net modules of the installed kernel (resolved through modules.dep)
 #          and guest-images/linux/init as /init.
 #   l1     the nested test host (tests/linux/nested.sh): busybox-static, the virtio-mmio and 9p
-#          modules that mount the host's file system, and guest-images/linux/l1-init as /init.
+#          modules that mount the host's file system, virtio-rng for its entropy, and
+#          guest-images/linux/l1-init as /init.
 #
 # usage: build-initramfs.sh [-t guest|l1] [-o OUT] [-k KERNEL_VERSION] [-h]
 #
@@ -64,7 +65,7 @@ guest)
 	;;
 l1)
 	roots=(busybox-static)
-	want_modules=(virtio_mmio 9pnet_virtio 9p)
+	want_modules=(virtio_mmio 9pnet_virtio 9p virtio-rng)
 	want_bins=()
 	init=$here/l1-init
 	out=${out:-$top/.cache/linux-guest/l1.cpio.gz}

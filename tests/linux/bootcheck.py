@@ -185,6 +185,12 @@ def judge(a):
         frames(rep, a)
     if a.pcap:
         pcap(rep, a.pcap)
+    if a.gdb_out:
+        try:
+            last = open(a.gdb_out).read().strip().splitlines()[-1:] or ["(empty)"]
+        except OSError as e:
+            last = ["cannot read %s: %s" % (a.gdb_out, e)]
+        rep.check("gdb stub on the kernel", last[0].startswith("gdb: ok: "), last[0])
     if a.metrics:
         metrics(rep, a)
 
@@ -300,6 +306,7 @@ def main():
     p.add_argument("--cpus", type=int)
     p.add_argument("--mtu", type=int)
     p.add_argument("--pcap")
+    p.add_argument("--gdb-out", help="gdbkernel.py's output; its last line is the verdict")
     return judge(p.parse_args())
 
 

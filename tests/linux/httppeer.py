@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """The host side of the guest's integrity step: serves SIZE random bytes at GET /blob and answers
-POST /upload with the sha256 and length of what it received ("HEX LEN"). The bytes hold no NUL:
-busybox wget posts its --post-file as a C string.
+POST /upload with the sha256 and length of what it received ("HEX LEN"). The bytes are
+pseudo-random from a fixed seed (a fresh nested host's kernel may not have the entropy yet to
+answer getrandom) and hold no NUL: busybox wget posts its --post-file as a C string.
 
 usage: httppeer.py ADDR PORT SIZE SHA_OUT READY_FLAG
 SHA_OUT gets "HEX:LEN" of the blob; READY_FLAG is created once the server listens."""
 import hashlib
 import http.server
-import os
+import random
 import sys
 
 
 def main(addr, port, size, sha_out, ready):
-    blob = os.urandom(int(size)).replace(b"\0", b"\1")
+    blob = random.Random(13).randbytes(int(size)).replace(b"\0", b"\1")
     with open(sha_out, "w") as f:
         f.write("%s:%d\n" % (hashlib.sha256(blob).hexdigest(), len(blob)))
 

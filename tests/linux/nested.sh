@@ -99,6 +99,7 @@ timeout -k 10 "$timeout" "$qemu" -M microvm -accel "$accel" -cpu max -smp "$smp"
 	-device virtio-9p-device,fsdev=root,mount_tag=hostroot \
 	-fsdev "local,id=outbox,path=$outbox,security_model=none" \
 	-device virtio-9p-device,fsdev=outbox,mount_tag=outbox \
+	-object rng-random,id=rng,filename=/dev/urandom -device virtio-rng-device,rng=rng \
 	-kernel "$kernel" -initrd "$l1" \
 	-append "console=ttyS0 panic=-1 loglevel=4 pci=off edd=off nested.outbox=$outbox$(tcg_tsc_arg)" </dev/null &
 qemu_pid=$!
