@@ -22,15 +22,15 @@ static void acpipm_write(void *opaque, uint64_t off __unused, const uint8_t *dat
 	 * FADT reset value to the reset register: all three are this port.
 	 */
 	if (v == ACPI_RESET_VALUE)
-		machine_request_exit(opaque, MACHINE_EXIT_RESET, 0);
+		platform_request(opaque, PLATFORM_RESET, 0);
 	else if ((v & ACPI_SLP_EN) && ACPI_SLP_TYP(v) == ACPI_SLP_TYP_S5)
-		machine_request_exit(opaque, MACHINE_EXIT_POWEROFF, 0);
+		platform_request(opaque, PLATFORM_POWEROFF, 0);
 }
 
-int acpipm_register(struct machine *m, uint16_t port)
+int acpipm_register(struct bus *pio, uint16_t port, const struct platform_sink *sink)
 {
 	struct bus_dev dev = { .name = "acpi-pm", .base = port, .len = 1, .read = acpipm_read,
-			       .write = acpipm_write, .opaque = m };
+			       .write = acpipm_write, .opaque = (void *)sink };
 
-	return bus_register(&m->pio, &dev);
+	return bus_register(pio, &dev);
 }

@@ -3,9 +3,9 @@
 #ifndef MINNOW_ACPIPM_H
 #define MINNOW_ACPIPM_H
 
-#include "vmm/machine.h"
+#include "devices/platform.h"
 
-/* Registers the one-byte port at `port` on m's PIO bus. */
-int acpipm_register(struct machine *m, uint16_t port) __must_check;
+/* Registers the one-byte port at `port` on pio; sink must outlive the bus. */
+int acpipm_register(struct bus *pio, uint16_t port, const struct platform_sink *sink) __must_check;
 
 #endif

@@ -7,13 +7,13 @@ static void dbgexit_write(void *opaque, uint64_t off, const uint8_t *data,
 {
 	/* The status is the low byte of a write at the port's first address. */
 	if (off == 0)
-		machine_request_exit(opaque, MACHINE_EXIT_DEBUG, data[0]);
+		platform_request(opaque, PLATFORM_DEBUG_EXIT, data[0]);
 }
 
-int dbgexit_register(struct machine *m)
+int dbgexit_register(struct bus *pio, const struct platform_sink *sink)
 {
 	struct bus_dev dev = { .name = "debug-exit", .base = DBGEXIT_PORT, .len = DBGEXIT_SIZE,
-			       .write = dbgexit_write, .opaque = m };
+			       .write = dbgexit_write, .opaque = (void *)sink };
 
-	return bus_register(&m->pio, &dev);
+	return bus_register(pio, &dev);
 }

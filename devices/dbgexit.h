@@ -3,12 +3,13 @@
 #ifndef MINNOW_DBGEXIT_H
 #define MINNOW_DBGEXIT_H
 
-#include "vmm/machine.h"
+#include "devices/platform.h"
 
 /* Same port and width as `-device isa-debug-exit,iobase=0x501,iosize=2`, so one guest runs on both. */
 #define DBGEXIT_PORT 0x501
 #define DBGEXIT_SIZE 2
 
-int dbgexit_register(struct machine *m) __must_check;
+/* Registers the port on pio; sink must outlive the bus. */
+int dbgexit_register(struct bus *pio, const struct platform_sink *sink) __must_check;
 
 #endif

@@ -15,16 +15,16 @@ static void i8042_command(void *opaque, uint64_t off __unused, const uint8_t *da
 			  unsigned int size __unused)
 {
 	if (data[0] == I8042_CMD_RESET)
-		machine_request_exit(opaque, MACHINE_EXIT_RESET, 0);
+		platform_request(opaque, PLATFORM_RESET, 0);
 }
 
-int i8042_register(struct machine *m)
+int i8042_register(struct bus *pio, const struct platform_sink *sink)
 {
 	struct bus_dev data = { .name = "i8042-data", .base = I8042_DATA_PORT, .len = 1,
-				.read = i8042_read, .opaque = m };
+				.read = i8042_read, .opaque = (void *)sink };
 	struct bus_dev cmd = { .name = "i8042-cmd", .base = I8042_COMMAND_PORT, .len = 1,
-			       .read = i8042_read, .write = i8042_command, .opaque = m };
-	int ret = bus_register(&m->pio, &data);
+			       .read = i8042_read, .write = i8042_command, .opaque = (void *)sink };
+	int ret = bus_register(pio, &data);
 
-	return ret ? ret : bus_register(&m->pio, &cmd);
+	return ret ? ret : bus_register(pio, &cmd);
 }

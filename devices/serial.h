@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/bus.h"
+#include "base/bus.h"
 
 #define SERIAL_RX_FIFO	 64
 

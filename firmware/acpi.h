@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "vmm/gmem.h"
+#include "base/gmem.h"
 
 /*
  * The tables live in the reserved [0xe0000, 1 MiB) area of the e820 map, RSDP first, up to

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 /*
  * The output. An allocation failure or malformed request sets err and makes

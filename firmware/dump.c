@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "firmware/dump.h"
 #include "firmware/mdesc.h"
-#include "vmm/log.h"
 
 static int dump_file(const char *path, const void *data, size_t len)
 {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "firmware/mdesc.h"
-#include "vmm/log.h"
 
 #define MDESC_BLOB_SIZE	     (64 * 1024)
 #define MDESC_IOAPIC_PHANDLE 1

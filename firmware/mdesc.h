@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 #define MDESC_MAX_RAM	  2
 #define MDESC_MAX_CPUS	  64

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 #define L34_HDR_MAX	256	/* bytes copied from the frame's start: all headers must fit */
 #define L34_VLAN_MAX	2	/* 802.1Q / 802.1ad tags walked */

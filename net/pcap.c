@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/stat.h"
 #include "net/pcap.h"
-#include "vmm/log.h"
-#include "vmm/stat.h"
 
 #define PCAP_WAKE_MS	10	/* the writer looks at the ring at least this often */
 

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 /* Bytes kept of a frame: the largest one the NIC carries (VNET_MAX_FRAME) fits whole. */
 #define PCAP_SNAPLEN	 65552
@@ -60,7 +60,7 @@ struct pcap_pkt {
 	const char *note;			/* more to say (an offload check), or NULL */
 };
 
-/* Counters; written by the recording thread, read by anyone (vmm/stat.h). */
+/* Counters; written by the recording thread, read by anyone (base/stat.h). */
 struct pcap_stats {
 	uint64_t packets;	/* records in the ring (and so in the file, unless a write fails) */
 	uint64_t dropped;	/* packets not captured: the ring was full, or the file failed */

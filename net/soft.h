@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "base/compiler.h"
 #include "net/meta.h"
-#include "vmm/compiler.h"
 
 /* One frame: the largest a guest may send (virtio 1.2 §5.1.6.3.1), rounded up. */
 #define SOFT_SCRATCH_LEN 65552

@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "net/tap.h"
 #include "net/uapi.h"
-#include "vmm/log.h"
 
 #define TAP_HDR_LEN 12	/* struct virtio_net_hdr_v1 */
 

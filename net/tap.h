@@ -7,8 +7,8 @@
 #include <net/if.h>
 #include <stddef.h>
 
+#include "base/compiler.h"
 #include "net/meta.h"
-#include "vmm/compiler.h"
 
 struct tap {
 	int fd;			/* O_NONBLOCK; frames carry a 12-byte virtio_net_hdr_v1 */

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/trace.h"
 #include "vmm/cli.h"
 #include "vmm/cpuid.h"
-#include "vmm/trace.h"
 #include "vmm/gdbstub.h"
 
 static const char cli_usage[] =

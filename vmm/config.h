@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/log.h"
 #include "devices/virtio/vdev.h"
-#include "vmm/log.h"
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_OFF };
 
@@ -54,7 +54,7 @@ struct vm_config {
 	bool net_verify;		/* --net-verify: the same as --net ...,verify=on */
 	struct net_config net;
 	const char *metrics;		/* write counters as JSON here when the guest ends */
-	unsigned int trace_mask;	/* --trace: bit i traces enum trace_cat i (vmm/trace.h) */
+	unsigned int trace_mask;	/* --trace: bit i traces enum trace_cat i (base/trace.h) */
 	enum vdev_strict virtio_strict;	/* --virtio-strict: what a driver's spec violation does */
 	const char *gdb;		/* --gdb PORT|PATH: serve gdb there, start held */
 };

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 /* Features that --cpuid-mask can hide; bit i of the mask is cpuid_features[i]. */
 struct cpuid_feature {

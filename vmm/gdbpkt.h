@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 /* Largest payload accepted or sent (the PacketSize minnow advertises in qSupported). */
 #define GDBPKT_MAX 4096

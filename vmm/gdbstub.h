@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 struct machine;
 struct vcpu;

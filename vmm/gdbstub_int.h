@@ -9,10 +9,10 @@
 #include <linux/kvm.h>
 #include <linux/types.h>
 
+#include "base/gmem.h"
+#include "base/log.h"
 #include "vmm/gdbpkt.h"
 #include "vmm/gdbstub.h"
-#include "vmm/gmem.h"
-#include "vmm/log.h"
 
 #define GDBSTUB_MAX_BP	  64
 #define GDBSTUB_MAX_HW_BP 4	/* DR0-DR3 */

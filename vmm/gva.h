@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "vmm/gmem.h"
+#include "base/gmem.h"
 
 /* The paging state of a vCPU, as KVM_GET_SREGS reports it. */
 struct gva_mmu {

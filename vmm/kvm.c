@@ -8,7 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm/boot.h"
+#include "firmware/boot.h"
 #include "vmm/kvm.h"
 
 /* The TSS KVM needs on Intel, in the MMIO hole below the IOAPIC (3 pages). */

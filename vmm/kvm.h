@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <linux/kvm.h>
 
-#include "vmm/gmem.h"
+#include "base/gmem.h"
 
 /* Set up once on the main thread; read-only while vCPUs run. */
 struct kvm {

@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "base/trace.h"
 #include "devices/acpipm.h"
 #include "devices/dbgexit.h"
 #include "devices/i8042.h"
@@ -24,11 +25,11 @@
 #include "firmware/acpi.h"
 #include "firmware/dump.h"
 #include "firmware/e820.h"
+#include "firmware/loader.h"
 #include "firmware/mdesc.h"
 #include "vmm/gdbstub.h"
 #include "vmm/machine.h"
 #include "vmm/metrics.h"
-#include "vmm/trace.h"
 #include "vmm/vcpu.h"
 
 #define ERRLEN 512
@@ -44,6 +45,18 @@ void machine_request_exit(struct machine *m, enum machine_exit reason, int value
 	m->exit_value = value;
 	if (write(m->exit_efd, &one, sizeof(one)) < 0)
 		log_err("cannot signal the main thread: %s", strerror(errno));
+}
+
+/* The small devices' requests (devices/platform.h), as machine exits. */
+static void machine_platform_request(void *opaque, enum platform_request req, int value)
+{
+	static const enum machine_exit exits[] = {
+		[PLATFORM_POWEROFF] = MACHINE_EXIT_POWEROFF,
+		[PLATFORM_RESET] = MACHINE_EXIT_RESET,
+		[PLATFORM_DEBUG_EXIT] = MACHINE_EXIT_DEBUG,
+	};
+
+	machine_request_exit(opaque, exits[req], value);
 }
 
 bool machine_stopping(const struct machine *m)
@@ -327,13 +340,13 @@ static int machine_devices(struct machine *m)
 	com1 = serial_bus_dev(m->serial, com1_port);
 	ret = bus_register(&m->pio, &com1);
 	if (!ret)
-		ret = acpipm_register(m, pm_port);
+		ret = acpipm_register(&m->pio, pm_port, &m->platform);
 	if (!ret)
-		ret = i8042_register(m);
+		ret = i8042_register(&m->pio, &m->platform);
 	if (!ret)
-		ret = rstctl_register(m);
+		ret = rstctl_register(&m->rstctl, &m->pio, &m->platform);
 	if (!ret)
-		ret = dbgexit_register(m);
+		ret = dbgexit_register(&m->pio, &m->platform);
 	if (ret) {
 		log_err("cannot register the legacy devices: %s", strerror(-ret));
 		return ret;
@@ -511,6 +524,7 @@ int machine_run(const struct vm_config *cfg)
 	trace_start(cfg->trace_mask);
 	vdev_strict_set(cfg->virtio_strict, machine_strict_stop, &m);
 	atomic_init(&m.exit_reason, MACHINE_RUNNING);
+	m.platform = (struct platform_sink){ .request = machine_platform_request, .opaque = &m };
 	m.gmem.memfd = -1;
 	/* Threads inherit this mask: only the main thread takes SIGINT/TERM/HUP, via signalfd. */
 	sigemptyset(&set);

@@ -5,10 +5,12 @@
 
 #include <stdatomic.h>
 
-#include "vmm/boot.h"
-#include "vmm/bus.h"
+#include "base/bus.h"
+#include "base/gmem.h"
+#include "devices/platform.h"
+#include "devices/rstctl.h"
+#include "firmware/boot.h"
 #include "vmm/config.h"
-#include "vmm/gmem.h"
 #include "vmm/kvm.h"
 
 enum machine_exit {
@@ -55,6 +57,8 @@ struct machine {
 	struct vnet *net;
 	int net_irq_fd;
 	struct gdbstub *gdb;	/* --gdb; NULL without */
+	struct platform_sink platform;	/* the small devices' requests: machine_platform_request */
+	struct rstctl rstctl;
 	/* Written once by the first machine_request_exit; then the main thread tears down. */
 	_Atomic int exit_reason;
 	int exit_value;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#include "vmm/log.h"
+#include "base/log.h"
 
 struct machine;
 

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 /* Feature bits every device shares (virtio 1.2 §6). */
 #define VIRTIO_F_INDIRECT_DESC	28

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/stat.h"
+#include "base/trace.h"
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
-#include "vmm/stat.h"
-#include "vmm/trace.h"
 
 /* §2.7.5: descriptor flags. */
 #define DESC_F_NEXT	  1

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <sys/uio.h>
 
-#include "vmm/gmem.h"
+#include "base/gmem.h"
 
 struct vmmio;
 

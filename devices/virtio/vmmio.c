@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "base/trace.h"
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
-#include "vmm/trace.h"
 
 /* Register offsets, §4.2.2 table "MMIO Device Register Layout". */
 enum {

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/bus.h"
+#include "base/gmem.h"
+#include "base/log.h"
 #include "devices/virtio/vdev.h"
-#include "vmm/bus.h"
-#include "vmm/gmem.h"
-#include "vmm/log.h"
 
 #define VMMIO_MAX_QUEUES 8
 #define VMMIO_WINDOW	 0x1000

@@ -7,8 +7,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "base/stat.h"
 #include "devices/virtio/vnet.h"
-#include "vmm/stat.h"
 
 #define VNET_CONFIG_SIZE 12	/* mac[6], status, max_virtqueue_pairs, mtu (§5.1.4) */
 

@@ -11,8 +11,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/trace.h"
 #include "devices/virtio/vnet_io.h"
-#include "vmm/trace.h"
 
 enum io_tag { TAG_KICK_RX, TAG_KICK_TX, TAG_STOP, TAG_RX, TAG_TX, TAG_CANCEL, TAG_TX_WAIT };
 #define TAG(t, i)	(((uint64_t)(t) << 32) | (i))

@@ -6,9 +6,9 @@
 
 #include <liburing.h>
 
+#include "base/stat.h"
 #include "devices/virtio/vnet.h"
 #include "net/verify.h"
-#include "vmm/stat.h"
 
 #define IO_ENTRIES	256
 #define RX_INFLIGHT	64	/* reads posted ahead of traffic, one per guest buffer */

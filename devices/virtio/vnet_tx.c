@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/trace.h"
 #include "devices/virtio/vnet_io.h"
-#include "vmm/trace.h"
 
 static void tx_complete(struct vnet_io *io, uint16_t head)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest virtio-net driver (virtio 1.2 §5.1): negotiation, config, buffers, TX, RX, waits.
-#include "netdrv.h"
 #include "irq.h"
+#include "netdrv.h"
 
 #define NET_VECTOR     0x30 /* the device's IOAPIC vector (probe_virtio_irq_count_eoi) */
 #define IOAPIC_PINS    24

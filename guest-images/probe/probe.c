@@ -4,8 +4,8 @@
 #include "hostile.h"
 #include "irq.h"
 #include "lib.h"
-#include "netmodes.h"
 #include "nethostile.h"
+#include "netmodes.h"
 #include "probe.h"
 #include "virtio.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest virtio-mmio (version 2) driver core: discovery, initialization, split virtqueues.
-#include "virtio.h"
 #include "probe.h"
+#include "virtio.h"
 
 #define PDE_PWT	   0x8ull
 #define PDE_PCD	   0x10ull

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "firmware/loader.h"
 #include "tests/support/fake_gmem.h"
-#include "vmm/boot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

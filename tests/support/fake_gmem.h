@@ -3,7 +3,7 @@
 #ifndef MINNOW_FAKE_GMEM_H
 #define MINNOW_FAKE_GMEM_H
 
-#include "vmm/gmem.h"
+#include "base/gmem.h"
 
 /* Low RAM [0, low) and, when high > 0, [hole_end, hole_end + high). */
 struct fake_gmem {

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "vmm/gmem.h"
+#include "base/gmem.h"
 
 /*
  * A split ring laid out at fixed guest-physical addresses (virtio 1.2 §2.7).

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for vmm/boot: page tables, GDT, command line and initrd placement.
+// Unit tests for firmware/boot: page tables, GDT, command line and initrd placement.
 #include <check.h>
 #include <errno.h>
 #include <string.h>
 
+#include "firmware/boot.h"
 #include "tests/support/fake_gmem.h"
 #include "tests/unit/suites.h"
-#include "vmm/boot.h"
 
 static struct fake_gmem f;
 static char err[512];

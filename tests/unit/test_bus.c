@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for vmm/bus: registration, lookup and dispatch by address.
+// Unit tests for base/bus: registration, lookup and dispatch by address.
 #include <check.h>
 #include <errno.h>
 #include <string.h>
 
+#include "base/bus.h"
 #include "tests/unit/suites.h"
-#include "vmm/bus.h"
 
 struct probe_dev {
 	uint64_t last_off;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for vmm/bzimage: Debian's real kernel header and crafted malformed ones.
+// Unit tests for firmware/bzimage: Debian's real kernel header and crafted malformed ones.
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #define E820_FOR(ram) \
 	(const struct e820_entry[]){ { 0, 0x9fc00, E820_RAM }, { 0x9fc00, 0x60400, E820_RESERVED }, \
 				     { 0x100000, (ram) - 0x100000, E820_RAM } }
-#include "vmm/bzimage.h"
+#include "firmware/bzimage.h"
 
 #define IMG_SIZE (64 * 1024)
 

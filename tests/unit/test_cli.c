@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/trace.h"
 #include "tests/unit/suites.h"
 #include "vmm/cli.h"
 #include "vmm/cpuid.h"
-#include "vmm/trace.h"
 
 static char out_buf[4096];
 static char err[512];

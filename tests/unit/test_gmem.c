@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for vmm/gmem: the checked guest-physical to host translation.
+// Unit tests for base/gmem: the checked guest-physical to host translation.
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>

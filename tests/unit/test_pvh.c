@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for vmm/pvh: ELF parsing, the PVH note, segments and hvm_start_info.
+// Unit tests for firmware/pvh: ELF parsing, the PVH note, segments and hvm_start_info.
 #include <check.h>
 #include <elf.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #define E820_FOR(ram) \
 	(const struct e820_entry[]){ { 0, 0x9fc00, E820_RAM }, { 0x9fc00, 0x60400, E820_RESERVED }, \
 				     { 0x100000, (ram) - 0x100000, E820_RAM } }
-#include "vmm/pvh.h"
+#include "firmware/pvh.h"
 
 /* ELF header, two program headers, a Xen note, then 32 bytes of code. */
 struct crafted_elf {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 enum trace_cat {
 	TRACE_MMIO,	/* virtio-mmio register reads and writes */

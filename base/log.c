@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vmm/log.h"
+#include "base/log.h"
 
 enum log_level log_threshold = LOG_WARN;
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/pvh.h"
+#include "firmware/pvh.h"
 
 /* Linux's COMMAND_LINE_SIZE on x86; PVH has no header that says otherwise. */
 #define PVH_CMDLINE_MAX 2048

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Loading a kernel into guest RAM and the CPU state it starts in: layout, GDT, page tables.
+// What every kernel loader shares: the guest-physical boot layout, the CPU state a kernel starts
+// in, the GDT and page tables (the loaders are bzimage.c and pvh.c; loader.c picks one).
 #ifndef MINNOW_BOOT_H
 #define MINNOW_BOOT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/gmem.h"
+#include "base/log.h"
 #include "firmware/e820.h"
-#include "vmm/gmem.h"
-#include "vmm/log.h"
 
 /*
  * Guest-physical layout below 1 MiB (platform.md §1.3). Everything minnow
@@ -60,14 +61,6 @@ struct boot_args {
 	const struct e820_entry *e820;
 	unsigned int nr_e820;
 };
-
-/*
- * Loads kernel (bzImage or PVH ELF, told apart by magic), initrd and command
- * line into gm and fills entry. On error returns -errno and writes a message
- * naming the problem into err.
- */
-int boot_load(const struct gmem *gm, const struct boot_args *args, struct boot_entry *entry,
-	      char *err, size_t errlen) __must_check;
 
 /* The GDT at BOOT_GDT_ADDR: code descriptor 64-bit (LONG) or 32-bit (PVH). */
 int boot_write_gdt(const struct gmem *gm, enum boot_mode mode) __must_check;

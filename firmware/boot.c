@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Loading a kernel into guest RAM and the CPU state it starts in: layout, GDT, page tables.
+// What every kernel loader shares: the GDT, identity page tables, command line and initrd placement.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/boot.h"
-#include "vmm/bzimage.h"
-#include "vmm/pvh.h"
+#include "firmware/boot.h"
 
 #define BOOT_GDT_ENTRIES 6
 #define PTE_PRESENT	 (1ULL << 0)
@@ -80,28 +78,5 @@ int boot_place_initrd(const struct gmem *gm, const struct boot_image *initrd, ui
 	if (gmem_write(gm, GPA(start), initrd->data, initrd->size))
 		return -EFAULT;
 	*addr = start;
-	return 0;
-}
-
-int boot_load(const struct gmem *gm, const struct boot_args *args, struct boot_entry *entry,
-	      char *err, size_t errlen)
-{
-	int ret;
-
-	if (gmem_low_end(gm) < 2 * MiB)
-		return log_errbuf(err, errlen, -ENOSPC, "guest RAM below 3 GiB is %llu bytes; booting "
-				"needs at least 2 MiB", (unsigned long long)gmem_low_end(gm));
-	if (pvh_is_elf(&args->kernel))
-		ret = pvh_load(gm, args, entry, err, errlen);
-	else
-		ret = bzimage_load(gm, args, entry, err, errlen);
-	if (ret)
-		return ret;
-	ret = boot_write_gdt(gm, entry->mode);
-	if (!ret && entry->mode == BOOT_MODE_LONG)
-		ret = boot_write_page_tables(gm);
-	if (ret)
-		return log_errbuf(err, errlen, ret, "cannot write the boot GDT or page tables into "
-				"guest RAM");
 	return 0;
 }

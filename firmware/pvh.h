@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/boot.h"
+#include "firmware/boot.h"
 
 /* xen/include/public/arch-x86/hvm/start_info.h, version 1. */
 #define PVH_START_MAGIC		0x336ec578

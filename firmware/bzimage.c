@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/bzimage.h"
+#include "firmware/bzimage.h"
 
 #define BZ_HDR_OFFSET	 0x1f1
 #define BZ_MIN_VERSION	 0x020c	/* 2.12: xloadflags, and so XLF_KERNEL_64 */

@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/gmem.h"
+#include "base/gmem.h"
 
 int gmem_init_regions(struct gmem *gm, const struct gmem_region *regions, unsigned int nr)
 {

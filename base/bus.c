@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "base/bus.h"
 
 int bus_register(struct bus *bus, const struct bus_dev *dev)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 /* A guest-physical address; a struct so it cannot be mixed with host pointers or sizes. */
 typedef struct {

@@ -5,7 +5,7 @@
 
 #include <asm/bootparam.h>
 
-#include "vmm/boot.h"
+#include "firmware/boot.h"
 
 /* What minnow needs from a bzImage's setup header, validated. */
 struct bzimage_info {

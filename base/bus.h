@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "base/compiler.h"
 
 /*
  * A device window. Handlers get the offset into the window and an access of

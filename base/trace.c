@@ -4,8 +4,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "vmm/log.h"
-#include "vmm/trace.h"
+#include "base/log.h"
+#include "base/trace.h"
 
 unsigned int trace_mask;
 static uint64_t trace_t0;
