@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Finds the FADT's power registers the way Linux does: RSDP -> XSDT -> FACP.
 #include "acpi.h"
-#include "probe.h"
+#include "entry.h"
 
 #define GAS_IO 1
 

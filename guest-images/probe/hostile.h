@@ -4,7 +4,7 @@
 #define PROBE_HOSTILE_H
 
 #include "lib.h"
-#include "probe.h"
+#include "entry.h"
 
 /*
  * probe.mode=virtio-hostile probe.case=NAME against the first entropy

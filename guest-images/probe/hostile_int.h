@@ -10,7 +10,7 @@
 #define PROBE_HOSTILE_INT_H
 
 #include "hostile_lib.h"
-#include "probe.h"
+#include "entry.h"
 
 #define HQ_NUM	     8 /* queue size in every case */
 #define HQ_TABLES    3 /* indirect tables */

@@ -6,7 +6,7 @@
 // entry.S's identity map. Each MMIO or port access is a VM exit.
 #include "irq.h"
 #include "lib.h"
-#include "probe.h"
+#include "entry.h"
 
 #define KERNEL_CS 0x08 /* entry.S's GDT */
 #define GATE_INTR 0x8e /* present, DPL 0, 64-bit interrupt gate */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest library: port I/O, COM1 serial, strings, numbers, JSON, command line.
 #include "lib.h"
-#include "probe.h"
+#include "entry.h"
 
 void probe_exit(uint8_t status)
 {

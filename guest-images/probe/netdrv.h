@@ -11,7 +11,7 @@
 #ifndef PROBE_NETDRV_H
 #define PROBE_NETDRV_H
 
-#include "probe.h"
+#include "entry.h"
 #include "virtio.h"
 
 /* §5.1.3: feature bits. */

@@ -4,7 +4,7 @@
 #define PROBE_NETHOSTILE_H
 
 #include "lib.h"
-#include "probe.h"
+#include "entry.h"
 
 /*
  * probe.mode=net-hostile probe.case=NAME against the first virtio-net device

@@ -10,7 +10,7 @@
 #include "hostile_lib.h"
 #include "netdrv.h"
 #include "netstack.h"
-#include "probe.h"
+#include "entry.h"
 
 #define BAD_HEAD   3
 #define MAX_PIECES 72

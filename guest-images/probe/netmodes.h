@@ -5,7 +5,7 @@
 #define PROBE_NETMODES_H
 
 #include "lib.h"
-#include "probe.h"
+#include "entry.h"
 
 /* Each returns the exit status; map/nmap: the PVH memory map (for the buffer pool). */
 int net_mode_hello(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest exception report: runs at CPL 0 (emulated), prints, exits with 3.
 #include "lib.h"
-#include "probe.h"
+#include "entry.h"
 
 static uint64_t read_cr2(void)
 {

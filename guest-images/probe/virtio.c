@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Probe guest virtio-mmio (version 2) driver core: discovery, initialization, split virtqueues.
-#include "probe.h"
+#include "entry.h"
 #include "virtio.h"
 
 #define PDE_PWT	   0x8ull

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest: boot ABI (PVH start info), exit statuses and symbols of entry.S.
-#ifndef PROBE_H
-#define PROBE_H
+#ifndef PROBE_ENTRY_H
+#define PROBE_ENTRY_H
 
 #include <stdint.h>
 
