@@ -89,7 +89,7 @@ static int acpi_dsdt_devices(const void *mdesc, struct aml *a)
 	if (n < 0 || mdesc_isa_device(mdesc, "ns16550a", &port, &gsi))
 		return -EINVAL;
 	sb = aml_scope(a, "\\_SB_");
-	/* COM1, so 8250_pnp ties the port to its IRQ on a HW-reduced machine (platform.md §2.5). */
+	/* COM1, so 8250_pnp ties the port to its IRQ on a HW-reduced machine (Linux: drivers/tty/serial/8250/8250_pnp.c). */
 	dev = aml_device(a, "COM1");
 	aml_name(a, "_HID");
 	aml_eisa_id(a, "PNP0501");
@@ -180,7 +180,7 @@ static int acpi_fadt(const void *mdesc, struct acpi_writer *w, uint64_t dsdt, ui
 		return -ENOSPC;
 	acpi_header(t, "FACP", FADT_LEN, 6);
 	put32(t + 40, dsdt);
-	/* IAPC_BOOT_ARCH: no VGA, no CMOS RTC; the 8042 bit stays clear (platform.md §2.8). */
+	/* IAPC_BOOT_ARCH: no VGA, no CMOS RTC; the 8042 bit stays clear (ACPI 6.4 §5.2.9.3; Linux: arch/x86/kernel/acpi/boot.c). */
 	put16(t + 109, (1 << 2) | (1 << 5));
 	/* Flags: PWR_BUTTON, SLP_BUTTON (none), RESET_REG_SUP, HW_REDUCED_ACPI. */
 	put32(t + 112, (1 << 4) | (1 << 5) | (1 << 10) | (1 << 20));

@@ -12,7 +12,7 @@
 #include "firmware/e820.h"
 
 /*
- * Guest-physical layout below 1 MiB (platform.md §1.3). Everything minnow
+ * Guest-physical layout below 1 MiB. Everything minnow
  * writes for the boot lives here; kernels load at or above 1 MiB.
  */
 #define BOOT_GDT_ADDR	    0x500ULL

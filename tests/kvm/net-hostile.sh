@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The probe as a hostile virtio-net driver against minnow on a real tap (probe.mode=net-hostile):
-# one bad chain or header per run on the TX or RX queue (style-and-users.md C.6 items 27-34,
-# offloads.md §9 A/B), then a good datagram must still go out (TX cases) or come in (RX cases).
+# one bad chain or header per run on the TX or RX queue (docs/catalogue.md H27-H34,
+# O1-O22), then a good datagram must still go out (TX cases) or come in (RX cases).
 # Each run checks the probe's verdict (the bad chain back with length 0 and untouched), what a
 # python peer in the netns saw (datagrams on its socket, frames from the guest on the tap), and
 # minnow's --metrics counters exactly: the one drop or offload error the case causes, and 0 for
@@ -234,7 +234,7 @@ p.dgrams=none p.wire=1 p.wire_types=0800 p.wire_lens=50 g.ready_len=50"
 RX_DROP="$RX q0.chains=2 q0.next_avail=2 q0.next_used=2 n.rx_dropped=1 g.bad_id=3 g.bad_used_len=0
 g.good_id=255"
 
-# -- TX: chains too short or too long (C.6 27-28, offloads.md §9 14-15) --
+# -- TX: chains too short or too long (H27-H28, O14-O15) --
 run tx_chain_shorter_than_header "$TX_DROP d.tx_short_chain=1 g.bad_frame_len=0"
 run tx_header_only "$TX_DROP o.short=1 g.bad_frame_len=0"
 run tx_frame_13_bytes "$TX_DROP o.short=1 g.bad_frame_len=13"
@@ -242,17 +242,17 @@ run tx_frame_13_bytes "$TX_DROP o.short=1 g.bad_frame_len=13"
 run tx_frame_14_bytes "$TX_SENT p.dgrams=1 p.wire_types=88b5,0800 p.wire_lens=14,106 g.bad_frame_len=14"
 run tx_frame_too_long "$TX_DROP o.long=1 g.bad_frame_len=65551 g.bad_pieces=6"
 run tx_frame_max "$TX_SENT p.dgrams=1 p.wire_types=88b5,0800 p.wire_lens=65550,106 g.bad_frame_len=65550"
-# -- TX: direction (C.6 22, 34; §9 16) --
+# -- TX: direction (H22, H34; O16) --
 run tx_writable_descriptor "$TX_DROP d.tx_writable=1 g.bad_frame_len=106"
 run rx_buffer_on_tx_queue "$TX_DROP d.tx_writable=1"
-# -- TX: checksum requests (C.6 30; §9 4-6) --
+# -- TX: checksum requests (H30; O4-O6) --
 run tx_csum_not_negotiated "$TX_DROP o.csum_not_negotiated=1"
 run tx_csum_start_past_frame "$TX_DROP o.csum_range=1"
 run tx_csum_start_in_l2 "$TX_DROP o.csum_range=1"
 run tx_csum_field_past_frame "$TX_DROP o.csum_range=1"
 run tx_csum_16bit_wrap "$TX_DROP o.csum_range=1"
 run tx_csum_offset_10 "$TX_DROP o.csum_offset=1"
-# -- TX: segmentation requests (C.6 29; §9 8-10) --
+# -- TX: segmentation requests (H29; O8-O10) --
 run tx_gso_size_0 "$TX_DROP o.gso_size=1"
 run tx_gso_without_needs_csum "$TX_DROP o.gso_no_csum=1"
 run tx_gso_not_negotiated "$TX_DROP o.gso_not_negotiated=1"
@@ -268,7 +268,7 @@ run tx_gso_tcp_with_udp_csum "$TX_DROP o.csum_offset=1"
 run tx_qinq_frame_with_csum "$TX_DROP o.l3=1"
 run tx_qinq_frame_without_csum "$TX_SENT p.dgrams=1 p.wire_types=88a8,0800 p.wire_lens=110,106"
 run tx_vlan_frame_with_csum "$TX_SENT n.tx_csum=1 p.dgrams=1 p.wire_types=8100,0800 p.wire_lens=110,106"
-# -- TX: fields the device must ignore (C.6 31; §9 11-12): sent --
+# -- TX: fields the device must ignore (H31; O11-O12): sent --
 FIELDS="$TX_SENT p.dgrams=0,1 p.wire_types=0800,0800 p.wire_lens=106,106 g.bad_frame_len=106"
 run tx_num_buffers_nonzero "$FIELDS"
 run tx_hdr_len_garbage "$FIELDS n.tx_csum=1"
@@ -285,8 +285,7 @@ q1.next_avail=10001 q1.next_used=10001 n.rx_packets=0 n.rx_bytes=0 n.rx_dropped=
 n.tx_packets=1 n.tx_bytes=g.good_len n.tx_dropped=10000 o.csum_offset=10000 p.dgrams=1 p.wire=1
 p.wire_types=0800 p.wire_lens=106 g.flood=10000 g.good_len=106"
 # The same head twice in one batch: the first use goes out and comes back, the second breaks the
-# queue (DEVICE_NEEDS_RESET with its configuration interrupt, never a second completion: offloads.md §9
-# item 19); after a reset and
+# queue (DEVICE_NEEDS_RESET with its configuration interrupt, never a second completion: O19); after a reset and
 # a fresh setup (new queues in --metrics) the good datagram goes out.
 run tx_duplicate_head "$TX q1.chains=1 q1.next_avail=1 q1.next_used=1 n.tx_packets=2
 n.tx_bytes=g.good_len+g.bad_frame_len n.tx_dropped=0 p.dgrams=0,1 p.wire=2 p.wire_types=0800,0800
@@ -303,7 +302,7 @@ run features_dependency_broken "$TX g.bad_id=missing q1.chains=1 q1.next_avail=1
 n.tx_bytes=g.good_len n.tx_dropped=0 e.features=1 t.features=4295032872 g.status_refused=3
 p.dgrams=1 p.wire=1 p.wire_types=0800 p.wire_lens=106"
 
-# -- RX (C.6 22, 32, 34; §9 26-27) --
+# -- RX (H22, H32, H34; O26-O27) --
 run rx_buffer_too_small "$RX_DROP d.rx_small_buffer=1"
 run rx_buffer_one_short "$RX_DROP d.rx_small_buffer=1"
 run rx_readonly_buffer "$RX_DROP d.rx_readonly=1"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The probe as a hostile virtio driver against minnow's virtio-rng (probe.mode=virtio-hostile):
-# one rule broken per run (style-and-users.md C.6), then a good request must still be served,
+# one rule broken per run (docs/catalogue.md H1-H26), then a good request must still be served,
 # or, after a ring corruption, the device shows DEVICE_NEEDS_RESET with a configuration
 # interrupt and serves again after a reset and a fresh initialization. Each run checks the
 # probe's verdict and the exact counters minnow reports in --metrics.

@@ -70,7 +70,7 @@ START_TEST(test_aml_device_worked_example)
 {
 	struct aml_mark dev, crs;
 
-	/* platform.md §2.4: Device(VR00) with _HID, _UID and a _CRS of window + edge IRQ 5. */
+	/* Device(VR00) with _HID, _UID and a _CRS of window + edge IRQ 5. */
 	dev = aml_device(&a, "VR00");
 	aml_name(&a, "_HID");
 	aml_string(&a, "LNRO0005");
