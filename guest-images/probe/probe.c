@@ -6,6 +6,7 @@
 #include "lib.h"
 #include "nethostile.h"
 #include "netmodes.h"
+#include "probe.h"
 #include "entry.h"
 #include "virtio.h"
 
