@@ -20,8 +20,8 @@ void nettcp_tx_fill(struct tcprun *t)
 			len -= len % t->mss;
 		if (!len || (len < t->mss && len < left && inflight))
 			return;
-		if (!nettcp_conn_send_seg(t, TCP_ACK | (t->nxt + len == t->total ? TCP_PSH : 0), t->nxt,
-				     (uint32_t)len))
+		if (!nettcp_conn_send_seg(t, TCP_ACK | (t->nxt + len == t->total ? TCP_PSH : 0),
+					  t->nxt, (uint32_t)len))
 			return;
 		t->probe_zero_wnd = false;
 		t->nxt += len;
