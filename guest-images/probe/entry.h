@@ -85,8 +85,6 @@ void probe_virtio_irq_count_eoi(void);
  */
 extern uint64_t probe_pd[2048];
 
-/* C entry at CPL 3 (probe.c) and exception report at CPL 0 (trap.c). */
-void probe_main(void) __attribute__((noreturn));
-void probe_exception(struct probe_frame *f) __attribute__((noreturn));
+/* entry.S jumps to probe_main (probe.h) at CPL 3 and calls probe_exception (trap.h) at CPL 0. */
 
 #endif

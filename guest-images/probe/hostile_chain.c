@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest: the virtio-hostile mode's chain and ring cases, on a live queue.
-#include "hostile_int.h"
+#include "hostile_chain.h"
+#include "hostile_ring.h"
 
 #define OUTSIDE_RAM   0x40000000000ull /* 4 TiB: beyond any guest's RAM here */
 #define WRAP_ADDR     0xffffffffffffff00ull

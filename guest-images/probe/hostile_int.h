@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Probe guest: the virtio-hostile mode's hand-driven ring, shared by hostile*.c.
+// Probe guest: the virtio-hostile mode's types and constants, shared by hostile*.c.
 //
 // One queue of HQ_NUM entries (h_ring), driven by hand, not through
 // virtio.c's virtq_add and virtq_get: most chains the cases build are ones a
-// correct driver never builds. hostile.c drives it and runs the mode,
-// hostile_transport.c holds the cases against the registers and the
-// initialization, hostile_chain.c those against the chains and the ring.
+// correct driver never builds. hostile_ring.c drives it, hostile_transport.c
+// holds the cases against the registers and the initialization,
+// hostile_chain.c those against the chains and the ring, and hostile.c runs
+// the mode.
 #ifndef PROBE_HOSTILE_INT_H
 #define PROBE_HOSTILE_INT_H
 
@@ -42,12 +43,6 @@ struct hring {
 	struct virtq_used used;
 } __attribute__((aligned(4096)));
 
-extern struct hring h_ring;
-/* Data buffers: the cases' chains in the first half, the good request in the second. */
-extern uint8_t h_buf[4096];
-#define BUF(off) ((uint64_t)(uintptr_t)(h_buf + (off)))
-#define TABLE(k) ((uint64_t)(uintptr_t)h_ring.table[k])
-
 struct hctx {
 	struct virtio_dev dev;
 	uint64_t accept;	       /* features the driver takes, besides VERSION_1 */
@@ -66,33 +61,5 @@ struct hcase {
 	bool init;	 /* a full initialization before run */
 	uint64_t accept; /* features the driver takes (VERSION_1 always) */
 };
-
-/* The cases, in hostile_transport.c and hostile_chain.c; a NULL name ends each table. */
-extern const struct hcase h_transport_cases[];
-extern const struct hcase h_chain_cases[];
-
-/* Driving the queue (hostile.c, where each is described). */
-void h_status_set(struct hctx *h, uint32_t v);
-uint32_t h_status_get(struct hctx *h);
-void h_features_write(struct hctx *h, uint64_t f);
-bool h_begin(struct hctx *h);
-bool h_negotiate(struct hctx *h);
-void h_queue_addrs(struct hctx *h, uint64_t desc, uint64_t avail, uint64_t used);
-void h_queue_good_addrs(struct hctx *h);
-bool h_queue(struct hctx *h);
-void h_live(struct hctx *h);
-bool h_init(struct hctx *h);
-
-void h_desc_set(struct virtq_desc *d, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next);
-void h_avail_put(struct hctx *h, uint16_t head);
-void h_avail_publish(struct hctx *h);
-void h_kick(struct hctx *h);
-uint16_t h_used_idx(void);
-bool h_used_wait(struct hctx *h, uint16_t n);
-bool h_used_take(struct hctx *h, uint16_t head, uint32_t len);
-bool h_quiet(struct hctx *h);
-bool h_chain(struct hctx *h, uint16_t head, uint32_t len);
-bool h_good(struct hctx *h);
-bool h_expect_needs_reset(struct hctx *h, uint32_t irqs_before);
 
 #endif

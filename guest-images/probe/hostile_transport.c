@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest: the virtio-hostile mode's transport cases: registers, status, features, queue setup.
-#include "hostile_int.h"
+#include "hostile_transport.h"
+#include "hostile_ring.h"
 
 #define BAD_NOTIFIES	1000
 #define RESET_CYCLES	50

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Probe guest: the net-hostile mode's state, rings and frames, shared by nethostile*.c.
+// Probe guest: the net-hostile mode's types and constants, shared by nethostile*.c.
 //
-// nethostile.c drives the two queues by hand and runs the mode,
-// nethostile_tx.c holds the cases on the TX queue, nethostile_rx.c those on
-// the RX queue.
+// nethostile_ring.c drives the two queues by hand, nethostile_tx.c holds the
+// cases on the TX queue, nethostile_rx.c those on the RX queue, and
+// nethostile.c runs the mode.
 #ifndef PROBE_NETHOSTILE_INT_H
 #define PROBE_NETHOSTILE_INT_H
 
@@ -14,8 +14,9 @@
 
 #define BAD_HEAD   3
 #define MAX_PIECES 72
-#define QUIET_US   20000 /* how long a device that must do nothing gets to do it */
-#define BAD_INDEX  0	 /* pattern index of a bad chain's datagram (the peer's too) */
+#define QUIET_US   20000      /* how long a device that must do nothing gets to do it */
+#define GOOD_AREA  (4u << 10) /* the good TX frame; the good RX buffer after it */
+#define BAD_INDEX  0	      /* pattern index of a bad chain's datagram (the peer's too) */
 #define CANARY	   0xa5
 #define NF(b)	   VIRTIO_BIT(VIRTIO_NET_F_##b)
 
@@ -63,31 +64,5 @@ struct nhcase {
 	bool (*run)(struct nh *h);
 	uint64_t accept; /* offloads taken (and needed) besides BASE_FEATURES */
 };
-
-/* The cases, in nethostile_tx.c and nethostile_rx.c; a NULL name ends each table. */
-extern const struct nhcase nh_tx_cases[];
-extern const struct nhcase nh_rx_cases[];
-
-/* In nethostile.c, where each is described: the device's setup, the rings by hand, frames. */
-bool nh_setup(struct nh *h);
-bool nh_reinit_after_corruption(struct nh *h, struct nhq *c);
-void nh_notify(struct nh *h, uint32_t queue);
-void nh_chain_put(struct nhq *c, uint16_t head, const struct piece *pc, unsigned int n);
-void nh_publish(struct nhq *c);
-uint16_t nh_used_idx(const struct nhq *c);
-bool nh_used_wait(struct nh *h, struct nhq *c, const char *why);
-void nh_used_take(struct nhq *c, uint32_t *id, uint32_t *len);
-bool nh_used_expect(struct nh *h, struct nhq *c, uint16_t head, uint32_t len, const char *why);
-uint64_t nh_chain_hash(const struct piece *pc, unsigned int n);
-void nh_split(struct piece *pc, uint8_t *p, uint32_t total, unsigned int n, uint32_t first,
-	      bool write);
-void nh_chain1(struct nh *h, uint8_t *p, uint32_t len, bool write);
-struct virtio_net_hdr *nh_bad_hdr(struct nh *h);
-uint8_t *nh_bad_frame(struct nh *h);
-uint32_t nh_udp_frame(struct nh *h, uint8_t *f, uint32_t index, bool partial,
-		      struct virtio_net_hdr *hdr);
-struct virtio_net_hdr *nh_tx_udp(struct nh *h, bool partial);
-const char *nh_ready_text(const struct nh *h);
-bool nh_tx_send(struct nh *h, const char *text, const char *why);
 
 #endif

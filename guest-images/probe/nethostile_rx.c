@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest: the net-hostile mode's RX cases: bad buffers on the RX queue, then a good one fills.
-#include "nethostile_int.h"
+#include "nethostile_rx.h"
+#include "nethostile_ring.h"
 
 #define DRY_SIZE    1000 /* rx_mrg_ring_dry: a 1054-byte frame with its header */
 #define DRY_BUF	    512

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Probe guest: the net-hostile mode's TX cases: one bad chain or header out, then a good datagram.
-#include "nethostile_int.h"
+#include "nethostile_tx.h"
+#include "nethostile_ring.h"
 
 #define WRITABLE_AT (64u << 10)
 #define MSS	    100	  /* gso_size of the TSO cases: the frame holds two segments */

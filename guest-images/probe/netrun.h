@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Probe guest network modes, shared part (netmodes.c): the state of one run, the command-line
+// Probe guest network modes, shared part (netrun.c): the state of one run, the command-line
 // keys every net-* mode takes, ARP, polling and waiting, and the JSON report's common fields.
 // netmodes.c holds the UDP modes, nettcp.c with nettcp_tx.c and nettcp_rx.c the TCP ones.
 #ifndef PROBE_NETRUN_H
@@ -53,8 +53,6 @@ bool netrun_poll(struct netrun *r, const char **why);
 bool netrun_wait_poll(struct netrun *r, const char **why, const char *timeout_why);
 /* Flushes and waits until the device has returned every TX chain. */
 const char *netrun_tx_drain(struct netrun *r);
-/* "ready" to probe.peer:probe.peer_port (nothing without a peer), then drains TX. */
-const char *netrun_send_ready(struct netrun *r);
 
 /* {"probe":MODE[,"error":why] ... common fields ... "us":N} */
 void netrun_report_head(struct json *j, struct netrun *r, const char *why);

@@ -1,111 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Probe guest TCP modes, shared part: segments out, the handshake, segments in (data and ACKs
-// handed to nettcp_rx.c and nettcp_tx.c), the RTO, the run loop, the keys and common report.
+// Probe guest TCP modes net-tcp-tx and net-tcp-rx: the handshake, segments in (data and ACKs
+// handed to nettcp_rx.c and nettcp_tx.c), the RTO, the run loop, the keys and the reports.
 #include "nettcp.h"
+#include "netmodes.h"
+#include "nettcp_rx.h"
+#include "nettcp_tx.h"
 
 struct netrun nettcp_run;
 struct tcprun nettcp_conn;
-
-/* What we advertise: scaled once window scaling is on (never in a SYN, RFC 7323 §2.2). */
-static uint16_t adv_window(const struct tcprun *t, bool syn)
-{
-	uint64_t w = t->tx ? TX_RCV_WND : t->rcv_wnd;
-
-	if (!syn && t->wscale_ok)
-		w >>= t->rcv_shift;
-	return (uint16_t)(w > 0xffff ? 0xffff : w);
-}
-
-/*
- * One segment to the peer: flags, len payload bytes from stream offset off
- * (the pattern), options in a SYN. False when no TX slot is free.
- */
-bool nettcp_send_seg(struct tcprun *t, uint8_t flags, uint64_t off, uint32_t len)
-{
-	struct netrun *r = t->r;
-	struct tcp_tx_opts o = {t->partial, t->tso ? t->mss : 0};
-	uint8_t opts[SYN_OPTLEN];
-	uint32_t optlen = 0, flen;
-	struct virtio_net_hdr *hdr;
-	struct tcp_seg s;
-	uint8_t *f;
-	bool gso;
-
-	/*
-	 * probe.drop: the frame is lost on the way (never queued); the sender
-	 * does not know. Only first transmissions, so that recovery always ends.
-	 */
-	if (len && off >= t->high && t->drop_every && ++t->drop_ctr % t->drop_every == 0) {
-		t->dropped++;
-		if (off + len > t->high)
-			t->high = off + len;
-		return true;
-	}
-	f = netdrv_tx_slot(&r->nd, &hdr);
-	if (!f) {
-		r->tx_full++;
-		return false;
-	}
-	memset(&s, 0, sizeof(s));
-	s.flags = flags;
-	s.seq = flags & TCP_SYN ? t->iss : seq_of(t, off);
-	if (flags & TCP_ACK)
-		s.ack = rcv_seq(t);
-	s.window = adv_window(t, flags & TCP_SYN);
-	if (flags & TCP_SYN) {
-		/* MSS (kind 2), and window scale (kind 3) unless answering a SYN without it. */
-		uint16_t mss = (uint16_t)(r->nd.mtu - NET_IP4_HLEN - TCP_HLEN);
-
-		opts[0] = 2;
-		opts[1] = 4;
-		opts[2] = (uint8_t)(mss >> 8);
-		opts[3] = (uint8_t)mss;
-		optlen = 4;
-		if (t->tx || t->wscale_ok) {
-			opts[4] = 1;
-			opts[5] = 3;
-			opts[6] = 3;
-			opts[7] = t->rcv_shift;
-			optlen = 8;
-		}
-	}
-	if (len)
-		memcpy(f + TCP_PAYLOAD + optlen, t->pattern + (off & 0xff), len);
-	flen = tcp_build(f, &r->me, &t->rem, &s, opts, optlen, len, &o, hdr, &gso);
-	if (netdrv_tx_queue(&r->nd, f, flen)) {
-		r->tx_full++;
-		return false;
-	}
-	t->partial_frames += t->partial;
-	if (len) {
-		t->segments_sent++;
-		t->tso_frames += gso;
-		t->wire_segments += gso ? (len + t->mss - 1) / t->mss : 1;
-		if (off < t->high) {
-			t->retransmits++;
-			t->retransmitted_bytes += (off + len < t->high ? off + len : t->high) - off;
-		}
-		if (off + len > t->high)
-			t->high = off + len;
-	}
-	if ((flags & TCP_ACK) && !len && !(flags & (TCP_SYN | TCP_FIN)))
-		t->acks_sent++;
-	if (flags & TCP_ACK) {
-		t->unacked_frames = 0;
-		t->ack_now = false;
-	}
-	return true;
-}
-
-/* The peer's FIN is next in sequence: the stream from it is complete. */
-void nettcp_take_fin(struct tcprun *t)
-{
-	t->peer_fin = true;
-	t->fin_held = false;
-	progress(t);
-	if (!t->tx && t->rcv_nxt < t->total)
-		t->fail = "the peer closed before probe.bytes arrived";
-}
 
 /* The RTO fired: resend what is outstanding (go-back-N), back off. */
 static void on_rto(struct tcprun *t)
@@ -115,12 +17,12 @@ static void on_rto(struct tcprun *t)
 	t->rto_at = 0;
 	switch (t->state) {
 	case TCP_SYN_SENT:
-		if (nettcp_send_seg(t, TCP_SYN, 0, 0))
+		if (nettcp_conn_send_seg(t, TCP_SYN, 0, 0))
 			t->syns++;
 		rto_arm(t);
 		break;
 	case TCP_SYN_RCVD:
-		if (nettcp_send_seg(t, TCP_SYN | TCP_ACK, 0, 0))
+		if (nettcp_conn_send_seg(t, TCP_SYN | TCP_ACK, 0, 0))
 			t->syns++;
 		rto_arm(t);
 		break;
@@ -138,7 +40,7 @@ static void on_rto(struct tcprun *t)
 	case TCP_FIN_WAIT:
 	case TCP_LAST_ACK:
 		if (!t->fin_acked) {
-			nettcp_send_seg(t, TCP_FIN | TCP_ACK, t->tx ? t->total : 0, 0);
+			nettcp_conn_send_seg(t, TCP_FIN | TCP_ACK, t->tx ? t->total : 0, 0);
 			rto_arm(t);
 		}
 		break;
@@ -193,7 +95,7 @@ static void on_seg(struct tcprun *t, const struct tcp_seg *s, const uint8_t *src
 		t->irs = s->seq;
 		take_syn_options(t, s);
 		t->state = TCP_SYN_RCVD;
-		if (nettcp_send_seg(t, TCP_SYN | TCP_ACK, 0, 0))
+		if (nettcp_conn_send_seg(t, TCP_SYN | TCP_ACK, 0, 0))
 			t->syns++;
 		rto_arm(t);
 		progress(t);
@@ -209,13 +111,13 @@ static void on_seg(struct tcprun *t, const struct tcp_seg *s, const uint8_t *src
 		t->wnd = t->wnd_max = s->window; /* never scaled in a SYN */
 		t->state = TCP_ESTABLISHED;
 		rto_reset(t);
-		nettcp_send_seg(t, TCP_ACK, 0, 0);
+		nettcp_conn_send_seg(t, TCP_ACK, 0, 0);
 		t->t_first = rdtsc();
 		progress(t);
 		return;
 	case TCP_SYN_RCVD:
 		if (s->flags & TCP_SYN) { /* our SYN-ACK was lost: again */
-			if (s->seq == t->irs && nettcp_send_seg(t, TCP_SYN | TCP_ACK, 0, 0))
+			if (s->seq == t->irs && nettcp_conn_send_seg(t, TCP_SYN | TCP_ACK, 0, 0))
 				t->syns++;
 			return;
 		}
@@ -262,7 +164,7 @@ static void on_seg(struct tcprun *t, const struct tcp_seg *s, const uint8_t *src
 			t->fin_at = t->rcv_nxt + (uint64_t)at;
 		}
 		if (!t->peer_fin && at == 0)
-			nettcp_take_fin(t);
+			nettcp_conn_take_fin(t);
 		t->ack_now = true;
 	}
 }
@@ -378,7 +280,7 @@ const char *nettcp_run_conn(struct tcprun *t)
 			nettcp_tx_fill(t);
 		if (!t->tx && t->peer_fin && t->state == TCP_ESTABLISHED) {
 			/* The peer is done: our FIN with the ACK of theirs. */
-			if (nettcp_send_seg(t, TCP_FIN | TCP_ACK, 0, 0)) {
+			if (nettcp_conn_send_seg(t, TCP_FIN | TCP_ACK, 0, 0)) {
 				t->fin_sent = true;
 				t->state = TCP_LAST_ACK;
 				rto_arm(t);
@@ -386,7 +288,7 @@ const char *nettcp_run_conn(struct tcprun *t)
 		}
 		/* One cumulative ACK per poll batch that brought data, or at once after a gap. */
 		if (t->ack_now || t->unacked_frames)
-			nettcp_send_seg(t, TCP_ACK, cur_off(t), 0);
+			nettcp_conn_send_seg(t, TCP_ACK, cur_off(t), 0);
 		netdrv_tx_flush(&t->r->nd);
 		if (t->fail)
 			return t->fail;
@@ -405,7 +307,7 @@ const char *nettcp_run_conn(struct tcprun *t)
 	t->state = TCP_DONE;
 	/* The last ACK (of the peer's FIN, net-tcp-tx). */
 	if (t->ack_now)
-		nettcp_send_seg(t, TCP_ACK, cur_off(t), 0);
+		nettcp_conn_send_seg(t, TCP_ACK, cur_off(t), 0);
 	return netrun_tx_drain(t->r);
 }
 
@@ -486,4 +388,121 @@ void nettcp_report_counts(struct json *j, struct tcprun *t)
 	json_u64(j, "dropped", t->dropped);
 	json_u64(j, "tx_full", r->tx_full);
 	json_mac(j, "peer_mac", t->rem.mac);
+}
+
+int net_mode_tcp_tx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
+{
+	struct tcprun *t = &nettcp_conn;
+	struct netrun *r = &nettcp_run;
+	int status;
+	const char *why = nettcp_open(t, r, cmdline, "net-tcp-tx", map, nmap, true, &status);
+	struct json j;
+
+	if (why && !*why)
+		return status;
+	if (!why) {
+		t->state = TCP_SYN_SENT;
+		r->t0 = rdtsc();
+		if (nettcp_conn_send_seg(t, TCP_SYN, 0, 0))
+			t->syns++;
+		rto_arm(t);
+		why = nettcp_run_conn(t);
+	}
+	if (!why && t->una != t->total)
+		why = "not every byte was acknowledged";
+	if (!why && r->bad)
+		why = r->bad_why;
+	if (!why && netrun_dev_errors(&r->nd))
+		why = "the device broke a rule (dev_errors)";
+	r->us = t->t_last > t->t_first ? (t->t_last - t->t_first) / (r->hz / 1000000) : 0;
+	netrun_report_head(&j, r, why);
+	json_u64(&j, "bytes", t->una);
+	json_u64(&j, "segments_sent", t->segments_sent);
+	json_u64(&j, "tso_frames", t->tso_frames);
+	json_u64(&j, "retransmits", t->retransmits);
+	json_u64(&j, "mbps", mbps(t->una, r->us));
+	json_bool(&j, "tso", t->tso);
+	json_u64(&j, "wire_segments", t->wire_segments);
+	json_u64(&j, "partial_frames", t->partial_frames);
+	json_u64(&j, "retransmitted_bytes", t->retransmitted_bytes);
+	json_u64(&j, "fast_retransmits", t->fast_retransmits);
+	json_u64(&j, "dupacks", t->dupack_count);
+	json_u64(&j, "peer_window_max", t->wnd_max);
+	json_u64(&j, "sport", r->me.port);
+	nettcp_report_counts(&j, t);
+	json_u64(&j, "bad", r->bad);
+	netrun_report_tail(&j, r);
+	return netrun_finish(r, why);
+}
+
+/*
+ * Bytes in flight the RX ring can hold if every frame is MSS-sized (with
+ * MRG_RXBUF the device also keeps enough buffers back for one largest frame).
+ */
+static uint64_t rx_window(const struct netrun *r, uint16_t mss)
+{
+	uint64_t rxbuf = r->nd.cfg.rxbuf, bufs = r->nd.nrx, w;
+	uint64_t per_frame = (VIRTIO_NET_HDR_LEN + TCP_PAYLOAD + mss + rxbuf - 1) / rxbuf;
+
+	if (r->nd.mrg) {
+		uint64_t keep = (r->nd.rx_need + rxbuf - 1) / rxbuf;
+
+		bufs -= keep < bufs / 2 ? keep : bufs / 2;
+	}
+	w = bufs / per_frame * mss;
+	return w > RCV_WND_MAX ? RCV_WND_MAX : w;
+}
+
+int net_mode_tcp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
+{
+	struct tcprun *t = &nettcp_conn;
+	struct netrun *r = &nettcp_run;
+	int status;
+	const char *why = nettcp_open(t, r, cmdline, "net-tcp-rx", map, nmap, false, &status);
+	struct json j;
+
+	if (why && !*why)
+		return status;
+	if (!why) {
+		t->rcv_wnd = rx_window(r, t->mss);
+		t->state = TCP_LISTEN;
+		why = netmodes_send_ready(r);
+	}
+	r->t0 = rdtsc();
+	if (!why)
+		why = nettcp_run_conn(t);
+	if (!why && t->rcv_nxt != t->total)
+		why = "the stream ended short";
+	if (!why && r->bad)
+		why = r->bad_why;
+	if (!why && netrun_dev_errors(&r->nd))
+		why = "the device broke a rule (dev_errors)";
+	r->us = t->t_last > t->t_first ? (t->t_last - t->t_first) / (r->hz / 1000000) : 0;
+	netrun_report_head(&j, r, why);
+	json_u64(&j, "bytes", t->rcv_nxt);
+	json_u64(&j, "frames", t->data_frames);
+	json_u64(&j, "gso_frames", t->gso_frames);
+	json_u64(&j, "data_valid", t->data_valid);
+	json_u64(&j, "csum_partial", t->csum_partial);
+	json_u64(&j, "bad", r->bad);
+	json_u64(&j, "mbps", mbps(t->rcv_nxt, r->us));
+	if (t->bad_pattern_at)
+		json_u64(&j, "bad_pattern_at", t->bad_pattern_at);
+	json_u64(&j, "merged", t->merged);
+	json_u64(&j, "max_frame", t->max_frame);
+	json_u64(&j, "ooo", t->ooo);
+	json_u64(&j, "ooo_full", t->ooo_full);
+	if (t->ooo) {
+		/* The first gap: the offset expected, the one that came instead, in data frame N.
+		 */
+		json_u64(&j, "ooo_first_expected", t->ooo_first_expected);
+		json_u64(&j, "ooo_first_got", t->ooo_first_got);
+		json_u64(&j, "ooo_first_frame", t->ooo_first_frame);
+	}
+	json_u64(&j, "dup", t->dup);
+	json_u64(&j, "acks_sent", t->acks_sent);
+	json_u64(&j, "window", t->rcv_wnd);
+	nettcp_report_counts(&j, t);
+	netrun_report_tail(&j, r);
+	return netrun_finish(r, why);
 }

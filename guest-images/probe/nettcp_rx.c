@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Probe guest net-tcp-rx: one passive open, every byte checked as it arrives, what lies beyond a
-// gap held as byte ranges, cumulative ACKs, the window the RX ring can hold, the report.
-#include "nettcp.h"
+// Probe guest net-tcp-rx's data path: every byte checked as it arrives, what lies beyond a gap
+// held as byte ranges, cumulative ACKs (the mode, with the window the RX ring holds, in nettcp.c).
+#include "nettcp_rx.h"
 
 /* The stream's byte k is k & 0xff: n payload bytes checked from stream offset off. */
 static void check_pattern(struct tcprun *t, const uint8_t *p, uint64_t off, uint64_t n)
@@ -60,7 +60,7 @@ void nettcp_rx_on_data(struct tcprun *t, const struct tcp_seg *s)
 	t->data_frames++;
 	if (t->peer_fin || skip >= s->len) {
 		t->dup++;
-		if (!nettcp_send_seg(t, TCP_ACK, cur_off(t), 0))
+		if (!nettcp_conn_send_seg(t, TCP_ACK, cur_off(t), 0))
 			t->ack_now = true;
 		return;
 	}
@@ -81,7 +81,7 @@ void nettcp_rx_on_data(struct tcprun *t, const struct tcp_seg *s)
 		}
 		if (!ooo_add(t, start, end))
 			t->ooo_full++; /* not kept: the sender sends it again */
-		if (!nettcp_send_seg(t, TCP_ACK, cur_off(t), 0))
+		if (!nettcp_conn_send_seg(t, TCP_ACK, cur_off(t), 0))
 			t->ack_now = true;
 		return;
 	}
@@ -97,84 +97,12 @@ void nettcp_rx_on_data(struct tcprun *t, const struct tcp_seg *s)
 	if (t->rcv_nxt == t->total)
 		t->t_last = rdtsc();
 	if (t->fin_held && t->rcv_nxt == t->fin_at) {
-		nettcp_take_fin(t);
+		nettcp_conn_take_fin(t);
 		filled = true;
 	}
 	progress(t);
 	t->unacked_frames++;
 	/* RFC 5681 §4.2: an ACK at once when a segment fills (part of) a gap. */
-	if (filled && !nettcp_send_seg(t, TCP_ACK, cur_off(t), 0))
+	if (filled && !nettcp_conn_send_seg(t, TCP_ACK, cur_off(t), 0))
 		t->ack_now = true;
-}
-
-/*
- * Bytes in flight the RX ring can hold if every frame is MSS-sized (with
- * MRG_RXBUF the device also keeps enough buffers back for one largest frame).
- */
-static uint64_t rx_window(const struct netrun *r, uint16_t mss)
-{
-	uint64_t rxbuf = r->nd.cfg.rxbuf, bufs = r->nd.nrx, w;
-	uint64_t per_frame = (VIRTIO_NET_HDR_LEN + TCP_PAYLOAD + mss + rxbuf - 1) / rxbuf;
-
-	if (r->nd.mrg) {
-		uint64_t keep = (r->nd.rx_need + rxbuf - 1) / rxbuf;
-
-		bufs -= keep < bufs / 2 ? keep : bufs / 2;
-	}
-	w = bufs / per_frame * mss;
-	return w > RCV_WND_MAX ? RCV_WND_MAX : w;
-}
-
-int net_mode_tcp_rx(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
-{
-	struct tcprun *t = &nettcp_conn;
-	struct netrun *r = &nettcp_run;
-	int status;
-	const char *why = nettcp_open(t, r, cmdline, "net-tcp-rx", map, nmap, false, &status);
-	struct json j;
-
-	if (why && !*why)
-		return status;
-	if (!why) {
-		t->rcv_wnd = rx_window(r, t->mss);
-		t->state = TCP_LISTEN;
-		why = netrun_send_ready(r);
-	}
-	r->t0 = rdtsc();
-	if (!why)
-		why = nettcp_run_conn(t);
-	if (!why && t->rcv_nxt != t->total)
-		why = "the stream ended short";
-	if (!why && r->bad)
-		why = r->bad_why;
-	if (!why && netrun_dev_errors(&r->nd))
-		why = "the device broke a rule (dev_errors)";
-	r->us = t->t_last > t->t_first ? (t->t_last - t->t_first) / (r->hz / 1000000) : 0;
-	netrun_report_head(&j, r, why);
-	json_u64(&j, "bytes", t->rcv_nxt);
-	json_u64(&j, "frames", t->data_frames);
-	json_u64(&j, "gso_frames", t->gso_frames);
-	json_u64(&j, "data_valid", t->data_valid);
-	json_u64(&j, "csum_partial", t->csum_partial);
-	json_u64(&j, "bad", r->bad);
-	json_u64(&j, "mbps", mbps(t->rcv_nxt, r->us));
-	if (t->bad_pattern_at)
-		json_u64(&j, "bad_pattern_at", t->bad_pattern_at);
-	json_u64(&j, "merged", t->merged);
-	json_u64(&j, "max_frame", t->max_frame);
-	json_u64(&j, "ooo", t->ooo);
-	json_u64(&j, "ooo_full", t->ooo_full);
-	if (t->ooo) {
-		/* The first gap: the offset expected, the one that came instead, in data frame N.
-		 */
-		json_u64(&j, "ooo_first_expected", t->ooo_first_expected);
-		json_u64(&j, "ooo_first_got", t->ooo_first_got);
-		json_u64(&j, "ooo_first_frame", t->ooo_first_frame);
-	}
-	json_u64(&j, "dup", t->dup);
-	json_u64(&j, "acks_sent", t->acks_sent);
-	json_u64(&j, "window", t->rcv_wnd);
-	nettcp_report_counts(&j, t);
-	netrun_report_tail(&j, r);
-	return netrun_finish(r, why);
 }

@@ -6,7 +6,7 @@
 // hdr_len of 20, GSO TCPV6 on an IPv4 frame (validation drops that one), and a checksum field
 // that is not the pseudo-header sum. The kvm test (tests/kvm/net-verify.sh) asserts the
 // verifier reports exactly the five, each with its kind.
-#include "netmodes.h"
+#include "netverify.h"
 #include "netrun.h"
 
 #define MSS	 100 /* gso_size of the TSO cases: the frame holds two segments */

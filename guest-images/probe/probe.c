@@ -6,6 +6,9 @@
 #include "lib.h"
 #include "nethostile.h"
 #include "netmodes.h"
+#include "nettcp.h"
+#include "netverify.h"
+#include "probe.h"
 #include "entry.h"
 #include "virtio.h"
 
@@ -702,7 +705,7 @@ static int mode_net_hostile(void)
 	return net_hostile(cmdline, map, n);
 }
 
-/* The network modes (netmodes.c) need the memory map for their buffer pool. */
+/* The net-* modes (netmodes.c, nettcp.c, netverify.c) need the memory map for their buffers. */
 #define NET_MODE(fn)                                                                               \
 	static int mode_net_##fn(void)                                                             \
 	{                                                                                          \

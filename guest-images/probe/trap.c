@@ -2,6 +2,7 @@
 // Probe guest exception report: runs at CPL 0 (emulated), prints, exits with 3.
 #include "lib.h"
 #include "entry.h"
+#include "trap.h"
 
 static uint64_t read_cr2(void)
 {
