@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "base/trace.h"
+#include "gdb/gdbstub.h"
 #include "vmm/cli.h"
 #include "vmm/cli_net.h"
 #include "vmm/cli_parse.h"
 #include "vmm/cpuid.h"
-#include "vmm/gdbstub.h"
 
 static const char cli_usage[] =
 	"usage: minnow run -k KERNEL [options]\n"

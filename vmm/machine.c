@@ -27,7 +27,7 @@
 #include "firmware/e820.h"
 #include "firmware/loader.h"
 #include "firmware/mdesc.h"
-#include "vmm/gdbstub.h"
+#include "gdb/gdbstub.h"
 #include "vmm/machine.h"
 #include "vmm/metrics.h"
 #include "vmm/vcpu.h"
@@ -62,6 +62,24 @@ static void machine_platform_request(void *opaque, enum platform_request req, in
 bool machine_stopping(const struct machine *m)
 {
 	return atomic_load(&m->exit_reason) != MACHINE_RUNNING;
+}
+
+/* A vCPU's stop requests (vmm/vcpu.h), as machine exits. */
+static void machine_vcpu_stop(void *opaque, enum vcpu_stop why)
+{
+	static const enum machine_exit exits[] = {
+		[VCPU_STOP_POWEROFF] = MACHINE_EXIT_POWEROFF,
+		[VCPU_STOP_RESET] = MACHINE_EXIT_RESET,
+		[VCPU_STOP_TRIPLE_FAULT] = MACHINE_EXIT_TRIPLE_FAULT,
+		[VCPU_STOP_ERROR] = MACHINE_EXIT_ERROR,
+	};
+
+	machine_request_exit(opaque, exits[why], 0);
+}
+
+static bool machine_vcpu_stopping(void *opaque)
+{
+	return machine_stopping(opaque);
 }
 
 int machine_exit_status(enum machine_exit reason, int value)
@@ -374,8 +392,13 @@ static int machine_build(struct machine *m, struct boot_args *args)
 	for (unsigned int i = 0; i < m->cfg->cpus; i++)
 		m->vcpus[i].fd = -1;
 	m->nr_vcpus = m->cfg->cpus;
+	m->vcpu_host = (struct vcpu_host){
+		.kvm = &m->kvm, .pio = &m->pio, .mmio = &m->mmio, .entry = &m->entry,
+		.nr_vcpus = m->nr_vcpus, .cpuid_hide = m->cfg->cpuid_hide, .opaque = m,
+		.stop = machine_vcpu_stop, .stopping = machine_vcpu_stopping,
+	};
 	for (unsigned int i = 0; i < m->nr_vcpus; i++) {
-		if (vcpu_create(&m->vcpus[i], m, i, err, sizeof(err))) {
+		if (vcpu_create(&m->vcpus[i], &m->vcpu_host, i, err, sizeof(err))) {
 			log_err("%s", err);
 			return -1;
 		}
@@ -504,6 +527,37 @@ static const char *const machine_exit_names[] = {
 	[MACHINE_EXIT_SIGNAL] = "signal", [MACHINE_EXIT_STRICT] = "virtio spec violation",
 };
 
+static void machine_gdb_kick(void *opaque, unsigned int vcpu)
+{
+	struct machine *m = opaque;
+
+	vcpu_kick(&m->vcpus[vcpu]);
+}
+
+/* gdb's kill: the guest ends as if minnow had been sent SIGKILL. */
+static void machine_gdb_kill(void *opaque)
+{
+	machine_request_exit(opaque, MACHINE_EXIT_SIGNAL, SIGKILL);
+}
+
+/* --gdb: the stub gets the vCPUs' fds and guest RAM; the vCPUs then pass its gate. */
+static int machine_gdb(struct machine *m)
+{
+	int fds[CONFIG_MAX_CPUS];
+	struct gdbtarget t = {
+		.nr_vcpus = m->nr_vcpus, .vcpu_fds = fds, .gmem = &m->gmem, .pvm = kvm_is_pvm(),
+		.opaque = m, .kick = machine_gdb_kick, .kill = machine_gdb_kill,
+	};
+	int ret;
+
+	for (unsigned int i = 0; i < m->nr_vcpus; i++)
+		fds[i] = m->vcpus[i].fd;
+	ret = gdbstub_create(&m->gdb, &t, m->cfg->gdb);
+	if (!ret)
+		m->vcpu_host.gdb = m->gdb;
+	return ret;
+}
+
 /* --virtio-strict=abort (vdev.c, any thread): the main thread tears down as for any exit. */
 static void machine_strict_stop(void *opaque)
 {
@@ -546,7 +600,7 @@ int machine_run(const struct vm_config *cfg)
 		machine_request_exit(&m, MACHINE_EXIT_POWEROFF, 0);
 		goto out;
 	}
-	if (cfg->gdb && gdbstub_create(&m.gdb, &m, cfg->gdb)) {
+	if (cfg->gdb && machine_gdb(&m)) {
 		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
 		goto out;
 	}
