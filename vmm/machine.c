@@ -98,6 +98,37 @@ int machine_exit_status(enum machine_exit reason, int value)
 	}
 }
 
+/* Each exit reason as the log says it, and as --metrics names it. */
+static const struct {
+	const char *text;
+	const char *key;
+} machine_exit_names[] = {
+	[MACHINE_RUNNING] = { "running", "running" },
+	[MACHINE_EXIT_POWEROFF] = { "power-off", "poweroff" },
+	[MACHINE_EXIT_RESET] = { "reset", "reset" },
+	[MACHINE_EXIT_TRIPLE_FAULT] = { "triple fault", "triple_fault" },
+	[MACHINE_EXIT_DEBUG] = { "debug exit", "debug_exit" },
+	[MACHINE_EXIT_ERROR] = { "error", "error" },
+	[MACHINE_EXIT_SIGNAL] = { "signal", "signal" },
+	[MACHINE_EXIT_STRICT] = { "virtio spec violation", "virtio_strict" },
+};
+
+/* --metrics: the exit so far (or "running") and the devices' counters. */
+static int machine_metrics(struct machine *m)
+{
+	int reason = atomic_load(&m->exit_reason);
+	struct metrics_report r = {
+		.exit_reason = machine_exit_names[reason].key,
+		.exit_value = m->exit_value,
+		.exit_status = machine_exit_status(reason, m->exit_value),
+		.serial_tx_bytes = m->serial ? m->serial->tx_bytes : 0,
+		.net = m->net,
+		.rng = m->rng,
+	};
+
+	return metrics_write(m->cfg->metrics, &r);
+}
+
 /* A whole file mapped read-only. */
 static int machine_map_file(const char *what, const char *path, struct boot_image *img)
 {
@@ -445,7 +476,7 @@ static void machine_wait(struct machine *m, int sigfd)
 			if (read(sigfd, &si, sizeof(si)) != sizeof(si)) {
 				/* nothing */
 			} else if (si.ssi_signo == SIGUSR1) {
-				if (m->cfg->metrics && metrics_write(m, m->cfg->metrics))
+				if (m->cfg->metrics && machine_metrics(m))
 					log_warn("SIGUSR1: metrics not written");
 			} else {
 				log_info("signal %u: stopping the guest", si.ssi_signo);
@@ -489,7 +520,7 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 		vrng_stop(m->rng);
 	if (m->net)
 		vnet_stop(m->net);
-	if (m->cfg->metrics && !m->cfg->dry_run && metrics_write(m, m->cfg->metrics))
+	if (m->cfg->metrics && !m->cfg->dry_run && machine_metrics(m))
 		atomic_store(&m->exit_reason, MACHINE_EXIT_ERROR);
 	if (m->rng) {
 		vrng_destroy(m->rng);
@@ -519,13 +550,6 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 	if (m->exit_efd >= 0)
 		close(m->exit_efd);
 }
-
-static const char *const machine_exit_names[] = {
-	[MACHINE_RUNNING] = "running", [MACHINE_EXIT_POWEROFF] = "power-off",
-	[MACHINE_EXIT_RESET] = "reset", [MACHINE_EXIT_TRIPLE_FAULT] = "triple fault",
-	[MACHINE_EXIT_DEBUG] = "debug exit", [MACHINE_EXIT_ERROR] = "error",
-	[MACHINE_EXIT_SIGNAL] = "signal", [MACHINE_EXIT_STRICT] = "virtio spec violation",
-};
 
 static void machine_gdb_kick(void *opaque, unsigned int vcpu)
 {
@@ -626,7 +650,7 @@ out:
 	if (sigfd >= 0)
 		close(sigfd);
 	status = machine_exit_status(m.exit_reason, m.exit_value);
-	log_info("guest ended: %s (value %d), exit status %d", machine_exit_names[m.exit_reason],
+	log_info("guest ended: %s (value %d), exit status %d", machine_exit_names[m.exit_reason].text,
 		 m.exit_value, status);
 	return status;
 }
