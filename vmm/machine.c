@@ -129,23 +129,26 @@ static int machine_metrics(struct machine *m)
 	return metrics_write(m->cfg->metrics, &r);
 }
 
-/* A whole file mapped read-only. */
+/* A whole file mapped read-only; 0 or -errno after logging. */
 static int machine_map_file(const char *what, const char *path, struct boot_image *img)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
 	void *p;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
 		log_err("cannot open %s '%s': %s", what, path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		ret = -EINVAL;
 		log_err("%s '%s' is %s", what, path, S_ISREG(st.st_mode) ? "empty" : "not a file");
 		goto fail;
 	}
 	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED) {
+		ret = -errno;
 		log_err("cannot map %s '%s': %s", what, path, strerror(errno));
 		goto fail;
 	}
@@ -155,7 +158,7 @@ static int machine_map_file(const char *what, const char *path, struct boot_imag
 fail:
 	if (fd >= 0)
 		close(fd);
-	return -1;
+	return ret;
 }
 
 static void machine_unmap_file(struct boot_image *img)
@@ -180,9 +183,10 @@ static int machine_describe(struct machine *m)
 	char err[ERRLEN];
 	int n, ret;
 
-	if (mdesc_build(&spec, &m->mdesc, err, sizeof(err))) {
+	ret = mdesc_build(&spec, &m->mdesc, err, sizeof(err));
+	if (ret) {
 		log_err("machine description: %s", err);
-		return -1;
+		return ret;
 	}
 	n = mdesc_ram(m->mdesc, ram, MDESC_MAX_RAM);
 	for (int i = 0; i < n; i++)
@@ -191,7 +195,7 @@ static int machine_describe(struct machine *m)
 	if (ret) {
 		log_err("cannot allocate %llu bytes of guest RAM: %s",
 			(unsigned long long)m->cfg->mem_bytes, strerror(-ret));
-		return -1;
+		return ret;
 	}
 	return 0;
 }
@@ -200,15 +204,16 @@ static int machine_describe(struct machine *m)
 static int machine_dump(struct machine *m, const struct acpi_table *tables, unsigned int n)
 {
 	const struct vm_config *cfg = m->cfg;
+	int ret = 0;
 
 	if (cfg->print_cmdline)
 		printf("%s\n", mdesc_bootargs(m->mdesc));
 	fflush(stdout);
-	if (cfg->dump_dtb && dump_dtb(cfg->dump_dtb, m->mdesc))
-		return -1;
-	if (cfg->dump_acpi && dump_acpi(cfg->dump_acpi, &m->gmem, tables, n))
-		return -1;
-	return 0;
+	if (cfg->dump_dtb)
+		ret = dump_dtb(cfg->dump_dtb, m->mdesc);
+	if (!ret && cfg->dump_acpi)
+		ret = dump_acpi(cfg->dump_acpi, &m->gmem, tables, n);
+	return ret;
 }
 
 static int machine_load(struct machine *m, struct boot_args *args)
@@ -216,30 +221,33 @@ static int machine_load(struct machine *m, struct boot_args *args)
 	struct acpi_table tables[ACPI_MAX_TABLES];
 	struct e820_entry e820[E820_MAX];
 	char err[ERRLEN];
-	int n, nr_tables;
+	int n, nr_tables, ret;
 
-	if (machine_map_file("kernel", m->cfg->kernel, &args->kernel) ||
-	    (m->cfg->initrd && machine_map_file("initrd", m->cfg->initrd, &args->initrd)))
-		return -1;
-	if (machine_describe(m))
-		return -1;
+	ret = machine_map_file("kernel", m->cfg->kernel, &args->kernel);
+	if (!ret && m->cfg->initrd)
+		ret = machine_map_file("initrd", m->cfg->initrd, &args->initrd);
+	if (!ret)
+		ret = machine_describe(m);
+	if (ret)
+		return ret;
 	n = e820_build(m->mdesc, e820, E820_MAX);
 	if (n < 0) {
 		log_err("cannot derive the e820 map from the machine description");
-		return -1;
+		return n;
 	}
 	nr_tables = acpi_build(m->mdesc, &m->gmem, tables, ACPI_MAX_TABLES);
 	if (nr_tables < 0) {
 		log_err("cannot build the ACPI tables: %s", strerror(-nr_tables));
-		return -1;
+		return nr_tables;
 	}
 	args->e820 = e820;
 	args->nr_e820 = n;
 	args->cmdline = mdesc_bootargs(m->mdesc);
 	args->rsdp_addr = tables[0].gpa;
-	if (boot_load(&m->gmem, args, &m->entry, err, sizeof(err))) {
+	ret = boot_load(&m->gmem, args, &m->entry, err, sizeof(err));
+	if (ret) {
 		log_err("%s: %s", m->cfg->kernel, err);
-		return -1;
+		return ret;
 	}
 	args->e820 = NULL;
 	return machine_dump(m, tables, nr_tables);
@@ -248,6 +256,7 @@ static int machine_load(struct machine *m, struct boot_args *args)
 static int machine_open_serial(struct machine *m, uint32_t gsi)
 {
 	const struct vm_config *cfg = m->cfg;
+	int ret;
 
 	m->serial_out_fd = -1;
 	if (cfg->serial == SERIAL_STDIO) {
@@ -256,39 +265,42 @@ static int machine_open_serial(struct machine *m, uint32_t gsi)
 		m->serial_out_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 					0644);
 		if (m->serial_out_fd < 0) {
+			ret = -errno;
 			log_err("cannot open serial output file '%s': %s", cfg->serial_path,
-				strerror(errno));
-			return -1;
+				strerror(-ret));
+			return ret;
 		}
 	}
 	m->serial_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m->serial_irq_fd < 0 || kvm_irqfd(&m->kvm, m->serial_irq_fd, gsi)) {
-		log_err("cannot wire the serial interrupt through irqfd: %s", strerror(errno));
-		return -1;
+	ret = m->serial_irq_fd < 0 ? -errno : kvm_irqfd(&m->kvm, m->serial_irq_fd, gsi);
+	if (ret) {
+		log_err("cannot wire the serial interrupt through irqfd: %s", strerror(-ret));
+		return ret;
 	}
 	m->serial = malloc(sizeof(*m->serial));
 	if (!m->serial)
-		return -1;
+		return -ENOMEM;
 	serial_init(m->serial, m->serial_out_fd, m->serial_irq_fd);
 	return 0;
 }
 
 static int machine_irqfd(struct machine *m, uint32_t gsi, int *fd)
 {
+	int ret;
+
 	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (*fd < 0 || kvm_irqfd(&m->kvm, *fd, gsi)) {
-		log_err("cannot wire GSI %u through irqfd: %s", gsi, strerror(errno));
-		return -1;
-	}
-	return 0;
+	ret = *fd < 0 ? -errno : kvm_irqfd(&m->kvm, *fd, gsi);
+	if (ret)
+		log_err("cannot wire GSI %u through irqfd: %s", gsi, strerror(-ret));
+	return ret;
 }
 
 static int machine_rng(struct machine *m, const struct mdesc_virtio *slot)
 {
-	int ret;
+	int ret = machine_irqfd(m, slot->gsi, &m->rng_irq_fd);
 
-	if (machine_irqfd(m, slot->gsi, &m->rng_irq_fd))
-		return -1;
+	if (ret)
+		return ret;
 	m->rng = malloc(sizeof(*m->rng));
 	if (!m->rng)
 		return -ENOMEM;
@@ -379,13 +391,16 @@ static int machine_devices(struct machine *m)
 	m->mmio.name = "mmio";
 	m->mmio.unclaimed_byte = 0xff;
 	/* Ports and GSIs as the machine description placed them. */
-	if (mdesc_isa_device(m->mdesc, "ns16550a", &com1_port, &com1_gsi) ||
-	    mdesc_isa_device(m->mdesc, "minnow,acpi-pm", &pm_port, NULL)) {
+	ret = mdesc_isa_device(m->mdesc, "ns16550a", &com1_port, &com1_gsi);
+	if (!ret)
+		ret = mdesc_isa_device(m->mdesc, "minnow,acpi-pm", &pm_port, NULL);
+	if (ret) {
 		log_err("the machine description lacks the serial port or the ACPI PM port");
-		return -1;
+		return ret;
 	}
-	if (machine_open_serial(m, com1_gsi))
-		return -1;
+	ret = machine_open_serial(m, com1_gsi);
+	if (ret)
+		return ret;
 	com1 = serial_bus_dev(m->serial, com1_port);
 	ret = bus_register(&m->pio, &com1);
 	if (!ret)
@@ -406,20 +421,21 @@ static int machine_devices(struct machine *m)
 static int machine_build(struct machine *m, struct boot_args *args)
 {
 	char err[ERRLEN];
+	int ret = machine_load(m, args);
 
-	if (machine_load(m, args))
-		return -1;
-	if (m->cfg->dry_run)
-		return 0;
-	if (kvm_init(&m->kvm, &m->gmem, err, sizeof(err))) {
+	if (ret || m->cfg->dry_run)
+		return ret;
+	ret = kvm_init(&m->kvm, &m->gmem, err, sizeof(err));
+	if (ret) {
 		log_err("%s", err);
-		return -1;
+		return ret;
 	}
-	if (machine_devices(m))
-		return -1;
+	ret = machine_devices(m);
+	if (ret)
+		return ret;
 	m->vcpus = calloc(m->cfg->cpus, sizeof(*m->vcpus));
 	if (!m->vcpus)
-		return -1;
+		return -ENOMEM;
 	for (unsigned int i = 0; i < m->cfg->cpus; i++)
 		m->vcpus[i].fd = -1;
 	m->nr_vcpus = m->cfg->cpus;
@@ -429,9 +445,10 @@ static int machine_build(struct machine *m, struct boot_args *args)
 		.stop = machine_vcpu_stop, .stopping = machine_vcpu_stopping,
 	};
 	for (unsigned int i = 0; i < m->nr_vcpus; i++) {
-		if (vcpu_create(&m->vcpus[i], &m->vcpu_host, i, err, sizeof(err))) {
+		ret = vcpu_create(&m->vcpus[i], &m->vcpu_host, i, err, sizeof(err));
+		if (ret) {
 			log_err("%s", err);
-			return -1;
+			return ret;
 		}
 	}
 	return 0;
