@@ -216,7 +216,7 @@ static int gdbcmd_read_regs(struct gdbstub *g, bool one, uint64_t n)
 		gdbpkt_hex_encode(g->reply, raw + gdbcmd_reg_offset(n), gdbcmd_reg_size(n));
 		g->reply_len = 2 * gdbcmd_reg_size(n);
 	} else {
-		gdbcmd_reply_err(g, EINVAL);
+		return gdbcmd_reply_err(g, EINVAL);
 	}
 	return 0;
 }
@@ -275,8 +275,7 @@ static int gdbcmd_set_regs(struct gdbstub *g, const char *arg, const char *end, 
 	if (gdbpkt_hex_decode(raw + lo, sizeof(raw) - lo, arg, (size_t)(end - arg)) !=
 	    (int)(gdbcmd_reg_offset(last) - lo))
 		return gdbcmd_reply_err(g, EINVAL);
-	gdbcmd_write_regs(g, raw, first, last);
-	return 0;
+	return gdbcmd_write_regs(g, raw, first, last);
 }
 
 static int gdbcmd_mmu(struct gdbstub *g, struct gva_mmu *mmu)
@@ -523,7 +522,7 @@ static int gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
 						"PacketSize=%x;qXfer:features:read+;"
 						"swbreak+;hwbreak+", GDBPKT_MAX);
 	} else if (GDBCMD_IS("qXfer:")) {
-		gdbcmd_xfer(g, pkt + 6, end);
+		return gdbcmd_xfer(g, pkt + 6, end);
 	} else if (GDBCMD_IS("qAttached")) {
 		gdbcmd_reply_text(g, "1");	/* quitting gdb detaches, the guest runs on */
 	} else if (len == 2 && pkt[1] == 'C') {
@@ -582,47 +581,57 @@ static enum gdbcmd_action gdbcmd_resume(struct gdbstub *g, const char *arg, cons
 	return step ? GDBCMD_STEP : GDBCMD_CONTINUE;
 }
 
+/* A packet answered with a reply: 0, or the -errno its "Enn" reply carries. */
+static int gdbcmd_answer(struct gdbstub *g, const char *pkt, const char *end)
+{
+	const char *arg = pkt + 1;
+	uint64_t n;
+
+	switch (pkt[0]) {
+	case '?': gdbcmd_stop_reply(g); return 0;
+	case 'g': return gdbcmd_read_regs(g, false, 0);
+	case 'G': return gdbcmd_set_regs(g, arg, end, false);
+	case 'p':
+		if (gdbpkt_parse_hex(&arg, end, &n) || arg != end)
+			return gdbcmd_reply_err(g, EINVAL);
+		return gdbcmd_read_regs(g, true, n);
+	case 'P': return gdbcmd_set_regs(g, arg, end, true);
+	case 'm': return gdbcmd_read_mem(g, arg, end);
+	case 'M': return gdbcmd_write_mem(g, arg, end, false);
+	case 'X': return gdbcmd_write_mem(g, arg, end, true);
+	case 'Z': return gdbcmd_breakpoint(g, arg, end, true);
+	case 'z': return gdbcmd_breakpoint(g, arg, end, false);
+	case 'H': return gdbcmd_set_thread(g, arg, end);
+	case 'T':
+		if (gdbcmd_thread(g, arg, end) < 0)
+			return gdbcmd_reply_err(g, ESRCH);
+		return gdbcmd_reply_text(g, "OK");
+	case 'q': return gdbcmd_query(g, pkt, end);
+	default: return 0;	/* vCont, vMustReplyEmpty...: empty, gdb falls back to c/s */
+	}
+}
+
 enum gdbcmd_action gdbcmd_handle(struct gdbstub *g, const char *pkt, size_t len)
 {
-	const char *end = pkt + len, *arg = pkt + 1;
-	uint64_t n;
+	const char *end = pkt + len;
+	int ret;
 
 	g->reply_len = 0;
 	if (!len)
 		return GDBCMD_REPLY;
 	switch (pkt[0]) {
-	case '?': gdbcmd_stop_reply(g); break;
-	case 'g': gdbcmd_read_regs(g, false, 0); break;
-	case 'G': gdbcmd_set_regs(g, arg, end, false); break;
-	case 'p':
-		if (gdbpkt_parse_hex(&arg, end, &n) || arg != end)
-			gdbcmd_reply_err(g, EINVAL);
-		else
-			gdbcmd_read_regs(g, true, n);
-		break;
-	case 'P': gdbcmd_set_regs(g, arg, end, true); break;
-	case 'm': gdbcmd_read_mem(g, arg, end); break;
-	case 'M': gdbcmd_write_mem(g, arg, end, false); break;
-	case 'X': gdbcmd_write_mem(g, arg, end, true); break;
-	case 'Z': gdbcmd_breakpoint(g, arg, end, true); break;
-	case 'z': gdbcmd_breakpoint(g, arg, end, false); break;
-	case 'H': gdbcmd_set_thread(g, arg, end); break;
-	case 'T':
-		if (gdbcmd_thread(g, arg, end) < 0)
-			gdbcmd_reply_err(g, ESRCH);
-		else
-			gdbcmd_reply_text(g, "OK");
-		break;
-	case 'q': gdbcmd_query(g, pkt, end); break;
-	case 'c': return gdbcmd_resume(g, arg, end, false);
-	case 's': return gdbcmd_resume(g, arg, end, true);
+	case 'c': return gdbcmd_resume(g, pkt + 1, end, false);
+	case 's': return gdbcmd_resume(g, pkt + 1, end, true);
 	case 'D': return GDBCMD_DETACH;
 	case 'k': return GDBCMD_KILL;
 	case 'v':
 		if (len >= 5 && memcmp(pkt, "vKill", 5) == 0)
 			return GDBCMD_KILL;
-		break;	/* vCont, vMustReplyEmpty...: empty, gdb falls back to c/s */
+		break;
 	default: break;
 	}
+	ret = gdbcmd_answer(g, pkt, end);
+	if (ret)
+		log_dbg("gdb: '%c' packet answered with an error: %s", pkt[0], strerror(-ret));
 	return GDBCMD_REPLY;
 }
