@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// --metrics PATH: the machine's counters as one JSON document, written when the guest ends.
+// --metrics PATH: the machine's counters as one JSON document, at the guest's end and on SIGUSR1.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

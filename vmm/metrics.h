@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// --metrics PATH: the machine's counters as one JSON document, written when the guest ends.
+// --metrics PATH: the machine's counters as one JSON document, at the guest's end and on SIGUSR1.
 #ifndef MINNOW_METRICS_H
 #define MINNOW_METRICS_H
 
