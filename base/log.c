@@ -53,18 +53,6 @@ int log_errbuf(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
-void die(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "minnow: %s\n", line);
-	exit(1);
-}
-
 uint64_t log_now_ns(void)
 {
 	struct timespec ts;

@@ -19,9 +19,6 @@ int log_parse_level(const char *name, enum log_level *level) __must_check;
 /* Formats a message for the caller to report into err, and returns ret (-errno). */
 int log_errbuf(char *err, size_t errlen, int ret, const char *fmt, ...) __printf(4, 5);
 
-/* Prints "minnow: " + message + ": strerror(-err)" and exits with status 1. */
-void die(const char *fmt, ...) __printf(1, 2) __noreturn;
-
 #define log_err(...)	log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_INFO, __VA_ARGS__)

@@ -5,12 +5,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/trace.h"
+#include "gdb/gdbstub.h"
 #include "vmm/cli.h"
+#include "vmm/cli_net.h"
+#include "vmm/cli_parse.h"
 #include "vmm/cpuid.h"
-#include "vmm/gdbstub.h"
 
 static const char cli_usage[] =
 	"usage: minnow run -k KERNEL [options]\n"
@@ -73,50 +74,6 @@ static int cli_err(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return CLI_USAGE;
-}
-
-int cli_parse_size(const char *s, uint64_t *bytes)
-{
-	uint64_t mult = MiB, v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (*end) {
-		static const struct { const char *suffix[3]; uint64_t mult; } units[] = {
-			{ { "K", "KiB", "KB" }, KiB }, { { "M", "MiB", "MB" }, MiB },
-			{ { "G", "GiB", "GB" }, GiB }, { { "T", "TiB", "TB" }, 1024 * GiB },
-		};
-		mult = 0;
-		for (size_t u = 0; u < ARRAY_SIZE(units) && !mult; u++)
-			for (size_t k = 0; k < 3; k++)
-				if (strcasecmp(end, units[u].suffix[k]) == 0)
-					mult = units[u].mult;
-		if (!mult)
-			return -EINVAL;
-	}
-	if (__builtin_mul_overflow(v, mult, bytes))
-		return -ERANGE;
-	return 0;
-}
-
-int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static void cli_list_cpuid(FILE *out)

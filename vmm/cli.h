@@ -19,16 +19,4 @@ enum cli_result {
 enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, FILE *out, char *err,
 			  size_t errlen);
 
-/*
- * Parses a size: a number with an optional K, M, G or T suffix (KiB etc. and
- * lower case accepted); a plain number is MiB, as kvmtool reads it.
- */
-int cli_parse_size(const char *s, uint64_t *bytes) __must_check;
-
-/* A decimal number in [min, max]; -EINVAL otherwise. */
-int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out) __must_check;
-
-/* --net's value into n (vmm/cli_net.c); -EINVAL with err naming the bad item. */
-int cli_parse_net(const char *arg, struct net_config *n, char *err, size_t errlen) __must_check;
-
 #endif

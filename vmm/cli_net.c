@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/cli.h"
+#include "vmm/cli_net.h"
+#include "vmm/cli_parse.h"
 
 #define NET_FORM "expected tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off," \
 		 "mrg_rxbuf=on|off,io=uring|sync,pcap=FILE,verify=on|off,offload=tap|soft]"

@@ -27,7 +27,7 @@
 #include "firmware/e820.h"
 #include "firmware/loader.h"
 #include "firmware/mdesc.h"
-#include "vmm/gdbstub.h"
+#include "gdb/gdbstub.h"
 #include "vmm/machine.h"
 #include "vmm/metrics.h"
 #include "vmm/vcpu.h"
@@ -64,6 +64,24 @@ bool machine_stopping(const struct machine *m)
 	return atomic_load(&m->exit_reason) != MACHINE_RUNNING;
 }
 
+/* A vCPU's stop requests (vmm/vcpu.h), as machine exits. */
+static void machine_vcpu_stop(void *opaque, enum vcpu_stop why)
+{
+	static const enum machine_exit exits[] = {
+		[VCPU_STOP_POWEROFF] = MACHINE_EXIT_POWEROFF,
+		[VCPU_STOP_RESET] = MACHINE_EXIT_RESET,
+		[VCPU_STOP_TRIPLE_FAULT] = MACHINE_EXIT_TRIPLE_FAULT,
+		[VCPU_STOP_ERROR] = MACHINE_EXIT_ERROR,
+	};
+
+	machine_request_exit(opaque, exits[why], 0);
+}
+
+static bool machine_vcpu_stopping(void *opaque)
+{
+	return machine_stopping(opaque);
+}
+
 int machine_exit_status(enum machine_exit reason, int value)
 {
 	switch (reason) {
@@ -80,23 +98,57 @@ int machine_exit_status(enum machine_exit reason, int value)
 	}
 }
 
-/* A whole file mapped read-only. */
+/* Each exit reason as the log says it, and as --metrics names it. */
+static const struct {
+	const char *text;
+	const char *key;
+} machine_exit_names[] = {
+	[MACHINE_RUNNING] = { "running", "running" },
+	[MACHINE_EXIT_POWEROFF] = { "power-off", "poweroff" },
+	[MACHINE_EXIT_RESET] = { "reset", "reset" },
+	[MACHINE_EXIT_TRIPLE_FAULT] = { "triple fault", "triple_fault" },
+	[MACHINE_EXIT_DEBUG] = { "debug exit", "debug_exit" },
+	[MACHINE_EXIT_ERROR] = { "error", "error" },
+	[MACHINE_EXIT_SIGNAL] = { "signal", "signal" },
+	[MACHINE_EXIT_STRICT] = { "virtio spec violation", "virtio_strict" },
+};
+
+/* --metrics: the exit so far (or "running") and the devices' counters. */
+static int machine_metrics(struct machine *m)
+{
+	int reason = atomic_load(&m->exit_reason);
+	struct metrics_report r = {
+		.exit_reason = machine_exit_names[reason].key,
+		.exit_value = m->exit_value,
+		.exit_status = machine_exit_status(reason, m->exit_value),
+		.serial_tx_bytes = m->serial ? m->serial->tx_bytes : 0,
+		.net = m->net,
+		.rng = m->rng,
+	};
+
+	return metrics_write(m->cfg->metrics, &r);
+}
+
+/* A whole file mapped read-only; 0 or -errno after logging. */
 static int machine_map_file(const char *what, const char *path, struct boot_image *img)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
 	void *p;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
 		log_err("cannot open %s '%s': %s", what, path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		ret = -EINVAL;
 		log_err("%s '%s' is %s", what, path, S_ISREG(st.st_mode) ? "empty" : "not a file");
 		goto fail;
 	}
 	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED) {
+		ret = -errno;
 		log_err("cannot map %s '%s': %s", what, path, strerror(errno));
 		goto fail;
 	}
@@ -106,7 +158,7 @@ static int machine_map_file(const char *what, const char *path, struct boot_imag
 fail:
 	if (fd >= 0)
 		close(fd);
-	return -1;
+	return ret;
 }
 
 static void machine_unmap_file(struct boot_image *img)
@@ -131,9 +183,10 @@ static int machine_describe(struct machine *m)
 	char err[ERRLEN];
 	int n, ret;
 
-	if (mdesc_build(&spec, &m->mdesc, err, sizeof(err))) {
+	ret = mdesc_build(&spec, &m->mdesc, err, sizeof(err));
+	if (ret) {
 		log_err("machine description: %s", err);
-		return -1;
+		return ret;
 	}
 	n = mdesc_ram(m->mdesc, ram, MDESC_MAX_RAM);
 	for (int i = 0; i < n; i++)
@@ -142,7 +195,7 @@ static int machine_describe(struct machine *m)
 	if (ret) {
 		log_err("cannot allocate %llu bytes of guest RAM: %s",
 			(unsigned long long)m->cfg->mem_bytes, strerror(-ret));
-		return -1;
+		return ret;
 	}
 	return 0;
 }
@@ -151,15 +204,16 @@ static int machine_describe(struct machine *m)
 static int machine_dump(struct machine *m, const struct acpi_table *tables, unsigned int n)
 {
 	const struct vm_config *cfg = m->cfg;
+	int ret = 0;
 
 	if (cfg->print_cmdline)
 		printf("%s\n", mdesc_bootargs(m->mdesc));
 	fflush(stdout);
-	if (cfg->dump_dtb && dump_dtb(cfg->dump_dtb, m->mdesc))
-		return -1;
-	if (cfg->dump_acpi && dump_acpi(cfg->dump_acpi, &m->gmem, tables, n))
-		return -1;
-	return 0;
+	if (cfg->dump_dtb)
+		ret = dump_dtb(cfg->dump_dtb, m->mdesc);
+	if (!ret && cfg->dump_acpi)
+		ret = dump_acpi(cfg->dump_acpi, &m->gmem, tables, n);
+	return ret;
 }
 
 static int machine_load(struct machine *m, struct boot_args *args)
@@ -167,30 +221,33 @@ static int machine_load(struct machine *m, struct boot_args *args)
 	struct acpi_table tables[ACPI_MAX_TABLES];
 	struct e820_entry e820[E820_MAX];
 	char err[ERRLEN];
-	int n, nr_tables;
+	int n, nr_tables, ret;
 
-	if (machine_map_file("kernel", m->cfg->kernel, &args->kernel) ||
-	    (m->cfg->initrd && machine_map_file("initrd", m->cfg->initrd, &args->initrd)))
-		return -1;
-	if (machine_describe(m))
-		return -1;
+	ret = machine_map_file("kernel", m->cfg->kernel, &args->kernel);
+	if (!ret && m->cfg->initrd)
+		ret = machine_map_file("initrd", m->cfg->initrd, &args->initrd);
+	if (!ret)
+		ret = machine_describe(m);
+	if (ret)
+		return ret;
 	n = e820_build(m->mdesc, e820, E820_MAX);
 	if (n < 0) {
 		log_err("cannot derive the e820 map from the machine description");
-		return -1;
+		return n;
 	}
 	nr_tables = acpi_build(m->mdesc, &m->gmem, tables, ACPI_MAX_TABLES);
 	if (nr_tables < 0) {
 		log_err("cannot build the ACPI tables: %s", strerror(-nr_tables));
-		return -1;
+		return nr_tables;
 	}
 	args->e820 = e820;
 	args->nr_e820 = n;
 	args->cmdline = mdesc_bootargs(m->mdesc);
 	args->rsdp_addr = tables[0].gpa;
-	if (boot_load(&m->gmem, args, &m->entry, err, sizeof(err))) {
+	ret = boot_load(&m->gmem, args, &m->entry, err, sizeof(err));
+	if (ret) {
 		log_err("%s: %s", m->cfg->kernel, err);
-		return -1;
+		return ret;
 	}
 	args->e820 = NULL;
 	return machine_dump(m, tables, nr_tables);
@@ -199,6 +256,7 @@ static int machine_load(struct machine *m, struct boot_args *args)
 static int machine_open_serial(struct machine *m, uint32_t gsi)
 {
 	const struct vm_config *cfg = m->cfg;
+	int ret;
 
 	m->serial_out_fd = -1;
 	if (cfg->serial == SERIAL_STDIO) {
@@ -207,39 +265,42 @@ static int machine_open_serial(struct machine *m, uint32_t gsi)
 		m->serial_out_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 					0644);
 		if (m->serial_out_fd < 0) {
+			ret = -errno;
 			log_err("cannot open serial output file '%s': %s", cfg->serial_path,
-				strerror(errno));
-			return -1;
+				strerror(-ret));
+			return ret;
 		}
 	}
 	m->serial_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m->serial_irq_fd < 0 || kvm_irqfd(&m->kvm, m->serial_irq_fd, gsi)) {
-		log_err("cannot wire the serial interrupt through irqfd: %s", strerror(errno));
-		return -1;
+	ret = m->serial_irq_fd < 0 ? -errno : kvm_irqfd(&m->kvm, m->serial_irq_fd, gsi);
+	if (ret) {
+		log_err("cannot wire the serial interrupt through irqfd: %s", strerror(-ret));
+		return ret;
 	}
 	m->serial = malloc(sizeof(*m->serial));
 	if (!m->serial)
-		return -1;
+		return -ENOMEM;
 	serial_init(m->serial, m->serial_out_fd, m->serial_irq_fd);
 	return 0;
 }
 
 static int machine_irqfd(struct machine *m, uint32_t gsi, int *fd)
 {
+	int ret;
+
 	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (*fd < 0 || kvm_irqfd(&m->kvm, *fd, gsi)) {
-		log_err("cannot wire GSI %u through irqfd: %s", gsi, strerror(errno));
-		return -1;
-	}
-	return 0;
+	ret = *fd < 0 ? -errno : kvm_irqfd(&m->kvm, *fd, gsi);
+	if (ret)
+		log_err("cannot wire GSI %u through irqfd: %s", gsi, strerror(-ret));
+	return ret;
 }
 
 static int machine_rng(struct machine *m, const struct mdesc_virtio *slot)
 {
-	int ret;
+	int ret = machine_irqfd(m, slot->gsi, &m->rng_irq_fd);
 
-	if (machine_irqfd(m, slot->gsi, &m->rng_irq_fd))
-		return -1;
+	if (ret)
+		return ret;
 	m->rng = malloc(sizeof(*m->rng));
 	if (!m->rng)
 		return -ENOMEM;
@@ -330,13 +391,16 @@ static int machine_devices(struct machine *m)
 	m->mmio.name = "mmio";
 	m->mmio.unclaimed_byte = 0xff;
 	/* Ports and GSIs as the machine description placed them. */
-	if (mdesc_isa_device(m->mdesc, "ns16550a", &com1_port, &com1_gsi) ||
-	    mdesc_isa_device(m->mdesc, "minnow,acpi-pm", &pm_port, NULL)) {
+	ret = mdesc_isa_device(m->mdesc, "ns16550a", &com1_port, &com1_gsi);
+	if (!ret)
+		ret = mdesc_isa_device(m->mdesc, "minnow,acpi-pm", &pm_port, NULL);
+	if (ret) {
 		log_err("the machine description lacks the serial port or the ACPI PM port");
-		return -1;
+		return ret;
 	}
-	if (machine_open_serial(m, com1_gsi))
-		return -1;
+	ret = machine_open_serial(m, com1_gsi);
+	if (ret)
+		return ret;
 	com1 = serial_bus_dev(m->serial, com1_port);
 	ret = bus_register(&m->pio, &com1);
 	if (!ret)
@@ -357,27 +421,34 @@ static int machine_devices(struct machine *m)
 static int machine_build(struct machine *m, struct boot_args *args)
 {
 	char err[ERRLEN];
+	int ret = machine_load(m, args);
 
-	if (machine_load(m, args))
-		return -1;
-	if (m->cfg->dry_run)
-		return 0;
-	if (kvm_init(&m->kvm, &m->gmem, err, sizeof(err))) {
+	if (ret || m->cfg->dry_run)
+		return ret;
+	ret = kvm_init(&m->kvm, &m->gmem, err, sizeof(err));
+	if (ret) {
 		log_err("%s", err);
-		return -1;
+		return ret;
 	}
-	if (machine_devices(m))
-		return -1;
+	ret = machine_devices(m);
+	if (ret)
+		return ret;
 	m->vcpus = calloc(m->cfg->cpus, sizeof(*m->vcpus));
 	if (!m->vcpus)
-		return -1;
+		return -ENOMEM;
 	for (unsigned int i = 0; i < m->cfg->cpus; i++)
 		m->vcpus[i].fd = -1;
 	m->nr_vcpus = m->cfg->cpus;
+	m->vcpu_host = (struct vcpu_host){
+		.kvm = &m->kvm, .pio = &m->pio, .mmio = &m->mmio, .entry = &m->entry,
+		.nr_vcpus = m->nr_vcpus, .cpuid_hide = m->cfg->cpuid_hide, .opaque = m,
+		.stop = machine_vcpu_stop, .stopping = machine_vcpu_stopping,
+	};
 	for (unsigned int i = 0; i < m->nr_vcpus; i++) {
-		if (vcpu_create(&m->vcpus[i], m, i, err, sizeof(err))) {
+		ret = vcpu_create(&m->vcpus[i], &m->vcpu_host, i, err, sizeof(err));
+		if (ret) {
 			log_err("%s", err);
-			return -1;
+			return ret;
 		}
 	}
 	return 0;
@@ -422,7 +493,7 @@ static void machine_wait(struct machine *m, int sigfd)
 			if (read(sigfd, &si, sizeof(si)) != sizeof(si)) {
 				/* nothing */
 			} else if (si.ssi_signo == SIGUSR1) {
-				if (m->cfg->metrics && metrics_write(m, m->cfg->metrics))
+				if (m->cfg->metrics && machine_metrics(m))
 					log_warn("SIGUSR1: metrics not written");
 			} else {
 				log_info("signal %u: stopping the guest", si.ssi_signo);
@@ -466,7 +537,7 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 		vrng_stop(m->rng);
 	if (m->net)
 		vnet_stop(m->net);
-	if (m->cfg->metrics && !m->cfg->dry_run && metrics_write(m, m->cfg->metrics))
+	if (m->cfg->metrics && !m->cfg->dry_run && machine_metrics(m))
 		atomic_store(&m->exit_reason, MACHINE_EXIT_ERROR);
 	if (m->rng) {
 		vrng_destroy(m->rng);
@@ -497,12 +568,36 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 		close(m->exit_efd);
 }
 
-static const char *const machine_exit_names[] = {
-	[MACHINE_RUNNING] = "running", [MACHINE_EXIT_POWEROFF] = "power-off",
-	[MACHINE_EXIT_RESET] = "reset", [MACHINE_EXIT_TRIPLE_FAULT] = "triple fault",
-	[MACHINE_EXIT_DEBUG] = "debug exit", [MACHINE_EXIT_ERROR] = "error",
-	[MACHINE_EXIT_SIGNAL] = "signal", [MACHINE_EXIT_STRICT] = "virtio spec violation",
-};
+static void machine_gdb_kick(void *opaque, unsigned int vcpu)
+{
+	struct machine *m = opaque;
+
+	vcpu_kick(&m->vcpus[vcpu]);
+}
+
+/* gdb's kill: the guest ends as if minnow had been sent SIGKILL. */
+static void machine_gdb_kill(void *opaque)
+{
+	machine_request_exit(opaque, MACHINE_EXIT_SIGNAL, SIGKILL);
+}
+
+/* --gdb: the stub gets the vCPUs' fds and guest RAM; the vCPUs then pass its gate. */
+static int machine_gdb(struct machine *m)
+{
+	int fds[CONFIG_MAX_CPUS];
+	struct gdbtarget t = {
+		.nr_vcpus = m->nr_vcpus, .vcpu_fds = fds, .gmem = &m->gmem, .pvm = kvm_is_pvm(),
+		.opaque = m, .kick = machine_gdb_kick, .kill = machine_gdb_kill,
+	};
+	int ret;
+
+	for (unsigned int i = 0; i < m->nr_vcpus; i++)
+		fds[i] = m->vcpus[i].fd;
+	ret = gdbstub_create(&m->gdb, &t, m->cfg->gdb);
+	if (!ret)
+		m->vcpu_host.gdb = m->gdb;
+	return ret;
+}
 
 /* --virtio-strict=abort (vdev.c, any thread): the main thread tears down as for any exit. */
 static void machine_strict_stop(void *opaque)
@@ -546,7 +641,7 @@ int machine_run(const struct vm_config *cfg)
 		machine_request_exit(&m, MACHINE_EXIT_POWEROFF, 0);
 		goto out;
 	}
-	if (cfg->gdb && gdbstub_create(&m.gdb, &m, cfg->gdb)) {
+	if (cfg->gdb && machine_gdb(&m)) {
 		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
 		goto out;
 	}
@@ -572,7 +667,7 @@ out:
 	if (sigfd >= 0)
 		close(sigfd);
 	status = machine_exit_status(m.exit_reason, m.exit_value);
-	log_info("guest ended: %s (value %d), exit status %d", machine_exit_names[m.exit_reason],
+	log_info("guest ended: %s (value %d), exit status %d", machine_exit_names[m.exit_reason].text,
 		 m.exit_value, status);
 	return status;
 }

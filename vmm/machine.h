@@ -12,6 +12,7 @@
 #include "firmware/boot.h"
 #include "vmm/config.h"
 #include "vmm/kvm.h"
+#include "vmm/vcpu.h"
 
 enum machine_exit {
 	MACHINE_RUNNING,
@@ -34,7 +35,6 @@ enum machine_exit {
 #define MACHINE_STATUS_DEBUG_BASE   32	/* + V for a debug exit value V in 1..95 */
 #define MACHINE_STATUS_DEBUG_MAX    127
 
-struct vcpu;
 struct serial;
 struct vrng;
 struct vnet;
@@ -57,6 +57,7 @@ struct machine {
 	struct vnet *net;
 	int net_irq_fd;
 	struct gdbstub *gdb;	/* --gdb; NULL without */
+	struct vcpu_host vcpu_host;	/* what the vCPUs see of this machine */
 	struct platform_sink platform;	/* the small devices' requests: machine_platform_request */
 	struct rstctl rstctl;
 	/* Written once by the first machine_request_exit; then the main thread tears down. */

@@ -1,54 +1,46 @@
 // SPDX-License-Identifier: MIT
-// --metrics PATH: the machine's counters as one JSON document, written when the guest ends.
+// --metrics PATH: the machine's counters as one JSON document, at the guest's end and on SIGUSR1.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "devices/serial.h"
+#include "base/log.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/vnet.h"
 #include "vmm/metrics.h"
 
-static const char *const metrics_exit_names[] = {
-	[MACHINE_RUNNING] = "running", [MACHINE_EXIT_POWEROFF] = "poweroff",
-	[MACHINE_EXIT_RESET] = "reset", [MACHINE_EXIT_TRIPLE_FAULT] = "triple_fault",
-	[MACHINE_EXIT_DEBUG] = "debug_exit", [MACHINE_EXIT_ERROR] = "error",
-	[MACHINE_EXIT_SIGNAL] = "signal", [MACHINE_EXIT_STRICT] = "virtio_strict",
-};
-
-static void metrics_json(struct machine *m, FILE *out)
+static void metrics_json(const struct metrics_report *r, FILE *out)
 {
-	int reason = atomic_load(&m->exit_reason);
-
 	fprintf(out, "{\"exit\":{\"reason\":\"%s\",\"value\":%d,\"status\":%d},",
-		metrics_exit_names[reason], m->exit_value, machine_exit_status(reason, m->exit_value));
-	fprintf(out, "\"serial\":{\"tx_bytes\":%llu},",
-		(unsigned long long)(m->serial ? m->serial->tx_bytes : 0));
+		r->exit_reason, r->exit_value, r->exit_status);
+	fprintf(out, "\"serial\":{\"tx_bytes\":%llu},", (unsigned long long)r->serial_tx_bytes);
 	fprintf(out, "\"devices\":[");
-	if (m->net)
-		vnet_metrics(m->net, out);
-	if (m->net && m->rng)
+	if (r->net)
+		vnet_metrics(r->net, out);
+	if (r->net && r->rng)
 		fprintf(out, ",");
-	if (m->rng)
-		vrng_metrics(m->rng, out);
+	if (r->rng)
+		vrng_metrics(r->rng, out);
 	fprintf(out, "]}\n");
 }
 
-int metrics_write(struct machine *m, const char *path)
+int metrics_write(const char *path, const struct metrics_report *r)
 {
 	char tmp[4096];
 	FILE *out;
 	int err = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		log_err("cannot write metrics to '%s': the path is too long", path);
 		return -ENAMETOOLONG;
+	}
 	out = fopen(tmp, "we");
 	if (!out) {
 		err = -errno;
 		log_err("cannot write metrics to '%s': %s", tmp, strerror(errno));
 		return err;
 	}
-	metrics_json(m, out);
+	metrics_json(r, out);
 	if (fclose(out) != 0 || rename(tmp, path) != 0) {
 		err = -errno;
 		log_err("cannot write metrics to '%s': %s", path, strerror(errno));

@@ -7,9 +7,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/x86.h"
+#include "gdb/gdbstub.h"
 #include "vmm/cpuid.h"
-#include "vmm/gdbstub.h"
-#include "vmm/machine.h"
 #include "vmm/vcpu.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR2	/* SIGUSR1 asks for --metrics */
@@ -34,39 +34,18 @@ void vcpu_setup_signals(void)
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
 
-struct kvm_segment vcpu_segment(uint64_t d, uint16_t selector)
-{
-	struct kvm_segment s = {
-		.base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24),
-		.limit = (d & 0xffff) | (((d >> 48) & 0xf) << 16),
-		.selector = selector,
-		.type = (d >> 40) & 0xf,
-		.s = (d >> 44) & 1,
-		.dpl = (d >> 45) & 3,
-		.present = (d >> 47) & 1,
-		.avl = (d >> 52) & 1,
-		.l = (d >> 53) & 1,
-		.db = (d >> 54) & 1,
-		.g = (d >> 55) & 1,
-	};
-
-	if (s.g)
-		s.limit = (s.limit << 12) | 0xfff;
-	return s;
-}
-
 static int vcpu_set_sregs(struct vcpu *v, const struct boot_entry *e)
 {
 	struct kvm_sregs sr;
-	struct kvm_segment code = vcpu_segment(boot_gdt_entry(e->mode, BOOT_SEL_CS / 8), BOOT_SEL_CS);
-	struct kvm_segment data = vcpu_segment(boot_gdt_entry(e->mode, BOOT_SEL_DS / 8), BOOT_SEL_DS);
+	struct kvm_segment code = x86_segment(boot_gdt_entry(e->mode, BOOT_SEL_CS / 8), BOOT_SEL_CS);
+	struct kvm_segment data = x86_segment(boot_gdt_entry(e->mode, BOOT_SEL_DS / 8), BOOT_SEL_DS);
 	int ret = KVM_IOCTL_PTR(v->fd, KVM_GET_SREGS, &sr);
 
 	if (ret)
 		return ret;
 	sr.cs = code;
 	sr.ds = sr.es = sr.fs = sr.gs = sr.ss = data;
-	sr.tr = vcpu_segment(boot_gdt_entry(e->mode, BOOT_SEL_TSS / 8), BOOT_SEL_TSS);
+	sr.tr = x86_segment(boot_gdt_entry(e->mode, BOOT_SEL_TSS / 8), BOOT_SEL_TSS);
 	sr.gdt.base = BOOT_GDT_ADDR;
 	sr.gdt.limit = 6 * 8 - 1;
 	sr.idt.base = BOOT_IDT_ADDR;
@@ -148,7 +127,7 @@ static int vcpu_set_lapic(struct vcpu *v)
 
 static int vcpu_set_cpuid(struct vcpu *v)
 {
-	const struct kvm_cpuid2 *sup = v->m->kvm.cpuid;
+	const struct kvm_cpuid2 *sup = v->host->kvm->cpuid;
 	size_t size = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
 	struct kvm_cpuid2 *c = malloc(size);
 	int ret;
@@ -156,23 +135,24 @@ static int vcpu_set_cpuid(struct vcpu *v)
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, sup, size);
-	cpuid_normalize(c, v->index, v->m->nr_vcpus, v->m->cfg->cpuid_hide);
+	cpuid_normalize(c, v->index, v->host->nr_vcpus, v->host->cpuid_hide);
 	ret = kvm_ioctl(v->fd, KVM_SET_CPUID2, (unsigned long)c);
 	free(c);
 	return ret;
 }
 
-int vcpu_create(struct vcpu *v, struct machine *m, unsigned int index, char *err, size_t errlen)
+int vcpu_create(struct vcpu *v, const struct vcpu_host *host, unsigned int index, char *err,
+		size_t errlen)
 {
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };	/* FNINIT and reset values */
 	int ret;
 
-	*v = (struct vcpu){ .m = m, .index = index, .unclaimed_rl = LOG_RATELIMIT_INIT };
-	v->fd = kvm_ioctl(m->kvm.vm_fd, KVM_CREATE_VCPU, index);
+	*v = (struct vcpu){ .host = host, .index = index, .unclaimed_rl = LOG_RATELIMIT_INIT };
+	v->fd = kvm_ioctl(host->kvm->vm_fd, KVM_CREATE_VCPU, index);
 	if (v->fd < 0)
 		return log_errbuf(err, errlen, v->fd, "KVM_CREATE_VCPU %u failed: %s", index,
 				strerror(-v->fd));
-	v->run = mmap(NULL, m->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	v->run = mmap(NULL, host->kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		v->run = NULL;
 		return log_errbuf(err, errlen, -errno, "cannot map vCPU %u's kvm_run: %s", index,
@@ -187,7 +167,8 @@ int vcpu_create(struct vcpu *v, struct machine *m, unsigned int index, char *err
 		return log_errbuf(err, errlen, ret, "vCPU %u: setting FPU or LAPIC failed: %s", index,
 				strerror(-ret));
 	/* Application processors wait for INIT/SIPI from the BSP (in-kernel LAPIC). */
-	if (index == 0 && ((ret = vcpu_set_sregs(v, &m->entry)) || (ret = vcpu_set_regs(v, &m->entry))))
+	if (index == 0 && ((ret = vcpu_set_sregs(v, host->entry)) ||
+			    (ret = vcpu_set_regs(v, host->entry))))
 		return log_errbuf(err, errlen, ret, "vCPU 0: setting the boot registers failed: %s",
 				strerror(-ret));
 	return 0;
@@ -208,13 +189,13 @@ static void vcpu_dump(struct vcpu *v)
 static void vcpu_pio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
-	const struct bus *pio = &v->m->pio;
+	const struct bus *pio = v->host->pio;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	uint64_t bytes = (uint64_t)run->io.count * run->io.size;
 
 	/* KVM fills these, but a bad offset would send us outside the kvm_run mapping. */
-	if (run->io.data_offset > v->m->kvm.run_size ||
-	    bytes > v->m->kvm.run_size - run->io.data_offset)
+	if (run->io.data_offset > v->host->kvm->run_size ||
+	    bytes > v->host->kvm->run_size - run->io.data_offset)
 		return;
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
 		bool claimed = run->io.direction == KVM_EXIT_IO_OUT ?
@@ -234,8 +215,8 @@ static void vcpu_mmio(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	unsigned int len = MIN(run->mmio.len, (uint32_t)sizeof(run->mmio.data));
 	bool claimed = run->mmio.is_write ?
-		bus_write(&v->m->mmio, run->mmio.phys_addr, run->mmio.data, len) :
-		bus_read(&v->m->mmio, run->mmio.phys_addr, run->mmio.data, len);
+		bus_write(v->host->mmio, run->mmio.phys_addr, run->mmio.data, len) :
+		bus_read(v->host->mmio, run->mmio.phys_addr, run->mmio.data, len);
 
 	if (!claimed)
 		log_ratelimited(&v->unclaimed_rl, LOG_DEBUG, "vCPU %u: unclaimed MMIO %s 0x%llx "
@@ -247,14 +228,14 @@ static void vcpu_system_event(struct vcpu *v)
 {
 	switch (v->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		machine_request_exit(v->m, MACHINE_EXIT_POWEROFF, 0);
+		v->host->stop(v->host->opaque, VCPU_STOP_POWEROFF);
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		machine_request_exit(v->m, MACHINE_EXIT_RESET, 0);
+		v->host->stop(v->host->opaque, VCPU_STOP_RESET);
 		break;
 	default:
 		log_err("vCPU %u: system event %u", v->index, v->run->system_event.type);
-		machine_request_exit(v->m, MACHINE_EXIT_ERROR, 0);
+		v->host->stop(v->host->opaque, VCPU_STOP_ERROR);
 		break;
 	}
 }
@@ -274,20 +255,20 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_DEBUG:
-		if (!v->m->gdb)
+		if (!v->host->gdb)
 			break;
-		gdbstub_vcpu_debug(v->m->gdb, v);
+		gdbstub_vcpu_debug(v->host->gdb, v->index, &run->debug.arch);
 		return true;
 	case KVM_EXIT_SHUTDOWN:
 		log_info("vCPU %u: triple fault", v->index);
-		machine_request_exit(v->m, MACHINE_EXIT_TRIPLE_FAULT, 0);
+		v->host->stop(v->host->opaque, VCPU_STOP_TRIPLE_FAULT);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		vcpu_system_event(v);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		if (v->m->gdb && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-		    gdbstub_vcpu_int3(v->m->gdb, v))
+		if (v->host->gdb && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    gdbstub_vcpu_int3(v->host->gdb, v->index))
 			return true;
 		log_err("vCPU %u: KVM internal error, suberror %u%s", v->index,
 			run->internal.suberror,
@@ -303,7 +284,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		break;
 	}
 	vcpu_dump(v);
-	machine_request_exit(v->m, MACHINE_EXIT_ERROR, 0);
+	v->host->stop(v->host->opaque, VCPU_STOP_ERROR);
 	return false;
 }
 
@@ -315,11 +296,11 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	while (!machine_stopping(v->m)) {
+	while (!v->host->stopping(v->host->opaque)) {
 		int ret;
 
-		if (v->m->gdb)
-			gdbstub_vcpu_gate(v->m->gdb, v);
+		if (v->host->gdb)
+			gdbstub_vcpu_gate(v->host->gdb, v->index);
 		ret = kvm_ioctl(v->fd, KVM_RUN, 0);
 
 		if (ret == -EINTR || ret == -EAGAIN) {
@@ -329,7 +310,7 @@ static void *vcpu_thread(void *arg)
 		}
 		if (ret < 0) {
 			log_err("vCPU %u: KVM_RUN failed: %s", v->index, strerror(-ret));
-			machine_request_exit(v->m, MACHINE_EXIT_ERROR, 0);
+			v->host->stop(v->host->opaque, VCPU_STOP_ERROR);
 			break;
 		}
 		if (!vcpu_handle_exit(v))
@@ -354,8 +335,8 @@ void vcpu_kick(struct vcpu *v)
 		return;
 	/*
 	 * KVM checks immediate_exit on entry to KVM_RUN; the signal takes the
-	 * vCPU out if it is already inside. Either way the loop then sees
-	 * machine_stopping(), which was set before this call.
+	 * vCPU out if it is already inside. Either way the loop then sees what
+	 * the caller set before this call: the machine stopping, or gdb's hold.
 	 */
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
@@ -366,7 +347,7 @@ void vcpu_destroy(struct vcpu *v)
 	if (v->started)
 		pthread_join(v->thread, NULL);
 	if (v->run)
-		munmap(v->run, v->m->kvm.run_size);
+		munmap(v->run, v->host->kvm->run_size);
 	if (v->fd >= 0)
 		close(v->fd);
 	v->started = false;

@@ -8,6 +8,7 @@
 #include "base/trace.h"
 #include "tests/unit/suites.h"
 #include "vmm/cli.h"
+#include "vmm/cli_parse.h"
 #include "vmm/cpuid.h"
 
 static char out_buf[4096];

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for vmm/gdbpkt: the GDB remote protocol codec against a hostile client.
+// Unit tests for gdb/gdbpkt: the GDB remote protocol codec against a hostile client.
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "tests/unit/suites.h"
-#include "vmm/gdbpkt.h"
+#include "gdb/gdbpkt.h"
 
 static struct gdbpkt_rx rx;
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for vmm/gva: the guest page-table walk over fake guest memory with a hole.
+// Unit tests for gdb/gva: the guest page-table walk over fake guest memory with a hole.
 #include <check.h>
 #include <errno.h>
 #include <string.h>
 
 #include "tests/support/fake_gmem.h"
 #include "tests/unit/suites.h"
-#include "vmm/gva.h"
+#include "gdb/gva.h"
 
 #define LOW	 (4 * MiB)
 #define PML4	 0x1000ULL

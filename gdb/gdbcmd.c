@@ -4,10 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/gdbstub_int.h"
-#include "vmm/gva.h"
-#include "vmm/machine.h"
-#include "vmm/vcpu.h"
+#include "gdb/gdbcmd.h"
+#include "gdb/gdbstub_int.h"
+#include "gdb/gva.h"
 
 /*
  * The register set gdb is told about (qXfer:features:read:target.xml): the
@@ -178,11 +177,11 @@ static void gdbcmd_pack(struct gdbcmd_cpu *c, uint8_t *out)
 
 static int gdbcmd_get_cpu(struct gdbstub *g, struct gdbcmd_cpu *c)
 {
-	int fd = g->m->vcpus[g->g_vcpu].fd;
+	int fd = g->t.vcpu_fds[g->g_vcpu];
 
-	if (KVM_IOCTL_PTR(fd, KVM_GET_REGS, &c->regs) ||
-	    KVM_IOCTL_PTR(fd, KVM_GET_SREGS, &c->sregs) ||
-	    KVM_IOCTL_PTR(fd, KVM_GET_FPU, &c->fpu))
+	if (GDBSTUB_IOCTL(fd, KVM_GET_REGS, &c->regs) ||
+	    GDBSTUB_IOCTL(fd, KVM_GET_SREGS, &c->sregs) ||
+	    GDBSTUB_IOCTL(fd, KVM_GET_FPU, &c->fpu))
 		return -EIO;
 	return 0;
 }
@@ -217,7 +216,7 @@ static int gdbcmd_read_regs(struct gdbstub *g, bool one, uint64_t n)
 		gdbpkt_hex_encode(g->reply, raw + gdbcmd_reg_offset(n), gdbcmd_reg_size(n));
 		g->reply_len = 2 * gdbcmd_reg_size(n);
 	} else {
-		gdbcmd_reply_err(g, EINVAL);
+		return gdbcmd_reply_err(g, EINVAL);
 	}
 	return 0;
 }
@@ -253,7 +252,7 @@ static int gdbcmd_write_regs(struct gdbstub *g, const uint8_t *raw, unsigned int
 		if (memcmp(check + regs_end, cur + regs_end, sizeof(check) - regs_end))
 			return gdbcmd_reply_err(g, EPERM);	/* only GPRs, rip, eflags */
 	}
-	if (KVM_IOCTL_PTR(g->m->vcpus[g->g_vcpu].fd, KVM_SET_REGS, &c.regs))
+	if (GDBSTUB_IOCTL(g->t.vcpu_fds[g->g_vcpu], KVM_SET_REGS, &c.regs))
 		return gdbcmd_reply_err(g, EIO);
 	return gdbcmd_reply_text(g, "OK");
 }
@@ -276,15 +275,14 @@ static int gdbcmd_set_regs(struct gdbstub *g, const char *arg, const char *end, 
 	if (gdbpkt_hex_decode(raw + lo, sizeof(raw) - lo, arg, (size_t)(end - arg)) !=
 	    (int)(gdbcmd_reg_offset(last) - lo))
 		return gdbcmd_reply_err(g, EINVAL);
-	gdbcmd_write_regs(g, raw, first, last);
-	return 0;
+	return gdbcmd_write_regs(g, raw, first, last);
 }
 
 static int gdbcmd_mmu(struct gdbstub *g, struct gva_mmu *mmu)
 {
 	struct kvm_sregs s;
 
-	if (KVM_IOCTL_PTR(g->m->vcpus[g->g_vcpu].fd, KVM_GET_SREGS, &s))
+	if (GDBSTUB_IOCTL(g->t.vcpu_fds[g->g_vcpu], KVM_GET_SREGS, &s))
 		return -EIO;
 	*mmu = (struct gva_mmu){ .cr0 = s.cr0, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer };
 	return 0;
@@ -316,10 +314,10 @@ static int gdbcmd_read_mem(struct gdbstub *g, const char *arg, const char *end)
 		gpa_t gpa;
 		uint64_t left, n;
 
-		if (gva_translate(&g->m->gmem, &mmu, addr + done, &gpa, &left))
+		if (gva_translate(g->t.gmem, &mmu, addr + done, &gpa, &left))
 			break;
 		n = MIN(left, len - done);
-		if (gmem_read(&g->m->gmem, buf + done, gpa, n))
+		if (gmem_read(g->t.gmem, buf + done, gpa, n))
 			break;
 		done += n;
 	}
@@ -344,14 +342,14 @@ static int gdbcmd_write_mem(struct gdbstub *g, const char *arg, const char *end,
 		     gdbpkt_hex_decode(buf, sizeof(buf), arg, (size_t)(end - arg));
 	if (n < 0 || (uint64_t)n != len)
 		return gdbcmd_reply_err(g, EINVAL);
-	if (len && (gdbcmd_mmu(g, &mmu) || gva_write(&g->m->gmem, &mmu, addr, buf, len)))
+	if (len && (gdbcmd_mmu(g, &mmu) || gva_write(g->t.gmem, &mmu, addr, buf, len)))
 		return gdbcmd_reply_err(g, EFAULT);
 	return gdbcmd_reply_text(g, "OK");
 }
 
 static void gdbcmd_remove_bp(struct gdbstub *g, struct gdbstub_bp *bp)
 {
-	if (bp->int3 && gmem_write(&g->m->gmem, bp->gpa, &bp->orig, 1))
+	if (bp->int3 && gmem_write(g->t.gmem, bp->gpa, &bp->orig, 1))
 		log_ratelimited(&g->rl, LOG_WARN, "gdb: breakpoint at 0x%llx: RAM gone",
 				(unsigned long long)bp->gva);
 	bp->used = false;
@@ -403,9 +401,9 @@ static int gdbcmd_insert_bp(struct gdbstub *g, struct gdbstub_bp *bp, uint64_t a
 		return gdbcmd_reply_err(g, ENOSPC);
 	*bp = (struct gdbstub_bp){ .hw = z1, .int3 = !z1, .z1 = z1, .gva = addr };
 	if (bp->int3 &&
-	    (gdbcmd_mmu(g, &mmu) || gva_translate(&g->m->gmem, &mmu, addr, &bp->gpa, &left) ||
-	     gmem_read(&g->m->gmem, &bp->orig, bp->gpa, 1) ||
-	     gmem_write(&g->m->gmem, bp->gpa, &int3, 1)))
+	    (gdbcmd_mmu(g, &mmu) || gva_translate(g->t.gmem, &mmu, addr, &bp->gpa, &left) ||
+	     gmem_read(g->t.gmem, &bp->orig, bp->gpa, 1) ||
+	     gmem_write(g->t.gmem, bp->gpa, &int3, 1)))
 		return gdbcmd_reply_err(g, EFAULT);
 	bp->used = true;
 	return gdbcmd_reply_text(g, "OK");
@@ -472,7 +470,7 @@ static int gdbcmd_thread(struct gdbstub *g, const char *arg, const char *end)
 
 	if (end - arg == 2 && arg[0] == '-' && arg[1] == '1')
 		return -1;
-	if (gdbpkt_parse_hex(&arg, end, &tid) || arg != end || tid > g->nr_vcpus)
+	if (gdbpkt_parse_hex(&arg, end, &tid) || arg != end || tid > g->t.nr_vcpus)
 		return -2;
 	return tid == 0 ? (int)g->g_vcpu : (int)tid - 1;	/* 0: any thread */
 }
@@ -524,7 +522,7 @@ static int gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
 						"PacketSize=%x;qXfer:features:read+;"
 						"swbreak+;hwbreak+", GDBPKT_MAX);
 	} else if (GDBCMD_IS("qXfer:")) {
-		gdbcmd_xfer(g, pkt + 6, end);
+		return gdbcmd_xfer(g, pkt + 6, end);
 	} else if (GDBCMD_IS("qAttached")) {
 		gdbcmd_reply_text(g, "1");	/* quitting gdb detaches, the guest runs on */
 	} else if (len == 2 && pkt[1] == 'C') {
@@ -533,7 +531,7 @@ static int gdbcmd_query(struct gdbstub *g, const char *pkt, const char *end)
 		size_t n = 0;
 
 		g->reply[n++] = 'm';
-		for (unsigned int i = 0; i < g->nr_vcpus; i++)
+		for (unsigned int i = 0; i < g->t.nr_vcpus; i++)
 			n += (size_t)snprintf(g->reply + n, sizeof(g->reply) - n, "%s%x",
 					      i ? "," : "", i + 1);
 		g->reply_len = n;
@@ -564,18 +562,18 @@ static enum gdbcmd_action gdbcmd_resume(struct gdbstub *g, const char *arg, cons
 	g->step_vcpu = g->c_vcpu >= 0 ? (unsigned int)g->c_vcpu : g->g_vcpu;
 	if (arg != end) {
 		struct kvm_regs r;
-		int fd = g->m->vcpus[g->step_vcpu].fd;
+		int fd = g->t.vcpu_fds[g->step_vcpu];
 
 		if (gdbpkt_parse_hex(&arg, end, &addr) || arg != end) {
 			gdbcmd_reply_err(g, EINVAL);
 			return GDBCMD_REPLY;
 		}
-		if (KVM_IOCTL_PTR(fd, KVM_GET_REGS, &r)) {
+		if (GDBSTUB_IOCTL(fd, KVM_GET_REGS, &r)) {
 			gdbcmd_reply_err(g, EIO);
 			return GDBCMD_REPLY;
 		}
 		r.rip = addr;
-		if (KVM_IOCTL_PTR(fd, KVM_SET_REGS, &r)) {
+		if (GDBSTUB_IOCTL(fd, KVM_SET_REGS, &r)) {
 			gdbcmd_reply_err(g, EIO);
 			return GDBCMD_REPLY;
 		}
@@ -583,47 +581,57 @@ static enum gdbcmd_action gdbcmd_resume(struct gdbstub *g, const char *arg, cons
 	return step ? GDBCMD_STEP : GDBCMD_CONTINUE;
 }
 
+/* A packet answered with a reply: 0, or the -errno its "Enn" reply carries. */
+static int gdbcmd_answer(struct gdbstub *g, const char *pkt, const char *end)
+{
+	const char *arg = pkt + 1;
+	uint64_t n;
+
+	switch (pkt[0]) {
+	case '?': gdbcmd_stop_reply(g); return 0;
+	case 'g': return gdbcmd_read_regs(g, false, 0);
+	case 'G': return gdbcmd_set_regs(g, arg, end, false);
+	case 'p':
+		if (gdbpkt_parse_hex(&arg, end, &n) || arg != end)
+			return gdbcmd_reply_err(g, EINVAL);
+		return gdbcmd_read_regs(g, true, n);
+	case 'P': return gdbcmd_set_regs(g, arg, end, true);
+	case 'm': return gdbcmd_read_mem(g, arg, end);
+	case 'M': return gdbcmd_write_mem(g, arg, end, false);
+	case 'X': return gdbcmd_write_mem(g, arg, end, true);
+	case 'Z': return gdbcmd_breakpoint(g, arg, end, true);
+	case 'z': return gdbcmd_breakpoint(g, arg, end, false);
+	case 'H': return gdbcmd_set_thread(g, arg, end);
+	case 'T':
+		if (gdbcmd_thread(g, arg, end) < 0)
+			return gdbcmd_reply_err(g, ESRCH);
+		return gdbcmd_reply_text(g, "OK");
+	case 'q': return gdbcmd_query(g, pkt, end);
+	default: return 0;	/* vCont, vMustReplyEmpty...: empty, gdb falls back to c/s */
+	}
+}
+
 enum gdbcmd_action gdbcmd_handle(struct gdbstub *g, const char *pkt, size_t len)
 {
-	const char *end = pkt + len, *arg = pkt + 1;
-	uint64_t n;
+	const char *end = pkt + len;
+	int ret;
 
 	g->reply_len = 0;
 	if (!len)
 		return GDBCMD_REPLY;
 	switch (pkt[0]) {
-	case '?': gdbcmd_stop_reply(g); break;
-	case 'g': gdbcmd_read_regs(g, false, 0); break;
-	case 'G': gdbcmd_set_regs(g, arg, end, false); break;
-	case 'p':
-		if (gdbpkt_parse_hex(&arg, end, &n) || arg != end)
-			gdbcmd_reply_err(g, EINVAL);
-		else
-			gdbcmd_read_regs(g, true, n);
-		break;
-	case 'P': gdbcmd_set_regs(g, arg, end, true); break;
-	case 'm': gdbcmd_read_mem(g, arg, end); break;
-	case 'M': gdbcmd_write_mem(g, arg, end, false); break;
-	case 'X': gdbcmd_write_mem(g, arg, end, true); break;
-	case 'Z': gdbcmd_breakpoint(g, arg, end, true); break;
-	case 'z': gdbcmd_breakpoint(g, arg, end, false); break;
-	case 'H': gdbcmd_set_thread(g, arg, end); break;
-	case 'T':
-		if (gdbcmd_thread(g, arg, end) < 0)
-			gdbcmd_reply_err(g, ESRCH);
-		else
-			gdbcmd_reply_text(g, "OK");
-		break;
-	case 'q': gdbcmd_query(g, pkt, end); break;
-	case 'c': return gdbcmd_resume(g, arg, end, false);
-	case 's': return gdbcmd_resume(g, arg, end, true);
+	case 'c': return gdbcmd_resume(g, pkt + 1, end, false);
+	case 's': return gdbcmd_resume(g, pkt + 1, end, true);
 	case 'D': return GDBCMD_DETACH;
 	case 'k': return GDBCMD_KILL;
 	case 'v':
 		if (len >= 5 && memcmp(pkt, "vKill", 5) == 0)
 			return GDBCMD_KILL;
-		break;	/* vCont, vMustReplyEmpty...: empty, gdb falls back to c/s */
+		break;
 	default: break;
 	}
+	ret = gdbcmd_answer(g, pkt, end);
+	if (ret)
+		log_dbg("gdb: '%c' packet answered with an error: %s", pkt[0], strerror(-ret));
 	return GDBCMD_REPLY;
 }

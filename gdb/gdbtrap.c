@@ -9,10 +9,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/gdbstub_int.h"
-#include "vmm/gva.h"
-#include "vmm/machine.h"
-#include "vmm/vcpu.h"
+#include "base/x86.h"
+#include "gdb/gdbstub_int.h"
+#include "gdb/gdbtrap.h"
+#include "gdb/gva.h"
 
 #define GDBTRAP_RFLAGS_TF (1ULL << 8)
 #define GDBTRAP_VEC_DB	  1
@@ -28,7 +28,7 @@ static int gdbtrap_handler(struct gdbstub *g, const struct kvm_sregs *s, unsigne
 	uint64_t gate[2];
 
 	if (s->idt.limit < vec * 16 + 15 ||
-	    gva_read(&g->m->gmem, &mmu, s->idt.base + vec * 16, gate, sizeof(gate)))
+	    gva_read(g->t.gmem, &mmu, s->idt.base + vec * 16, gate, sizeof(gate)))
 		return -EFAULT;
 	if (!(gate[0] & (1ULL << 47)))	/* not present */
 		return -EFAULT;
@@ -53,11 +53,11 @@ static bool gdbtrap_any_int3(const struct gdbstub *g)
 
 void gdbtrap_arm(struct gdbstub *g, unsigned int v, bool step, struct kvm_guest_debug *dbg)
 {
-	int fd = g->m->vcpus[v].fd;
+	int fd = g->t.vcpu_fds[v];
 	struct kvm_sregs s;
 	uint64_t handler;
 
-	if (g->sw_bp || KVM_IOCTL_PTR(fd, KVM_GET_SREGS, &s))
+	if (g->sw_bp || GDBSTUB_IOCTL(fd, KVM_GET_SREGS, &s))
 		return;
 	if ((int)v == g->rearm_vcpu) {
 		/*
@@ -96,9 +96,9 @@ static int gdbtrap_segment(struct gdbstub *g, const struct kvm_sregs *s, uint64_
 	uint64_t desc;
 
 	if ((sel & ~7ULL) + 7 > s->gdt.limit || sel > 0xffff ||
-	    gva_read(&g->m->gmem, &mmu, s->gdt.base + (sel & ~7ULL), &desc, sizeof(desc)))
+	    gva_read(g->t.gmem, &mmu, s->gdt.base + (sel & ~7ULL), &desc, sizeof(desc)))
 		return -EFAULT;
-	*seg = vcpu_segment(desc, (uint16_t)sel);
+	*seg = x86_segment(desc, (uint16_t)sel);
 	seg->type |= 1;	/* accessed: the CPU sets it when it loads the selector */
 	return 0;
 }
@@ -113,14 +113,14 @@ struct gdbtrap_entry {
 /* Reads the entry frame; -EFAULT unless it came from CPL 3. */
 static int gdbtrap_entry(struct gdbstub *g, unsigned int v, struct gdbtrap_entry *e)
 {
-	int fd = g->m->vcpus[v].fd;
+	int fd = g->t.vcpu_fds[v];
 	struct gva_mmu mmu;
 
-	if (KVM_IOCTL_PTR(fd, KVM_GET_REGS, &e->r) || KVM_IOCTL_PTR(fd, KVM_GET_SREGS, &e->s))
+	if (GDBSTUB_IOCTL(fd, KVM_GET_REGS, &e->r) || GDBSTUB_IOCTL(fd, KVM_GET_SREGS, &e->s))
 		return -EIO;
 	mmu = (struct gva_mmu){ .cr0 = e->s.cr0, .cr3 = e->s.cr3, .cr4 = e->s.cr4,
 				.efer = e->s.efer };
-	if (gva_read(&g->m->gmem, &mmu, e->r.rsp, e->frame, sizeof(e->frame)) ||
+	if (gva_read(g->t.gmem, &mmu, e->r.rsp, e->frame, sizeof(e->frame)) ||
 	    (e->frame[1] & 3) != 3)
 		return -EFAULT;
 	return 0;
@@ -130,7 +130,7 @@ static int gdbtrap_entry(struct gdbstub *g, unsigned int v, struct gdbtrap_entry
 static int gdbtrap_return(struct gdbstub *g, unsigned int v, struct gdbtrap_entry *e,
 			  uint64_t rip)
 {
-	int fd = g->m->vcpus[v].fd;
+	int fd = g->t.vcpu_fds[v];
 
 	if (gdbtrap_segment(g, &e->s, e->frame[1], &e->s.cs) ||
 	    gdbtrap_segment(g, &e->s, e->frame[4], &e->s.ss))
@@ -138,7 +138,7 @@ static int gdbtrap_return(struct gdbstub *g, unsigned int v, struct gdbtrap_entr
 	e->r.rip = rip;
 	e->r.rflags = e->frame[2] & ~GDBTRAP_RFLAGS_TF;
 	e->r.rsp = e->frame[3];
-	if (KVM_IOCTL_PTR(fd, KVM_SET_SREGS, &e->s) || KVM_IOCTL_PTR(fd, KVM_SET_REGS, &e->r))
+	if (GDBSTUB_IOCTL(fd, KVM_SET_SREGS, &e->s) || GDBSTUB_IOCTL(fd, KVM_SET_REGS, &e->r))
 		return -EIO;
 	return 0;
 }
@@ -155,11 +155,11 @@ bool gdbtrap_is_int3(const struct gdbstub *g, uint64_t addr)
 static void gdbtrap_clear_tf(struct gdbstub *g, unsigned int v)
 {
 	struct kvm_regs r;
-	int fd = g->m->vcpus[v].fd;
+	int fd = g->t.vcpu_fds[v];
 
-	if (!KVM_IOCTL_PTR(fd, KVM_GET_REGS, &r) && (r.rflags & GDBTRAP_RFLAGS_TF)) {
+	if (!GDBSTUB_IOCTL(fd, KVM_GET_REGS, &r) && (r.rflags & GDBTRAP_RFLAGS_TF)) {
 		r.rflags &= ~GDBTRAP_RFLAGS_TF;
-		if (KVM_IOCTL_PTR(fd, KVM_SET_REGS, &r))
+		if (GDBSTUB_IOCTL(fd, KVM_SET_REGS, &r))
 			log_ratelimited(&g->rl, LOG_WARN, "gdb: cannot clear TF on vCPU %u", v);
 	}
 }

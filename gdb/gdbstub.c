@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +13,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vmm/gdbstub_int.h"
-#include "vmm/kvm.h"
-#include "vmm/machine.h"
-#include "vmm/vcpu.h"
+#include "gdb/gdbcmd.h"
+#include "gdb/gdbstub.h"
+#include "gdb/gdbstub_int.h"
+#include "gdb/gdbtrap.h"
 
 #define GDBSTUB_SEND_TIMEOUT_S 5	/* a gdb that stops reading cannot hang teardown */
 
@@ -81,13 +80,13 @@ static int gdbstub_listen(struct gdbstub *g, const char *where)
 
 /* --- vCPU side --------------------------------------------------------------------------- */
 
-void gdbstub_vcpu_gate(struct gdbstub *g, struct vcpu *v)
+void gdbstub_vcpu_gate(struct gdbstub *g, unsigned int vcpu)
 {
 	pthread_mutex_lock(&g->lock);
-	if (g->hold[v->index] && !g->quitting) {
+	if (g->hold[vcpu] && !g->quitting) {
 		g->parked++;
 		pthread_cond_broadcast(&g->gdb_cond);
-		while (g->hold[v->index] && !g->quitting)
+		while (g->hold[vcpu] && !g->quitting)
 			pthread_cond_wait(&g->vcpu_cond, &g->lock);
 		g->parked--;
 	}
@@ -98,17 +97,17 @@ void gdbstub_vcpu_gate(struct gdbstub *g, struct vcpu *v)
 static void gdbstub_hold_all(struct gdbstub *g, unsigned int except)
 {
 	pthread_mutex_lock(&g->lock);
-	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+	for (unsigned int i = 0; i < g->t.nr_vcpus; i++)
 		g->hold[i] = true;
 	pthread_mutex_unlock(&g->lock);
 	/* hold[] is set before the kick, so a kicked vCPU parks at its gate. */
-	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+	for (unsigned int i = 0; i < g->t.nr_vcpus; i++)
 		if (i != except)
-			vcpu_kick(&g->m->vcpus[i]);
+			g->t.kick(g->t.opaque, i);
 }
 
 /* A vCPU stopped for gdb with exception (1 #DB, 3 #BP) and DR6: report it, hold everyone. */
-static void gdbstub_vcpu_stop(struct gdbstub *g, struct vcpu *v, unsigned int exception,
+static void gdbstub_vcpu_stop(struct gdbstub *g, unsigned int vcpu, unsigned int exception,
 			      uint64_t dr6)
 {
 	uint64_t one = 1;
@@ -116,26 +115,25 @@ static void gdbstub_vcpu_stop(struct gdbstub *g, struct vcpu *v, unsigned int ex
 	pthread_mutex_lock(&g->lock);
 	if (!g->report_set) {
 		g->report_set = true;
-		g->stop_vcpu = v->index;
+		g->stop_vcpu = vcpu;
 		g->stop_signal = 5;	/* SIGTRAP */
 		g->stop_exception = exception;
 		g->stop_dr6 = dr6;
 	}
 	pthread_mutex_unlock(&g->lock);
-	gdbstub_hold_all(g, v->index);
+	gdbstub_hold_all(g, vcpu);
 	if (write(g->event_efd, &one, sizeof(one)) < 0)
 		log_err("gdb: cannot wake the server thread: %s", strerror(errno));
 }
 
-void gdbstub_vcpu_debug(struct gdbstub *g, struct vcpu *v)
+void gdbstub_vcpu_debug(struct gdbstub *g, unsigned int vcpu, const struct kvm_debug_exit_arch *d)
 {
-	log_dbg("gdb: vCPU %u: debug exit, exception %u, pc 0x%llx, dr6 0x%llx", v->index,
-		v->run->debug.arch.exception, (unsigned long long)v->run->debug.arch.pc,
-		(unsigned long long)v->run->debug.arch.dr6);
-	gdbstub_vcpu_stop(g, v, v->run->debug.arch.exception, v->run->debug.arch.dr6);
+	log_dbg("gdb: vCPU %u: debug exit, exception %u, pc 0x%llx, dr6 0x%llx", vcpu,
+		d->exception, (unsigned long long)d->pc, (unsigned long long)d->dr6);
+	gdbstub_vcpu_stop(g, vcpu, d->exception, d->dr6);
 }
 
-bool gdbstub_vcpu_int3(struct gdbstub *g, struct vcpu *v)
+bool gdbstub_vcpu_int3(struct gdbstub *g, unsigned int vcpu)
 {
 	struct kvm_regs r;
 
@@ -143,9 +141,10 @@ bool gdbstub_vcpu_int3(struct gdbstub *g, struct vcpu *v)
 	 * The breakpoint table changes only while every vCPU is parked, so this
 	 * read races with no write.
 	 */
-	if (g->sw_bp || KVM_IOCTL_PTR(v->fd, KVM_GET_REGS, &r) || !gdbtrap_is_int3(g, r.rip))
+	if (g->sw_bp || GDBSTUB_IOCTL(g->t.vcpu_fds[vcpu], KVM_GET_REGS, &r) ||
+	    !gdbtrap_is_int3(g, r.rip))
 		return false;
-	gdbstub_vcpu_stop(g, v, 3, 0);
+	gdbstub_vcpu_stop(g, vcpu, 3, 0);
 	return true;
 }
 
@@ -175,7 +174,7 @@ static bool gdbstub_wait_parked(struct gdbstub *g)
 	bool ok;
 
 	pthread_mutex_lock(&g->lock);
-	while (g->parked < g->nr_vcpus && !g->quitting)
+	while (g->parked < g->t.nr_vcpus && !g->quitting)
 		pthread_cond_wait(&g->gdb_cond, &g->lock);
 	ok = !g->quitting;
 	pthread_mutex_unlock(&g->lock);
@@ -193,7 +192,7 @@ static bool gdbstub_stop_all(struct gdbstub *g, int sig)
 		g->stop_exception = ~0u;
 	}
 	pthread_mutex_unlock(&g->lock);
-	gdbstub_hold_all(g, g->nr_vcpus);
+	gdbstub_hold_all(g, g->t.nr_vcpus);
 	if (!gdbstub_wait_parked(g))
 		return false;
 	g->g_vcpu = g->stop_vcpu;	/* gdb looks at the thread that stopped */
@@ -211,9 +210,9 @@ static void gdbstub_resume(struct gdbstub *g, unsigned int step, bool attached)
 	uint64_t drain;
 
 	g->run_step = step;
-	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
+	for (unsigned int i = 0; i < g->t.nr_vcpus; i++) {
 		struct kvm_guest_debug dbg = { 0 };
-		int fd = g->m->vcpus[i].fd;
+		int fd = g->t.vcpu_fds[i];
 
 		if (attached)
 			dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
@@ -224,10 +223,10 @@ static void gdbstub_resume(struct gdbstub *g, unsigned int step, bool attached)
 		if (i == step)
 			dbg.control |= KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_BLOCKIRQ;
 		/* BLOCKIRQ (no interrupt handler inside a step) is newer than SINGLESTEP. */
-		if (!KVM_IOCTL_PTR(fd, KVM_SET_GUEST_DEBUG, &dbg))
+		if (!GDBSTUB_IOCTL(fd, KVM_SET_GUEST_DEBUG, &dbg))
 			continue;
 		dbg.control &= ~KVM_GUESTDBG_BLOCKIRQ;
-		if (KVM_IOCTL_PTR(fd, KVM_SET_GUEST_DEBUG, &dbg))
+		if (GDBSTUB_IOCTL(fd, KVM_SET_GUEST_DEBUG, &dbg))
 			log_ratelimited(&g->rl, LOG_WARN, "gdb: KVM_SET_GUEST_DEBUG failed on "
 					"vCPU %u", i);
 	}
@@ -236,8 +235,8 @@ static void gdbstub_resume(struct gdbstub *g, unsigned int step, bool attached)
 		;
 	pthread_mutex_lock(&g->lock);
 	g->report_set = false;
-	for (unsigned int i = 0; i < g->nr_vcpus; i++)
-		g->hold[i] = step < g->nr_vcpus && i != step;
+	for (unsigned int i = 0; i < g->t.nr_vcpus; i++)
+		g->hold[i] = step < g->t.nr_vcpus && i != step;
 	pthread_cond_broadcast(&g->vcpu_cond);
 	pthread_mutex_unlock(&g->lock);
 }
@@ -341,7 +340,7 @@ static void gdbstub_close(struct gdbstub *g)
 static void gdbstub_detach(struct gdbstub *g)
 {
 	gdbcmd_remove_all_bps(g);
-	gdbstub_resume(g, g->nr_vcpus, false);
+	gdbstub_resume(g, g->t.nr_vcpus, false);
 	/* Nothing of gdbtrap.c's carries over to the next session. */
 	g->tf_step = false;
 	g->internal_step = 0;
@@ -362,7 +361,7 @@ static bool gdbstub_packet(struct gdbstub *g, bool *running)
 		return true;
 	case GDBCMD_CONTINUE:
 	case GDBCMD_STEP:
-		gdbstub_resume(g, act == GDBCMD_STEP ? g->step_vcpu : g->nr_vcpus, true);
+		gdbstub_resume(g, act == GDBCMD_STEP ? g->step_vcpu : g->t.nr_vcpus, true);
 		*running = true;
 		return true;
 	case GDBCMD_DETACH:
@@ -373,7 +372,7 @@ static bool gdbstub_packet(struct gdbstub *g, bool *running)
 		log_info("gdb: kill requested");
 		close(g->conn_fd);
 		g->conn_fd = -1;
-		machine_request_exit(g->m, MACHINE_EXIT_SIGNAL, SIGKILL);
+		g->t.kill(g->t.opaque);
 		return false;
 	}
 	return true;
@@ -463,7 +462,7 @@ static void gdbstub_serve(struct gdbstub *g)
 	if (g->conn_fd >= 0) {
 		if (running) {
 			/* Breakpoints come out with every vCPU held. */
-			gdbstub_hold_all(g, g->nr_vcpus);
+			gdbstub_hold_all(g, g->t.nr_vcpus);
 			if (!gdbstub_wait_parked(g))
 				return;
 		}
@@ -499,17 +498,17 @@ static void *gdbstub_thread(void *arg)
 	return NULL;
 }
 
-int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where)
+int gdbstub_create(struct gdbstub **out, const struct gdbtarget *t, const char *where)
 {
 	struct gdbstub *g = calloc(1, sizeof(*g));
 	int ret;
 
 	if (!g)
 		return -ENOMEM;
-	*g = (struct gdbstub){ .m = m, .nr_vcpus = m->nr_vcpus, .listen_fd = -1, .conn_fd = -1,
+	*g = (struct gdbstub){ .t = *t, .listen_fd = -1, .conn_fd = -1,
 			       .rl = LOG_RATELIMIT_INIT, .c_vcpu = -1, .rearm_vcpu = -1,
 			       /* kvm-pvm hands an int3 to the guest even with USE_SW_BP. */
-			       .sw_bp = !kvm_is_pvm() };
+			       .sw_bp = !t->pvm };
 	/* kvm-pvm: DR2 and DR3 catch the guest's #DB and #BP handlers (gdbtrap.c). */
 	g->max_hw = g->sw_bp ? GDBSTUB_MAX_HW_BP : GDBTRAP_DR_DB;
 	pthread_mutex_init(&g->lock, NULL);
@@ -517,13 +516,19 @@ int gdbstub_create(struct gdbstub **out, struct machine *m, const char *where)
 	pthread_cond_init(&g->gdb_cond, NULL);
 	g->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	g->event_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	g->hold = calloc(g->nr_vcpus, sizeof(*g->hold));
-	if (g->wake_efd < 0 || g->event_efd < 0 || !g->hold) {
+	ret = g->wake_efd < 0 || g->event_efd < 0 ? -errno : 0;
+	g->hold = calloc(t->nr_vcpus, sizeof(*g->hold));
+	g->fds = calloc(t->nr_vcpus, sizeof(*g->fds));
+	if (!ret && (!g->hold || !g->fds))
 		ret = -ENOMEM;
+	if (ret) {
+		log_err("gdb: cannot set up the server: %s", strerror(-ret));
 		goto fail;
 	}
+	memcpy(g->fds, t->vcpu_fds, t->nr_vcpus * sizeof(*g->fds));
+	g->t.vcpu_fds = g->fds;
 	/* Held from the start: no vCPU runs an instruction before gdb says so. */
-	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+	for (unsigned int i = 0; i < g->t.nr_vcpus; i++)
 		g->hold[i] = true;
 	ret = gdbstub_listen(g, where);
 	if (ret) {
@@ -580,6 +585,7 @@ void gdbstub_destroy(struct gdbstub *g, int status)
 	if (g->event_efd >= 0)
 		close(g->event_efd);
 	free(g->hold);
+	free(g->fds);
 	pthread_cond_destroy(&g->vcpu_cond);
 	pthread_cond_destroy(&g->gdb_cond);
 	pthread_mutex_destroy(&g->lock);

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
-// The gdb server's state, shared by its connection and vCPU half (gdbstub.c) and its commands.
+// The gdb server's state: types shared by gdbstub.c, which calls down into gdbcmd.c and gdbtrap.c.
 #ifndef MINNOW_GDBSTUB_INT_H
 #define MINNOW_GDBSTUB_INT_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <linux/kvm.h>
-#include <linux/types.h>
 
 #include "base/gmem.h"
 #include "base/log.h"
-#include "vmm/gdbpkt.h"
-#include "vmm/gdbstub.h"
+#include "gdb/gdbpkt.h"
+#include "gdb/gdbtarget.h"
 
 #define GDBSTUB_MAX_BP	  64
 #define GDBSTUB_MAX_HW_BP 4	/* DR0-DR3 */
@@ -33,18 +34,16 @@ struct gdbstub_bp {
 	uint8_t orig;
 };
 
-/* What a command asks the connection loop to do after its reply. */
-enum gdbcmd_action {
-	GDBCMD_REPLY,		/* send the reply, stay stopped */
-	GDBCMD_CONTINUE,	/* resume every vCPU (no reply until the next stop) */
-	GDBCMD_STEP,		/* single-step step_vcpu, the others stay held */
-	GDBCMD_DETACH,		/* reply OK, remove breakpoints, resume, close */
-	GDBCMD_KILL,		/* stop the machine (no reply) */
-};
+/* A vCPU ioctl with a struct argument of the size cmd says: 0 or -errno. */
+#define GDBSTUB_IOCTL(fd, cmd, ptr)                                                         \
+	__extension__({                                                                     \
+		_Static_assert(sizeof(*(ptr)) == _IOC_SIZE(cmd), "argument size of " #cmd); \
+		ioctl((fd), (cmd), (ptr)) < 0 ? -errno : 0;                                 \
+	})
 
 struct gdbstub {
-	struct machine *m;
-	unsigned int nr_vcpus;
+	struct gdbtarget t;	/* the VMM's; t.vcpu_fds points at fds */
+	int *fds;		/* a copy of the VMM's vcpu_fds, owned */
 	int listen_fd;
 	int conn_fd;
 	int wake_efd;		/* gdbstub_release/destroy -> server thread */
@@ -87,25 +86,5 @@ struct gdbstub {
 	char frame[2 * GDBPKT_MAX + 8];	/* the last frame sent, for a '-' */
 	struct log_ratelimit rl;
 };
-
-/* Handles one packet (the server holds every vCPU); fills g->reply for GDBCMD_REPLY. */
-enum gdbcmd_action gdbcmd_handle(struct gdbstub *g, const char *pkt, size_t len);
-/* The stop reply for the current report ("T05thread:1;swbreak:;"). */
-void gdbcmd_stop_reply(struct gdbstub *g);
-/* Restores every breakpoint's original byte (detach). */
-void gdbcmd_remove_all_bps(struct gdbstub *g);
-/* Fills DR0-3 and DR7 for the hardware breakpoints; how many there are. */
-unsigned int gdbcmd_debugregs(const struct gdbstub *g, __u64 debugreg[8]);
-
-/*
- * kvm-pvm only (no-ops elsewhere). gdbtrap_arm adds the handler traps to vCPU
- * v's debug controls before it resumes. gdbtrap_unwind, after a stop, turns a
- * trap for our int3 or step back into a stop in the CPL-3 code; false when
- * the stop was its own business and the guest must go on as before, unseen.
- */
-void gdbtrap_arm(struct gdbstub *g, unsigned int v, bool step, struct kvm_guest_debug *dbg);
-bool gdbtrap_unwind(struct gdbstub *g) __must_check;
-/* True when gdb has an int3 at addr. */
-bool gdbtrap_is_int3(const struct gdbstub *g, uint64_t addr);
 
 #endif

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
-#include "vmm/gva.h"
+#include "gdb/gva.h"
 
 #define GVA_CR0_PG	(1ULL << 31)
 #define GVA_CR4_PAE	(1ULL << 5)

@@ -2,7 +2,7 @@
 // GDB remote serial protocol framing: packet parser, checksums, hex and binary escapes.
 #include <errno.h>
 
-#include "vmm/gdbpkt.h"
+#include "gdb/gdbpkt.h"
 
 #define GDBPKT_ESCAPE 0x7d	/* '}': the next byte is XORed with 0x20 */
 
