@@ -13,7 +13,7 @@
 
 static uint64_t vrng_features(void *dev __unused)
 {
-	return VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+	return VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 }
 
 /* Fills the chain's writable buffers; returns the bytes written. */
@@ -69,7 +69,7 @@ static bool vrng_drain(struct vrng *r)
 	} while (virtq_enable_kicks(&r->q));
 	/* One interrupt per batch, if the driver wants one. */
 	if (pushed && virtq_should_notify(&r->q))
-		vmmio_interrupt(&r->t, VMMIO_INT_VRING);
+		vmmio_interrupt(&r->t, VIRTIO_MMIO_INT_VRING);
 	return true;
 }
 
@@ -104,7 +104,8 @@ static int vrng_activate(void *dev, struct vmmio *t)
 	if (!vmmio_queue(t, 0, &cfg))
 		return 0;	/* no queue: nothing to serve until the driver sets one up */
 	if (virtq_init(&r->q, t->gm, cfg.num, cfg.desc, cfg.avail, cfg.used,
-		       f & VIRTIO_BIT(VIRTIO_F_EVENT_IDX), f & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC)))
+		       f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX),
+		       f & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC)))
 		return -EINVAL;
 	virtq_set_owner(&r->q, t, 0);
 	while (read(r->stop_fd, &v, sizeof(v)) > 0)
@@ -138,7 +139,7 @@ static const struct virtq *vrng_queue(void *dev, unsigned int index __unused)
 
 static const struct vdev_ops vrng_ops = {
 	.name = "virtio-rng",
-	.device_id = VRNG_DEVICE_ID,
+	.device_id = VIRTIO_ID_RNG,
 	.nr_queues = 1,
 	.queue_max = VRNG_QUEUE_MAX,
 	.config_size = 0,

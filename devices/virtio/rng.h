@@ -5,11 +5,10 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <linux/virtio_ids.h>
 
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
-
-#define VRNG_DEVICE_ID 4
 
 struct vrng {
 	struct vmmio t;

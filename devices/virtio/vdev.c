@@ -9,10 +9,6 @@
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
 
-/* §2.7.5: descriptor flags, as the dump names them. */
-#define DESC_F_NEXT	1
-#define DESC_F_WRITE	2
-#define DESC_F_INDIRECT 4
 #define DUMP_DESC_MAX	16	/* descriptors of the offending chain shown */
 
 /* Set before any device runs (vdev_strict_set), read-only afterwards. */
@@ -54,7 +50,7 @@ static void vdev_dump_chain(const struct virtq *q, uint16_t head)
 
 	fprintf(stderr, "  offending chain: queue %u head %u\n", q->index, head);
 	for (unsigned int shown = 0; idx < n; shown++) {
-		struct { uint64_t addr; uint32_t len; uint16_t flags, next; } d;
+		struct vring_desc d;
 
 		if (seen[idx / 64] & (1ULL << (idx % 64))) {
 			fprintf(stderr, "    %sdesc %u again: the chain loops\n",
@@ -66,23 +62,24 @@ static void vdev_dump_chain(const struct virtq *q, uint16_t head)
 			fprintf(stderr, "    ... (more than %u descriptors)\n", DUMP_DESC_MAX);
 			return;
 		}
-		memcpy(&d, table + 16ULL * idx, sizeof(d));
+		memcpy(&d, table + sizeof(d) * idx, sizeof(d));
 		fprintf(stderr, "    %sdesc %u: addr 0x%llx len %u flags 0x%x%s%s%s next %u\n",
 			table == q->desc ? "" : "indirect ", idx, (unsigned long long)d.addr, d.len,
-			d.flags, d.flags & DESC_F_NEXT ? " NEXT" : "", d.flags & DESC_F_WRITE ? " WRITE" : "",
-			d.flags & DESC_F_INDIRECT ? " INDIRECT" : "", d.next);
-		if ((d.flags & DESC_F_INDIRECT) && table == q->desc) {
-			table = d.len % 16 ? NULL : gmem_ptr(q->gm, GPA(d.addr), d.len);
+			d.flags, d.flags & VRING_DESC_F_NEXT ? " NEXT" : "",
+			d.flags & VRING_DESC_F_WRITE ? " WRITE" : "",
+			d.flags & VRING_DESC_F_INDIRECT ? " INDIRECT" : "", d.next);
+		if ((d.flags & VRING_DESC_F_INDIRECT) && table == q->desc) {
+			table = d.len % sizeof(d) ? NULL : gmem_ptr(q->gm, GPA(d.addr), d.len);
 			if (!table) {
 				fprintf(stderr, "    (indirect table not in guest RAM, or bad length)\n");
 				return;
 			}
-			n = MIN(d.len / 16, (uint32_t)VIRTQ_MAX_SIZE);
+			n = MIN(d.len / (uint32_t)sizeof(d), (uint32_t)VIRTQ_MAX_SIZE);
 			idx = 0;
 			memset(seen, 0, sizeof(seen));
 			continue;
 		}
-		if (!(d.flags & DESC_F_NEXT))
+		if (!(d.flags & VRING_DESC_F_NEXT))
 			return;
 		idx = d.next;
 	}

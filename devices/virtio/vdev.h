@@ -4,14 +4,13 @@
 #define MINNOW_VDEV_H
 
 #include <stdint.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 
 #include "base/compiler.h"
 
-/* Feature bits every device shares (virtio 1.2 §6). */
-#define VIRTIO_F_INDIRECT_DESC	28
-#define VIRTIO_F_EVENT_IDX	29
-#define VIRTIO_F_VERSION_1	32
-#define VIRTIO_BIT(b)		(1ULL << (b))
+/* A feature bit number (virtio 1.2 §6: VIRTIO_F_*, VIRTIO_RING_F_*, VIRTIO_NET_F_*) as a mask. */
+#define VIRTIO_BIT(b) (1ULL << (b))
 
 struct vmmio;
 struct virtq;

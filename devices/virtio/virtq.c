@@ -8,21 +8,6 @@
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
 
-/* §2.7.5: descriptor flags. */
-#define DESC_F_NEXT	  1
-#define DESC_F_WRITE	  2
-#define DESC_F_INDIRECT	  4
-/* §2.7.6, §2.7.8: ring flags. */
-#define AVAIL_F_NO_INTERRUPT 1
-#define USED_F_NO_NOTIFY     1
-
-struct virtq_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
 /* What a refused chain broke, for the log (virtio 1.2 §2.7.5, §2.7.4.2, §2.7.5.3.1). */
 static const char *const virtq_err_why[VIRTQ_ERR_MAX] = {
 	[VIRTQ_ERR_ADDR] = "a buffer or indirect table outside guest RAM",
@@ -48,7 +33,8 @@ int virtq_validate(const struct gmem *gm, uint16_t size, uint64_t desc, uint64_t
 	if (size == 0 || size > VIRTQ_MAX_SIZE || (size & (size - 1)))
 		return -EINVAL;
 	/* §2.7: alignment of the descriptor table, driver area and device area. */
-	if (desc % 16 || avail % 2 || used % 4)
+	if (desc % VRING_DESC_ALIGN_SIZE || avail % VRING_AVAIL_ALIGN_SIZE ||
+	    used % VRING_USED_ALIGN_SIZE)
 		return -EINVAL;
 	if (!gmem_ptr(gm, GPA(desc), 16ULL * size) || !gmem_ptr(gm, GPA(avail), avail_bytes(size)) ||
 	    !gmem_ptr(gm, GPA(used), used_bytes(size)))
@@ -120,14 +106,14 @@ static int virtq_walk(struct virtq *q, uint16_t head, struct virtq_chain *c)
 
 	c->nr_out = c->nr_in = 0;
 	for (;;) {
-		struct virtq_desc d;
+		struct vring_desc d;
 
 		if (budget-- == 0)
 			return VIRTQ_ERR_LOOP + 1;
-		memcpy(&d, table + 16ULL * idx, sizeof(d));
-		if (d.flags & DESC_F_INDIRECT) {
+		memcpy(&d, table + sizeof(d) * idx, sizeof(d));
+		if (d.flags & VRING_DESC_F_INDIRECT) {
 			/* §2.7.5.3.1: not unless negotiated, never nested, never with NEXT. */
-			if (!q->indirect || in_indirect || (d.flags & DESC_F_NEXT) ||
+			if (!q->indirect || in_indirect || (d.flags & VRING_DESC_F_NEXT) ||
 			    d.len == 0 || d.len % 16 || d.len / 16 > q->size)
 				return VIRTQ_ERR_INDIRECT + 1;
 			table = gmem_ptr(q->gm, GPA(d.addr), d.len);
@@ -144,7 +130,7 @@ static int virtq_walk(struct virtq *q, uint16_t head, struct virtq_chain *c)
 			if (!p)
 				return VIRTQ_ERR_ADDR + 1;
 			/* §2.7.4.2: device-writable descriptors come after readable ones. */
-			if (d.flags & DESC_F_WRITE) {
+			if (d.flags & VRING_DESC_F_WRITE) {
 				c->nr_in++;
 			} else if (c->nr_in) {
 				return VIRTQ_ERR_ORDER + 1;
@@ -157,12 +143,12 @@ static int virtq_walk(struct virtq *q, uint16_t head, struct virtq_chain *c)
 			if (n == q->size)
 				return VIRTQ_ERR_LOOP + 1;
 			c->iov[n++] = (struct iovec){ p, d.len };
-			if (d.flags & DESC_F_WRITE)
+			if (d.flags & VRING_DESC_F_WRITE)
 				c->in_bytes += d.len;
 			else
 				c->out_bytes += d.len;
 		}
-		if (!(d.flags & DESC_F_NEXT))
+		if (!(d.flags & VRING_DESC_F_NEXT))
 			return 0;
 		idx = d.next;
 		if (idx >= table_n)
@@ -255,7 +241,7 @@ bool virtq_should_notify(struct virtq *q)
 	/* Full barrier: used.idx is stored before used_event/flags are loaded (§2.7.10). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!q->event_idx) {
-		notify = !(q->avail[0] & AVAIL_F_NO_INTERRUPT);
+		notify = !(q->avail[0] & VRING_AVAIL_F_NO_INTERRUPT);
 		if (!notify)
 			trace(TRACE_IRQ, "%s: queue %u used.idx %u: suppressed (NO_INTERRUPT)",
 			      virtq_name(q), q->index, now);
@@ -275,7 +261,7 @@ bool virtq_should_notify(struct virtq *q)
 void virtq_disable_kicks(struct virtq *q)
 {
 	if (!q->event_idx)
-		*(volatile uint16_t *)q->used = USED_F_NO_NOTIFY;
+		*(volatile uint16_t *)q->used = VRING_USED_F_NO_NOTIFY;
 }
 
 bool virtq_enable_kicks(struct virtq *q)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/uio.h>
+#include <linux/virtio_ring.h>
 
 #include "base/gmem.h"
 

@@ -13,22 +13,11 @@
 #include "base/bus.h"
 #include "base/gmem.h"
 #include "base/log.h"
+#include "base/uapi.h"
 #include "devices/virtio/vdev.h"
 
 #define VMMIO_MAX_QUEUES 8
 #define VMMIO_WINDOW	 0x1000
-
-/* InterruptStatus bits (§4.2.2). */
-#define VMMIO_INT_VRING	 1
-#define VMMIO_INT_CONFIG 2
-
-/* Device status bits (§2.1). */
-#define VIRTIO_STATUS_ACKNOWLEDGE 1
-#define VIRTIO_STATUS_DRIVER	  2
-#define VIRTIO_STATUS_DRIVER_OK	  4
-#define VIRTIO_STATUS_FEATURES_OK 8
-#define VIRTIO_STATUS_NEEDS_RESET 0x40
-#define VIRTIO_STATUS_FAILED	  0x80
 
 /* What the driver did wrong, one counter each (DESIGN §5). */
 enum vmmio_err {
@@ -58,7 +47,7 @@ struct vmmio {
 	const struct gmem *gm;
 	uint64_t base;
 	uint32_t gsi;
-	int vm_fd;		/* for ioeventfds; -1 in unit tests: kicks go to ops->notify */
+	int vm_fd;		/* for ioeventfds; -1 in unit tests (vmmio_notify writes kick_fd) */
 	int irq_fd;		/* irqfd on gsi */
 	pthread_mutex_t lock;	/* register state below; taken by vCPU threads */
 	uint32_t status;
@@ -107,7 +96,10 @@ bool vmmio_queue(const struct vmmio *t, unsigned int index, struct vmmio_queue *
 /* The transport's counters as JSON members ("transport":{...}), for --metrics. */
 void vmmio_metrics(struct vmmio *t, FILE *out);
 
-/* Raise an interrupt (any thread): sets InterruptStatus bits and pulses the GSI. */
+/*
+ * Raise an interrupt (any thread): sets InterruptStatus bits (VIRTIO_MMIO_INT_*) and pulses
+ * the GSI.
+ */
 void vmmio_interrupt(struct vmmio *t, uint32_t bits);
 /* Ring corruption (any thread): NEEDS_RESET and a config interrupt (§2.1.2). */
 void vmmio_set_needs_reset(struct vmmio *t);

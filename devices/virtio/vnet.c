@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
+#include <linux/virtio_ids.h>
 
 #include "base/stat.h"
 #include "devices/virtio/vnet.h"
@@ -42,8 +43,8 @@ static uint64_t vnet_features(void *dev)
 	uint64_t f = vnet_hdr_offload_features(&caps);
 
 	f |= VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
-	     VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |
-	     VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	     VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |
+	     VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 	if (n->opts.mrg_rxbuf)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	return f;
@@ -72,7 +73,8 @@ static void vnet_config_write(void *dev, uint32_t off, const uint8_t *data __unu
 {
 	struct vnet *n = dev;
 
-	vdev_violation(&n->t, NULL, -1, "driver wrote %u bytes of read-only config at %u", len, off);
+	vdev_violation(&n->t, NULL, -1, "driver wrote %u bytes of read-only config at %u", len,
+			off);
 }
 
 static int vnet_activate(void *dev, struct vmmio *t)
@@ -80,7 +82,8 @@ static int vnet_activate(void *dev, struct vmmio *t)
 	struct vnet *n = dev;
 	struct vmmio_queue rx, tx;
 	uint64_t f = vmmio_features(t);
-	bool ev = f & VIRTIO_BIT(VIRTIO_F_EVENT_IDX), ind = f & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	bool ev = f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	bool ind = f & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 	int ret;
 
 	if (!vmmio_queue(t, VNET_RXQ, &rx) || !vmmio_queue(t, VNET_TXQ, &tx)) {
@@ -132,7 +135,7 @@ static const struct virtq *vnet_queue(void *dev, unsigned int index)
 
 static const struct vdev_ops vnet_ops = {
 	.name = "virtio-net",
-	.device_id = VNET_DEVICE_ID,
+	.device_id = VIRTIO_ID_NET,
 	.nr_queues = 2,
 	.queue_max = VNET_QUEUE_MAX,
 	.config_size = VNET_CONFIG_SIZE,
