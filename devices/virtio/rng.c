@@ -51,7 +51,7 @@ static bool vrng_drain(struct vrng *r)
 				atomic_fetch_add(&r->no_writable, 1);	/* nothing to fill */
 				/* §5.4.6.1: the driver MUST NOT place driver-readable buffers. */
 				if (c.nr_out)
-					vdev_violation(&r->t, &r->q, c.head, "queue 0: request %u "
+					vmmio_violation(&r->t, &r->q, c.head, "queue 0: request %u "
 						       "has only device-readable buffers", c.head);
 			} else {
 				n = vrng_fill(&c);
@@ -107,7 +107,7 @@ static int vrng_activate(void *dev, struct vmmio *t)
 		       f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX),
 		       f & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC)))
 		return -EINVAL;
-	virtq_set_owner(&r->q, t, 0);
+	vmmio_attach_queue(t, 0, &r->q);
 	while (read(r->stop_fd, &v, sizeof(v)) > 0)
 		;	/* a stale stop from an earlier reset */
 	if (pthread_create(&r->thread, NULL, vrng_thread, r))

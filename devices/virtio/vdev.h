@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The contract between the virtio transport and a virtio device model.
+// The contract between the virtio transport and a virtio device model, and the --virtio-strict
+// policy for a driver's violations of the spec.
 #ifndef MINNOW_VDEV_H
 #define MINNOW_VDEV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -48,7 +50,7 @@ struct vdev_ops {
 
 /*
  * --virtio-strict: what a driver's violation of the virtio spec does. Every
- * violation is counted by its site either way (DESIGN §5).
+ * violation is counted by its site either way (DESIGN §5); vmmio_fault applies it.
  */
 enum vdev_strict {
 	VDEV_STRICT_OFF,	/* counted only, nothing logged */
@@ -65,22 +67,13 @@ int vdev_strict_parse(const char *name, enum vdev_strict *mode) __must_check;
  */
 void vdev_strict_set(enum vdev_strict mode, void (*stop)(void *opaque), void *opaque);
 
-/* What vdev_fault reports. */
-enum vdev_fault {
-	VDEV_VIOLATION,		/* the driver broke a rule of the virtio spec: --virtio-strict applies */
-	VDEV_UNSUPPORTED,	/* a legal request this device cannot serve: logged only */
-};
-
+/* The policy set by vdev_strict_set (any thread). */
+enum vdev_strict vdev_strict_mode(void);
 /*
- * A driver request on transport t was refused: the caller has counted it in
- * its own counter; this logs it at a bounded rate and, for a violation,
- * counts it in t->violations and applies the policy. q and head name the
- * offending chain (q NULL, or head < 0, when there is none). From any thread;
- * never takes t->lock. t NULL (unit tests without a transport): no-op. Host
- * and backend errors (a tap refusing a write) are neither kind.
+ * Under VDEV_STRICT_ABORT, for the first violation only: calls the stop
+ * function given to vdev_strict_set and returns true (the caller then writes
+ * the device state). false for every later violation, or another policy.
  */
-void vdev_fault(struct vmmio *t, enum vdev_fault kind, const struct virtq *q, int head,
-		const char *fmt, ...) __printf(5, 6);
-#define vdev_violation(t, q, head, ...) vdev_fault((t), VDEV_VIOLATION, (q), (head), __VA_ARGS__)
+bool vdev_strict_abort(void);
 
 #endif

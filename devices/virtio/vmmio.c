@@ -2,6 +2,7 @@
 // virtio-mmio transport, version 2 (virtio 1.2 §4.2): register file, status state machine,
 // feature negotiation, queue setup, ioeventfd kicks and irqfd interrupts.
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +12,6 @@
 #include <linux/kvm.h>
 
 #include "base/trace.h"
-#include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
 
 #define VMMIO_VERSION	2		/* the virtio 1.x register layout (§4.2.2) */
@@ -27,7 +27,7 @@ const char *const vmmio_err_names[VMMIO_ERR_MAX] = {
 	[VMMIO_ERR_NOTIFY] = "notify",
 };
 
-/* Counts a driver error, then logs it and applies --virtio-strict (vdev.c). Under t->lock. */
+/* Counts a driver error, then logs it and applies --virtio-strict (vmmio_fault). Under t->lock. */
 static void vmmio_guest_err(struct vmmio *t, enum vmmio_err e, const char *fmt, ...) __printf(3, 4);
 
 static void vmmio_guest_err(struct vmmio *t, enum vmmio_err e, const char *fmt, ...)
@@ -39,7 +39,7 @@ static void vmmio_guest_err(struct vmmio *t, enum vmmio_err e, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	vdev_violation(t, NULL, -1, "driver error (%s): %s", vmmio_err_names[e], msg);
+	vmmio_violation(t, NULL, -1, "driver error (%s): %s", vmmio_err_names[e], msg);
 }
 
 int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const struct gmem *gm,
@@ -127,6 +127,17 @@ bool vmmio_queue(const struct vmmio *t, unsigned int index, struct vmmio_queue *
 		return false;
 	*out = t->queues[index];
 	return true;
+}
+
+/* A queue's violation (virtq_set_owner), on its thread. */
+static void vmmio_queue_violation(void *opaque, const struct virtq *q, int head, const char *msg)
+{
+	vmmio_violation(opaque, q, head, "%s", msg);
+}
+
+void vmmio_attach_queue(struct vmmio *t, unsigned int index, struct virtq *q)
+{
+	virtq_set_owner(q, t->name, index, vmmio_queue_violation, t);
 }
 
 void vmmio_interrupt(struct vmmio *t, uint32_t bits)
@@ -502,4 +513,96 @@ void vmmio_metrics(struct vmmio *t, FILE *out)
 			(unsigned long long)atomic_load(&t->errors[e]));
 	fprintf(out, "}}");
 	pthread_mutex_unlock(&t->lock);
+}
+
+/* One queue's setup (transport), the indices the driver published, and the device's cursors. */
+static void vmmio_dump_queue(struct vmmio *t, unsigned int i, const struct virtq *q)
+{
+	const struct vmmio_queue *c = &t->queues[i];
+	const volatile uint16_t *avail = gmem_ptr(t->gm, GPA(c->avail), 4);
+	const volatile uint16_t *used = gmem_ptr(t->gm, GPA(c->used), 4);
+
+	fprintf(stderr, "  queue %u: size %u ready %d desc 0x%llx avail 0x%llx used 0x%llx", i,
+		c->num, c->ready, (unsigned long long)c->desc, (unsigned long long)c->avail,
+		(unsigned long long)c->used);
+	if (c->ready && avail && used)
+		fprintf(stderr, " avail.idx %u used.idx %u", avail[1], used[1]);
+	if (q && q->size)
+		fprintf(stderr, " next_avail %u next_used %u broken %d",
+			__atomic_load_n(&q->next_avail, __ATOMIC_RELAXED),
+			__atomic_load_n(&q->next_used, __ATOMIC_RELAXED),
+			(int)__atomic_load_n(&q->broken, __ATOMIC_RELAXED));
+	fprintf(stderr, "\n");
+}
+
+/*
+ * The device state for --virtio-strict=abort. It runs without t->lock (a
+ * vCPU may hold it while it waits for this thread); the other threads'
+ * fields are read as a snapshot that may be a moment old.
+ */
+static void vmmio_dump(struct vmmio *t, const struct virtq *q, int head, const char *msg)
+{
+	uint32_t status = __atomic_load_n(&t->status, __ATOMIC_RELAXED);
+
+	flockfile(stderr);
+	fprintf(stderr, "minnow: virtio-strict: %s: driver violation: %s\n", t->name, msg);
+	fprintf(stderr, "  status 0x%x%s (ACKNOWLEDGE 1, DRIVER 2, DRIVER_OK 4, FEATURES_OK 8)\n",
+		status, atomic_load(&t->needs_reset) ? " + NEEDS_RESET" : "");
+	fprintf(stderr, "  features offered 0x%llx acked 0x%llx\n", (unsigned long long)t->offered,
+		(unsigned long long)__atomic_load_n(&t->driver_features, __ATOMIC_RELAXED));
+	for (unsigned int i = 0; i < t->ops->nr_queues; i++)
+		vmmio_dump_queue(t, i, t->ops->queue ? t->ops->queue(t->dev, i) : NULL);
+	if (q && head >= 0 && head < q->size)
+		virtq_dump_chain(q, head, stderr);
+	funlockfile(stderr);
+}
+
+/*
+ * --virtio-strict=abort: stop first, so that nothing the guest does meanwhile
+ * ends the run another way: the main thread stops the vCPUs and devices
+ * (joining this thread before guest RAM goes) and exits with status 5. The
+ * vCPU kick signal waits until the dump is written.
+ */
+static void vmmio_abort(struct vmmio *t, const struct virtq *q, int head, const char *msg)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (vdev_strict_abort())
+		vmmio_dump(t, q, head, msg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void vmmio_fault(struct vmmio *t, enum vmmio_fault kind, const struct virtq *q, int head,
+		 const char *fmt, ...)
+{
+	enum vdev_strict mode = vdev_strict_mode();
+	bool violation = kind == VMMIO_VIOLATION, log;
+	char msg[256];
+	va_list ap;
+
+	if (violation)
+		atomic_fetch_add(&t->violations, 1);
+	if (violation && mode == VDEV_STRICT_OFF)
+		return;
+	pthread_mutex_lock(&t->violation_lock);
+	log = LOG_WARN <= log_threshold && log_ratelimit_ok(&t->rl, log_now_ns());
+	pthread_mutex_unlock(&t->violation_lock);
+	if (log || (violation && mode == VDEV_STRICT_ABORT)) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
+	if (!violation) {
+		if (log)
+			log_warn("%s: %s", t->name, msg);
+		return;
+	}
+	if (log && mode != VDEV_STRICT_ABORT)	/* abort: the dump says it */
+		log_warn("%s: %s", t->name, msg);
+	if (mode == VDEV_STRICT_RESET)
+		vmmio_set_needs_reset(t);
+	if (mode == VDEV_STRICT_ABORT)
+		vmmio_abort(t, q, head, msg);
 }

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/uapi.h"
 #include "devices/virtio/vdev.h"
+#include "devices/virtio/virtq.h"
 
 #define VMMIO_MAX_QUEUES 8
 #define VMMIO_WINDOW	 0x1000
@@ -67,7 +68,7 @@ struct vmmio {
 	_Atomic uint64_t errors[VMMIO_ERR_MAX];
 	_Atomic uint64_t interrupts;
 	uint64_t userspace_kicks;	/* good kicks that exited instead of hitting the ioeventfd */
-	/* Driver spec violations, from any thread (vdev_violation); their log's rate limit. */
+	/* Driver spec violations, from any thread (vmmio_fault); their log's rate limit. */
 	_Atomic uint64_t violations;
 	pthread_mutex_t violation_lock;	/* rl; taken after lock, never before it */
 	struct log_ratelimit rl;
@@ -92,6 +93,8 @@ void vmmio_write(struct vmmio *t, uint64_t offset, const uint8_t *data, unsigned
 /* For the device: negotiated features, and a ready queue's setup (false if not ready). */
 uint64_t vmmio_features(const struct vmmio *t);
 bool vmmio_queue(const struct vmmio *t, unsigned int index, struct vmmio_queue *out);
+/* Names q (set up by virtq_init) as queue index of t: its violations go to vmmio_fault. */
+void vmmio_attach_queue(struct vmmio *t, unsigned int index, struct virtq *q);
 
 /* The transport's counters as JSON members ("transport":{...}), for --metrics. */
 void vmmio_metrics(struct vmmio *t, FILE *out);
@@ -103,5 +106,23 @@ void vmmio_metrics(struct vmmio *t, FILE *out);
 void vmmio_interrupt(struct vmmio *t, uint32_t bits);
 /* Ring corruption (any thread): NEEDS_RESET and a config interrupt (§2.1.2). */
 void vmmio_set_needs_reset(struct vmmio *t);
+
+/* What vmmio_fault reports. */
+enum vmmio_fault {
+	VMMIO_VIOLATION,	/* the driver broke a virtio spec rule: --virtio-strict applies */
+	VMMIO_UNSUPPORTED,	/* a legal request this device cannot serve: logged only */
+};
+
+/*
+ * A driver request on transport t was refused: the caller has counted it in
+ * its own counter; this logs it at a bounded rate and, for a violation,
+ * counts it in t->violations and applies --virtio-strict (vdev.h). q and head
+ * name the offending chain (q NULL, or head < 0, when there is none). From
+ * any thread; never takes t->lock. Host and backend errors (a tap refusing a
+ * write) are neither kind.
+ */
+void vmmio_fault(struct vmmio *t, enum vmmio_fault kind, const struct virtq *q, int head,
+		 const char *fmt, ...) __printf(5, 6);
+#define vmmio_violation(t, q, head, ...) vmmio_fault((t), VMMIO_VIOLATION, (q), (head), __VA_ARGS__)
 
 #endif

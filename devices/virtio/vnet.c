@@ -73,7 +73,7 @@ static void vnet_config_write(void *dev, uint32_t off, const uint8_t *data __unu
 {
 	struct vnet *n = dev;
 
-	vdev_violation(&n->t, NULL, -1, "driver wrote %u bytes of read-only config at %u", len,
+	vmmio_violation(&n->t, NULL, -1, "driver wrote %u bytes of read-only config at %u", len,
 			off);
 }
 
@@ -93,8 +93,8 @@ static int vnet_activate(void *dev, struct vmmio *t)
 	if (virtq_init(&n->rxq, t->gm, rx.num, rx.desc, rx.avail, rx.used, ev, ind) ||
 	    virtq_init(&n->txq, t->gm, tx.num, tx.desc, tx.avail, tx.used, ev, ind))
 		return -EINVAL;
-	virtq_set_owner(&n->rxq, t, VNET_RXQ);
-	virtq_set_owner(&n->txq, t, VNET_TXQ);
+	vmmio_attach_queue(t, VNET_RXQ, &n->rxq);
+	vmmio_attach_queue(t, VNET_TXQ, &n->txq);
 	n->negotiated = f;
 	/* The guest receives only what it negotiated (§5.1.6.3.2): tell the tap, at every activation. */
 	ret = tap_set_offloads(&n->tap, vnet_hdr_tap_offloads(f));

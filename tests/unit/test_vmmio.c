@@ -458,7 +458,7 @@ START_TEST(test_vmmio_strict_modes)
 	ck_assert(!atomic_load(&t.needs_reset));
 	/* A legal request the device cannot serve is no violation: never a reset. */
 	vdev_strict_set(VDEV_STRICT_RESET, strict_stop, &t);
-	vdev_fault(&t, VDEV_UNSUPPORTED, NULL, -1, "test");
+	vmmio_fault(&t, VMMIO_UNSUPPORTED, NULL, -1, "test");
 	ck_assert_uint_eq(atomic_load(&t.violations), 1);
 	ck_assert(!atomic_load(&t.needs_reset));
 	vmmio_read(&t, 0x70, (uint8_t *)&v, 2);
