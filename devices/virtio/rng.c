@@ -100,18 +100,21 @@ static int vrng_activate(void *dev, struct vmmio *t)
 	struct vmmio_queue cfg;
 	uint64_t f = vmmio_features(t);
 	uint64_t v;
+	int ret;
 
 	if (!vmmio_queue(t, 0, &cfg))
 		return 0;	/* no queue: nothing to serve until the driver sets one up */
-	if (virtq_init(&r->q, t->gm, cfg.num, cfg.desc, cfg.avail, cfg.used,
-		       f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX),
-		       f & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC)))
-		return -EINVAL;
+	ret = virtq_init(&r->q, t->gm, cfg.num, cfg.desc, cfg.avail, cfg.used,
+			 f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX),
+			 f & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC));
+	if (ret)
+		return ret;
 	vmmio_attach_queue(t, 0, &r->q);
 	while (read(r->stop_fd, &v, sizeof(v)) > 0)
 		;	/* a stale stop from an earlier reset */
-	if (pthread_create(&r->thread, NULL, vrng_thread, r))
-		return -EAGAIN;
+	ret = pthread_create(&r->thread, NULL, vrng_thread, r);
+	if (ret)
+		return -ret;	/* pthread_create returns the error number itself */
 	r->running = true;
 	return 0;
 }

@@ -36,7 +36,10 @@ struct vdev_ops {
 	/* Config space; offset and length already checked against config_size. */
 	void (*config_read)(void *dev, uint32_t offset, uint8_t *data, uint32_t len);
 	void (*config_write)(void *dev, uint32_t offset, const uint8_t *data, uint32_t len);
-	/* DRIVER_OK: start serving the ready queues (vmmio_queue tells their setup). */
+	/*
+	 * DRIVER_OK: start serving the ready queues (vmmio_queue tells their
+	 * setup). 0 or -errno; on an error the transport sets NEEDS_RESET.
+	 */
 	int (*activate)(void *dev, struct vmmio *t);
 	/*
 	 * Reset: stop all I/O; on return nothing touches the rings any more.

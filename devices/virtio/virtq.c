@@ -276,15 +276,14 @@ enum virtq_pop_result virtq_pop(struct virtq *q, struct virtq_chain *chain, unsi
 
 void virtq_add_used(struct virtq *q, uint16_t k, uint16_t head, uint32_t len)
 {
-	volatile uint8_t *e = q->used + 4 + 8ULL * ((uint16_t)(q->next_used + k) % q->size);
-	uint32_t id = head;
+	struct vring_used_elem e = { .id = head, .len = len };
+	uint16_t slot = (uint16_t)(q->next_used + k) % q->size;
 
 	if (head < q->size)
 		q->in_use[head / 64] &= ~(1ULL << (head % 64));
-	memcpy((void *)e, &id, 4);
-	memcpy((void *)(e + 4), &len, 4);
+	memcpy((void *)(q->used + 4 + sizeof(e) * slot), &e, sizeof(e));
 	trace(TRACE_VIRTQ, "%s: queue %u used head %u len %u (slot %u)", q->name, q->index,
-	      head, len, (uint16_t)(q->next_used + k) % q->size);
+	      head, len, slot);
 }
 
 void virtq_publish(struct virtq *q, uint16_t n)
@@ -337,7 +336,8 @@ bool virtq_enable_kicks(struct virtq *q)
 {
 	if (q->event_idx)
 		/* avail_event follows the used ring: flags, idx, ring[size] (§2.7.8). */
-		*(volatile uint16_t *)(q->used + 4 + 8ULL * q->size) = q->next_avail;
+		*(volatile uint16_t *)(q->used + 4 + sizeof(struct vring_used_elem) * q->size) =
+			q->next_avail;
 	else
 		*(volatile uint16_t *)q->used = 0;
 	/* Full barrier: the store above is visible before avail.idx is loaded again. */
