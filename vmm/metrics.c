@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "devices/serial.h"
-#include "devices/virtio/rng.h"
 #include "devices/virtio/vnet.h"
+#include "devices/virtio/vrng.h"
 #include "vmm/metrics.h"
 
 static const char *const metrics_exit_names[] = {

@@ -7,7 +7,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "devices/virtio/rng.h"
+#include "devices/virtio/vrng.h"
 
 #define VRNG_QUEUE_MAX 256
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // virtio entropy device (virtio 1.2 §5.4): one request queue filled from getrandom().
-#ifndef MINNOW_RNG_H
-#define MINNOW_RNG_H
+#ifndef MINNOW_VRNG_H
+#define MINNOW_VRNG_H
 
 #include <pthread.h>
 #include <stdbool.h>
