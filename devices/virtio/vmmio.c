@@ -12,6 +12,7 @@
 #include <linux/kvm.h>
 
 #include "base/trace.h"
+#include "base/uapi.h"
 #include "devices/virtio/vmmio.h"
 
 #define VMMIO_VERSION	2		/* the virtio 1.x register layout (§4.2.2) */

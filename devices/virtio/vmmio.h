@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <linux/virtio_mmio.h>
 
 #include "base/bus.h"
 #include "base/gmem.h"
 #include "base/log.h"
-#include "base/uapi.h"
 #include "devices/virtio/vdev.h"
 #include "devices/virtio/virtq.h"
 
