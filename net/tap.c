@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/uapi.h"
 #include "net/tap.h"
-#include "net/uapi.h"
 
 #define TAP_HDR_LEN 12	/* struct virtio_net_hdr_v1 */
 

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "base/uapi.h"
 #include "net/l34.h"
-#include "net/uapi.h"
 
 /* What can disagree between the header and the frame: one counter each. */
 enum verify_kind {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "devices/virtio/rng.h"
 #include "devices/virtio/vnet.h"
+#include "devices/virtio/vrng.h"
 #include "vmm/metrics.h"
 
 static void metrics_json(const struct metrics_report *r, FILE *out)

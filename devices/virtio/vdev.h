@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
-// The contract between the virtio transport and a virtio device model.
+// The contract between the virtio transport and a virtio device model, and the --virtio-strict
+// policy for a driver's violations of the spec.
 #ifndef MINNOW_VDEV_H
 #define MINNOW_VDEV_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 
 #include "base/compiler.h"
 
-/* Feature bits every device shares (virtio 1.2 §6). */
-#define VIRTIO_F_INDIRECT_DESC	28
-#define VIRTIO_F_EVENT_IDX	29
-#define VIRTIO_F_VERSION_1	32
-#define VIRTIO_BIT(b)		(1ULL << (b))
+/* A feature bit number (virtio 1.2 §6: VIRTIO_F_*, VIRTIO_RING_F_*, VIRTIO_NET_F_*) as a mask. */
+#define VIRTIO_BIT(b) (1ULL << (b))
 
 struct vmmio;
 struct virtq;
@@ -35,7 +36,10 @@ struct vdev_ops {
 	/* Config space; offset and length already checked against config_size. */
 	void (*config_read)(void *dev, uint32_t offset, uint8_t *data, uint32_t len);
 	void (*config_write)(void *dev, uint32_t offset, const uint8_t *data, uint32_t len);
-	/* DRIVER_OK: start serving the ready queues (vmmio_queue tells their setup). */
+	/*
+	 * DRIVER_OK: start serving the ready queues (vmmio_queue tells their
+	 * setup). 0 or -errno; on an error the transport sets NEEDS_RESET.
+	 */
 	int (*activate)(void *dev, struct vmmio *t);
 	/*
 	 * Reset: stop all I/O; on return nothing touches the rings any more.
@@ -49,7 +53,7 @@ struct vdev_ops {
 
 /*
  * --virtio-strict: what a driver's violation of the virtio spec does. Every
- * violation is counted by its site either way (DESIGN §5).
+ * violation is counted by its site either way (DESIGN §5); vmmio_fault applies it.
  */
 enum vdev_strict {
 	VDEV_STRICT_OFF,	/* counted only, nothing logged */
@@ -66,22 +70,13 @@ int vdev_strict_parse(const char *name, enum vdev_strict *mode) __must_check;
  */
 void vdev_strict_set(enum vdev_strict mode, void (*stop)(void *opaque), void *opaque);
 
-/* What vdev_fault reports. */
-enum vdev_fault {
-	VDEV_VIOLATION,		/* the driver broke a rule of the virtio spec: --virtio-strict applies */
-	VDEV_UNSUPPORTED,	/* a legal request this device cannot serve: logged only */
-};
-
+/* The policy set by vdev_strict_set (any thread). */
+enum vdev_strict vdev_strict_mode(void);
 /*
- * A driver request on transport t was refused: the caller has counted it in
- * its own counter; this logs it at a bounded rate and, for a violation,
- * counts it in t->violations and applies the policy. q and head name the
- * offending chain (q NULL, or head < 0, when there is none). From any thread;
- * never takes t->lock. t NULL (unit tests without a transport): no-op. Host
- * and backend errors (a tap refusing a write) are neither kind.
+ * Under VDEV_STRICT_ABORT, for the first violation only: calls the stop
+ * function given to vdev_strict_set and returns true (the caller then writes
+ * the device state). false for every later violation, or another policy.
  */
-void vdev_fault(struct vmmio *t, enum vdev_fault kind, const struct virtq *q, int head,
-		const char *fmt, ...) __printf(5, 6);
-#define vdev_violation(t, q, head, ...) vdev_fault((t), VDEV_VIOLATION, (q), (head), __VA_ARGS__)
+bool vdev_strict_abort(void);
 
 #endif

@@ -7,14 +7,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/uio.h>
+#include <linux/virtio_ring.h>
 
 #include "base/gmem.h"
 
-struct vmmio;
-
 #define VIRTQ_MAX_SIZE 1024	/* largest queue we offer (QueueNumMax) */
 
-/* Why a chain was refused; each has its own counter. */
+/* Why a chain was refused; each has its own counter (virtio 1.2 §2.7.5, §2.7.4.2, §2.7.5.3.1). */
 enum virtq_err {
 	VIRTQ_ERR_ADDR,		/* buffer or indirect table not inside guest RAM, or wraps */
 	VIRTQ_ERR_NEXT,		/* next index beyond the table */
@@ -34,6 +33,7 @@ enum virtq_broken {
 	VIRTQ_BROKEN_HEAD,	/* an avail ring entry names no descriptor */
 	VIRTQ_BROKEN_DUPLICATE,	/* a head made available again while still in use (§2.7.13.3) */
 };
+
 
 /* One available chain, split into driver-readable (out) then device-writable (in) buffers. */
 struct virtq_chain {
@@ -65,8 +65,17 @@ struct virtq {
 	uint16_t signalled_used;	/* used idx at the last interrupt (EVENT_IDX) */
 	bool signalled_valid;
 	enum virtq_broken broken;
-	struct vmmio *t;		/* the transport, for violations and trace lines; may be NULL */
-	uint16_t index;			/* the queue's index on it */
+	/*
+	 * Who owns the queue (virtq_set_owner). violation is told of each driver
+	 * violation the queue meets (a refused chain, a corrupt ring), on the
+	 * queue's thread, after the queue counted and answered it: head names the
+	 * chain (-1 for none), msg says what the driver did. NULL (unit tests):
+	 * counted only. name and index are for trace lines.
+	 */
+	void (*violation)(void *opaque, const struct virtq *q, int head, const char *msg);
+	void *opaque;
+	const char *name;
+	uint16_t index;
 	uint64_t errors[VIRTQ_ERR_MAX];
 	uint64_t chains;
 	/* heads handed out by virtq_pop and not yet used: a second use would complete twice */
@@ -81,8 +90,14 @@ struct virtq {
  */
 int virtq_init(struct virtq *q, const struct gmem *gm, uint16_t size, uint64_t desc,
 	       uint64_t avail, uint64_t used, bool event_idx, bool indirect) __must_check;
-/* Names the transport and queue index q reports its driver's violations to (after virtq_init). */
-void virtq_set_owner(struct virtq *q, struct vmmio *t, uint16_t index);
+/*
+ * Names q (for trace lines) and where it reports its driver's violations,
+ * after virtq_init. The transport does this (vmmio_attach_queue).
+ */
+void virtq_set_owner(struct virtq *q, const char *name, uint16_t index,
+		     void (*violation)(void *opaque, const struct virtq *q, int head,
+				       const char *msg),
+		     void *opaque);
 /* The same checks without building a queue: 0 or -EINVAL. */
 int virtq_validate(const struct gmem *gm, uint16_t size, uint64_t desc, uint64_t avail,
 		   uint64_t used) __must_check;
@@ -114,6 +129,37 @@ void virtq_publish(struct virtq *q, uint16_t n);
 
 /* After pushes: whether the driver wants an interrupt now (§2.7.10, EVENT_IDX §2.7.10.1). */
 bool virtq_should_notify(struct virtq *q);
+
+/*
+ * One bounded walk over a chain's descriptors (§2.7.5), as the driver wrote
+ * them: every descriptor is copied once and only the copy is used. It checks
+ * the chain's structure: indirect tables (§2.7.5.3.1), next indices, and at
+ * most the queue size (inside an indirect table, its entry count) of
+ * descriptors, so loops end. Buffers are the caller's to check.
+ */
+struct virtq_walk {
+	const struct virtq *q;
+	const uint8_t *table;	/* the table being walked: the queue's, or an indirect one */
+	uint32_t table_n;	/* its entries */
+	uint32_t budget;	/* descriptors it may still yield */
+	uint32_t idx;		/* after VIRTQ_STEP_DESC: the index of *d in its table */
+	bool in_indirect;	/* after VIRTQ_STEP_DESC: *d came from an indirect table */
+	bool started;
+	struct vring_desc d;	/* the copy of the last yielded descriptor */
+};
+
+enum virtq_step {
+	VIRTQ_STEP_DESC,	/* *d holds the chain's next descriptor (an INDIRECT one too) */
+	VIRTQ_STEP_END,		/* the chain ended where the driver said */
+	VIRTQ_STEP_REFUSED,	/* the chain breaks a rule: *why says which */
+};
+
+/* Starts a walk of the chain at head (< q->size). */
+void virtq_walk_start(struct virtq_walk *w, const struct virtq *q, uint16_t head);
+enum virtq_step virtq_walk_next(struct virtq_walk *w, struct vring_desc *d, enum virtq_err *why);
+
+/* Writes the chain at head to out as the driver wrote it (for the strict-mode dump); bounded. */
+void virtq_dump_chain(const struct virtq *q, uint16_t head, FILE *out);
 
 /* The queue's counters as a JSON object, for --metrics. */
 void virtq_metrics(const struct virtq *q, FILE *out);

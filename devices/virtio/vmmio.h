@@ -9,26 +9,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <linux/virtio_mmio.h>
 
 #include "base/bus.h"
 #include "base/gmem.h"
 #include "base/log.h"
 #include "devices/virtio/vdev.h"
+#include "devices/virtio/virtq.h"
 
 #define VMMIO_MAX_QUEUES 8
 #define VMMIO_WINDOW	 0x1000
-
-/* InterruptStatus bits (§4.2.2). */
-#define VMMIO_INT_VRING	 1
-#define VMMIO_INT_CONFIG 2
-
-/* Device status bits (§2.1). */
-#define VIRTIO_STATUS_ACKNOWLEDGE 1
-#define VIRTIO_STATUS_DRIVER	  2
-#define VIRTIO_STATUS_DRIVER_OK	  4
-#define VIRTIO_STATUS_FEATURES_OK 8
-#define VIRTIO_STATUS_NEEDS_RESET 0x40
-#define VIRTIO_STATUS_FAILED	  0x80
 
 /* What the driver did wrong, one counter each (DESIGN §5). */
 enum vmmio_err {
@@ -58,7 +48,7 @@ struct vmmio {
 	const struct gmem *gm;
 	uint64_t base;
 	uint32_t gsi;
-	int vm_fd;		/* for ioeventfds; -1 in unit tests: kicks go to ops->notify */
+	int vm_fd;		/* for ioeventfds; -1 in unit tests (vmmio_notify writes kick_fd) */
 	int irq_fd;		/* irqfd on gsi */
 	pthread_mutex_t lock;	/* register state below; taken by vCPU threads */
 	uint32_t status;
@@ -78,7 +68,7 @@ struct vmmio {
 	_Atomic uint64_t errors[VMMIO_ERR_MAX];
 	_Atomic uint64_t interrupts;
 	uint64_t userspace_kicks;	/* good kicks that exited instead of hitting the ioeventfd */
-	/* Driver spec violations, from any thread (vdev_violation); their log's rate limit. */
+	/* Driver spec violations, from any thread (vmmio_fault); their log's rate limit. */
 	_Atomic uint64_t violations;
 	pthread_mutex_t violation_lock;	/* rl; taken after lock, never before it */
 	struct log_ratelimit rl;
@@ -103,13 +93,36 @@ void vmmio_write(struct vmmio *t, uint64_t offset, const uint8_t *data, unsigned
 /* For the device: negotiated features, and a ready queue's setup (false if not ready). */
 uint64_t vmmio_features(const struct vmmio *t);
 bool vmmio_queue(const struct vmmio *t, unsigned int index, struct vmmio_queue *out);
+/* Names q (set up by virtq_init) as queue index of t: its violations go to vmmio_fault. */
+void vmmio_attach_queue(struct vmmio *t, unsigned int index, struct virtq *q);
 
 /* The transport's counters as JSON members ("transport":{...}), for --metrics. */
 void vmmio_metrics(struct vmmio *t, FILE *out);
 
-/* Raise an interrupt (any thread): sets InterruptStatus bits and pulses the GSI. */
+/*
+ * Raise an interrupt (any thread): sets InterruptStatus bits (VIRTIO_MMIO_INT_*) and pulses
+ * the GSI.
+ */
 void vmmio_interrupt(struct vmmio *t, uint32_t bits);
 /* Ring corruption (any thread): NEEDS_RESET and a config interrupt (§2.1.2). */
 void vmmio_set_needs_reset(struct vmmio *t);
+
+/* What vmmio_fault reports. */
+enum vmmio_fault {
+	VMMIO_VIOLATION,	/* the driver broke a virtio spec rule: --virtio-strict applies */
+	VMMIO_UNSUPPORTED,	/* a legal request this device cannot serve: logged only */
+};
+
+/*
+ * A driver request on transport t was refused: the caller has counted it in
+ * its own counter; this logs it at a bounded rate and, for a violation,
+ * counts it in t->violations and applies --virtio-strict (vdev.h). q and head
+ * name the offending chain (q NULL, or head < 0, when there is none). From
+ * any thread; never takes t->lock. Host and backend errors (a tap refusing a
+ * write) are neither kind.
+ */
+void vmmio_fault(struct vmmio *t, enum vmmio_fault kind, const struct virtq *q, int head,
+		 const char *fmt, ...) __printf(5, 6);
+#define vmmio_violation(t, q, head, ...) vmmio_fault((t), VMMIO_VIOLATION, (q), (head), __VA_ARGS__)
 
 #endif

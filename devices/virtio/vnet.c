@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
+#include <linux/virtio_ids.h>
 
 #include "base/stat.h"
 #include "devices/virtio/vnet.h"
@@ -42,8 +43,8 @@ static uint64_t vnet_features(void *dev)
 	uint64_t f = vnet_hdr_offload_features(&caps);
 
 	f |= VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
-	     VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |
-	     VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	     VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |
+	     VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 	if (n->opts.mrg_rxbuf)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	return f;
@@ -72,7 +73,8 @@ static void vnet_config_write(void *dev, uint32_t off, const uint8_t *data __unu
 {
 	struct vnet *n = dev;
 
-	vdev_violation(&n->t, NULL, -1, "driver wrote %u bytes of read-only config at %u", len, off);
+	vmmio_violation(&n->t, NULL, -1, "driver wrote %u bytes of read-only config at %u", len,
+			off);
 }
 
 static int vnet_activate(void *dev, struct vmmio *t)
@@ -80,7 +82,8 @@ static int vnet_activate(void *dev, struct vmmio *t)
 	struct vnet *n = dev;
 	struct vmmio_queue rx, tx;
 	uint64_t f = vmmio_features(t);
-	bool ev = f & VIRTIO_BIT(VIRTIO_F_EVENT_IDX), ind = f & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
+	bool ev = f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	bool ind = f & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 	int ret;
 
 	if (!vmmio_queue(t, VNET_RXQ, &rx) || !vmmio_queue(t, VNET_TXQ, &tx)) {
@@ -90,8 +93,8 @@ static int vnet_activate(void *dev, struct vmmio *t)
 	if (virtq_init(&n->rxq, t->gm, rx.num, rx.desc, rx.avail, rx.used, ev, ind) ||
 	    virtq_init(&n->txq, t->gm, tx.num, tx.desc, tx.avail, tx.used, ev, ind))
 		return -EINVAL;
-	virtq_set_owner(&n->rxq, t, VNET_RXQ);
-	virtq_set_owner(&n->txq, t, VNET_TXQ);
+	vmmio_attach_queue(t, VNET_RXQ, &n->rxq);
+	vmmio_attach_queue(t, VNET_TXQ, &n->txq);
 	n->negotiated = f;
 	/* The guest receives only what it negotiated (§5.1.6.3.2): tell the tap, at every activation. */
 	ret = tap_set_offloads(&n->tap, vnet_hdr_tap_offloads(f));
@@ -132,7 +135,7 @@ static const struct virtq *vnet_queue(void *dev, unsigned int index)
 
 static const struct vdev_ops vnet_ops = {
 	.name = "virtio-net",
-	.device_id = VNET_DEVICE_ID,
+	.device_id = VIRTIO_ID_NET,
 	.nr_queues = 2,
 	.queue_max = VNET_QUEUE_MAX,
 	.config_size = VNET_CONFIG_SIZE,

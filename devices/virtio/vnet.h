@@ -17,7 +17,6 @@
 #include "net/tap.h"
 #include "net/verify.h"
 
-#define VNET_DEVICE_ID	  1
 #define VNET_QUEUE_MAX	  256
 #define VNET_RXQ	  0
 #define VNET_TXQ	  1

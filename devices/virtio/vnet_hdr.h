@@ -9,8 +9,8 @@
 #include <sys/uio.h>
 
 #include "base/compiler.h"
+#include "base/uapi.h"
 #include "net/meta.h"
-#include "net/uapi.h"
 
 #define VNET_HDR_LEN	 12	/* struct virtio_net_hdr_v1, VERSION_1 (§5.1.6) */
 #define VNET_PEEK_LEN	 18	/* Ethernet header with one 802.1Q tag */

@@ -231,7 +231,7 @@ static void io_notify(struct vnet_io *io)
 	}
 	if (need) {
 		STAT_INC(n->stats.interrupts);
-		vmmio_interrupt(&n->t, VMMIO_INT_VRING);
+		vmmio_interrupt(&n->t, VIRTIO_MMIO_INT_VRING);
 	}
 }
 

@@ -16,8 +16,8 @@ static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
 	STAT_INC(n->stats.drops[why]);
 	trace(TRACE_NET, "%s: RX head %u: drop (%s)", n->t.name, head, vnet_drop_names[why]);
 	if (why == VNET_DROP_RX_READONLY)
-		vdev_violation(&n->t, &n->rxq, head, "RX chain %u dropped (device-readable buffers)",
-			       head);
+		vmmio_violation(&n->t, &n->rxq, head,
+				"RX chain %u dropped (device-readable buffers)", head);
 	/* Nothing reaches the guest: the record is the verdict alone, with no frame. */
 	if (n->pcap)
 		vnet_pcap_rx(n, NULL, 0, 0, NULL, vnet_drop_names[why]);

@@ -23,10 +23,10 @@ static void tx_drop(struct vnet_io *io, const struct virtq_chain *c,
 	STAT_INC(n->stats.tx_dropped);
 	STAT_INC(n->stats.drops[why]);
 	trace(TRACE_NET, "%s: TX head %u: drop (%s)", n->t.name, head, vnet_drop_names[why]);
-	vdev_fault(&n->t, why == VNET_DROP_TX_SEGMENTS ? VDEV_UNSUPPORTED : VDEV_VIOLATION, &n->txq,
-		   head, "TX chain %u dropped (%s)", head, why == VNET_DROP_TX_HEADER ?
-		   "shorter than the header" : why == VNET_DROP_TX_WRITABLE ?
-		   "device-writable buffers" : "too many pieces");
+	vmmio_fault(&n->t, why == VNET_DROP_TX_SEGMENTS ? VMMIO_UNSUPPORTED : VMMIO_VIOLATION,
+		    &n->txq, head, "TX chain %u dropped (%s)", head, why == VNET_DROP_TX_HEADER ?
+		    "shorter than the header" : why == VNET_DROP_TX_WRITABLE ?
+		    "device-writable buffers" : "too many pieces");
 	if (n->pcap)
 		vnet_pcap_tx(n, c->iov, c->nr_out, c->out_bytes, guest, vnet_drop_names[why], NULL);
 	tx_complete(io, head);
@@ -79,10 +79,10 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 		STAT_INC(n->stats.tx_offload_err[err]);
 		trace(TRACE_NET, "%s: TX head %u frame %u: drop (%s)", n->t.name, c->head,
 		      r->frame_len, vnet_tx_err_names[err]);
-		vdev_fault(&n->t, err == VNET_TX_ERR_L3 ? VDEV_UNSUPPORTED : VDEV_VIOLATION, &n->txq,
-			   c->head, "TX frame dropped: bad offload request (%s), flags 0x%x gso_type "
-			   "%u csum_start %u csum_offset %u", vnet_tx_err_names[err], guest.flags,
-			   guest.gso_type, guest.csum_start, guest.csum_offset);
+		vmmio_fault(&n->t, err == VNET_TX_ERR_L3 ? VMMIO_UNSUPPORTED : VMMIO_VIOLATION,
+			    &n->txq, c->head, "TX frame dropped: bad offload request (%s), flags "
+			    "0x%x gso_type %u csum_start %u csum_offset %u", vnet_tx_err_names[err],
+			    guest.flags, guest.gso_type, guest.csum_start, guest.csum_offset);
 		if (n->pcap)
 			vnet_pcap_tx_offload(n, c->iov, c->nr_out, c->out_bytes, &guest, err,
 					     bad ? &vr : NULL);

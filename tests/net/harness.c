@@ -89,8 +89,8 @@ void h_put32(uint8_t *p, uint32_t v)
 
 uint64_t h_want(void)
 {
-	uint64_t f = VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | F(MAC) |
-		     F(STATUS) | F(MTU) | F(CSUM) | F(HOST_TSO4) | F(HOST_TSO6);
+	uint64_t f = VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+		     F(MAC) | F(STATUS) | F(MTU) | F(CSUM) | F(HOST_TSO4) | F(HOST_TSO6);
 
 	if (H.o.guest_csum)
 		f |= F(GUEST_CSUM);

@@ -174,7 +174,7 @@ int h_case_tap_gone(void)
 	       "the idle second after", back, H.rx_posted, netdrv_status(&H.d), cpu);
 	CHECK(cpu < 200, "the process used %ld ms of CPU in one second with the guest idle and "
 	      "the tap gone: an I/O loop spins on the dead fd", cpu);
-	CHECK(netdrv_status(&H.d) & VIRTIO_STATUS_NEEDS_RESET,
+	CHECK(netdrv_status(&H.d) & VIRTIO_CONFIG_S_NEEDS_RESET,
 	      "status 0x%x after the tap vanished: NEEDS_RESET expected", netdrv_status(&H.d));
 	CHECK(back >= 1, "no RX buffer came back after the tap vanished");
 	netdrv_reset(&H.d);

@@ -13,20 +13,10 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
 
 #include "tests/support/netdrv.h"
-
-/* virtio-mmio registers (virtio 1.2 §4.2.2). */
-enum {
-	R_DEVICE_FEATURES = 0x010, R_DEVICE_FEATURES_SEL = 0x014,
-	R_DRIVER_FEATURES = 0x020, R_DRIVER_FEATURES_SEL = 0x024,
-	R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034, R_QUEUE_NUM = 0x038, R_QUEUE_READY = 0x044,
-	R_QUEUE_NOTIFY = 0x050, R_STATUS = 0x070,
-	R_QUEUE_DESC_LOW = 0x080, R_QUEUE_DESC_HIGH = 0x084,
-	R_QUEUE_DRIVER_LOW = 0x090, R_QUEUE_DRIVER_HIGH = 0x094,
-	R_QUEUE_DEVICE_LOW = 0x0a0, R_QUEUE_DEVICE_HIGH = 0x0a4,
-};
 
 /* Guest RAM layout: rings, then one indirect table and one data slot per descriptor head. */
 #define RING_BASE(q)	 (0x10000ULL + (q) * 0x10000ULL)
@@ -60,12 +50,12 @@ void netdrv_reg_write(struct netdrv *d, uint64_t off, uint32_t v)
 
 uint32_t netdrv_status(struct netdrv *d)
 {
-	return netdrv_reg_read(d, R_STATUS);
+	return netdrv_reg_read(d, VIRTIO_MMIO_STATUS);
 }
 
 void netdrv_kick(struct netdrv *d, unsigned int q)
 {
-	netdrv_reg_write(d, R_QUEUE_NOTIFY, q);
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_NOTIFY, q);
 }
 
 static int drv_fail(struct netdrv *d, const char *what, uint32_t got)
@@ -93,19 +83,19 @@ static int drv_queue(struct netdrv *d, unsigned int q)
 {
 	uint32_t max;
 
-	netdrv_reg_write(d, R_QUEUE_SEL, q);
-	max = netdrv_reg_read(d, R_QUEUE_NUM_MAX);
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_SEL, q);
+	max = netdrv_reg_read(d, VIRTIO_MMIO_QUEUE_NUM_MAX);
 	if (max < d->qsize)
 		return drv_fail(d, "QueueNumMax below the queue size", max);
-	netdrv_reg_write(d, R_QUEUE_NUM, d->qsize);
-	netdrv_reg_write(d, R_QUEUE_DESC_LOW, (uint32_t)RING_DESC(q));
-	netdrv_reg_write(d, R_QUEUE_DESC_HIGH, 0);
-	netdrv_reg_write(d, R_QUEUE_DRIVER_LOW, (uint32_t)RING_AVAIL(q));
-	netdrv_reg_write(d, R_QUEUE_DRIVER_HIGH, 0);
-	netdrv_reg_write(d, R_QUEUE_DEVICE_LOW, (uint32_t)RING_USED(q));
-	netdrv_reg_write(d, R_QUEUE_DEVICE_HIGH, 0);
-	netdrv_reg_write(d, R_QUEUE_READY, 1);
-	if (netdrv_reg_read(d, R_QUEUE_READY) != 1)
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_NUM, d->qsize);
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)RING_DESC(q));
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)RING_AVAIL(q));
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)RING_USED(q));
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
+	netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	if (netdrv_reg_read(d, VIRTIO_MMIO_QUEUE_READY) != 1)
 		return drv_fail(d, "QueueReady did not stick", 0);
 	return 0;
 }
@@ -117,25 +107,26 @@ int netdrv_up(struct netdrv *d, uint64_t want)
 
 	netdrv_reset(d);
 	drv_forget(d);
-	netdrv_reg_write(d, R_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	netdrv_reg_write(d, R_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	netdrv_reg_write(d, R_DEVICE_FEATURES_SEL, 0);
-	d->offered = netdrv_reg_read(d, R_DEVICE_FEATURES);
-	netdrv_reg_write(d, R_DEVICE_FEATURES_SEL, 1);
-	d->offered |= (uint64_t)netdrv_reg_read(d, R_DEVICE_FEATURES) << 32;
+	netdrv_reg_write(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	netdrv_reg_write(d, VIRTIO_MMIO_STATUS,
+			 VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	netdrv_reg_write(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	d->offered = netdrv_reg_read(d, VIRTIO_MMIO_DEVICE_FEATURES);
+	netdrv_reg_write(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	d->offered |= (uint64_t)netdrv_reg_read(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 	f = (want | VIRTIO_BIT(VIRTIO_F_VERSION_1)) & d->offered;
-	netdrv_reg_write(d, R_DRIVER_FEATURES_SEL, 0);
-	netdrv_reg_write(d, R_DRIVER_FEATURES, (uint32_t)f);
-	netdrv_reg_write(d, R_DRIVER_FEATURES_SEL, 1);
-	netdrv_reg_write(d, R_DRIVER_FEATURES, (uint32_t)(f >> 32));
-	netdrv_reg_write(d, R_STATUS, 0xb);
+	netdrv_reg_write(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	netdrv_reg_write(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+	netdrv_reg_write(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	netdrv_reg_write(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
+	netdrv_reg_write(d, VIRTIO_MMIO_STATUS, 0xb);
 	st = netdrv_status(d);
 	if (st != 0xb)
 		return drv_fail(d, "FEATURES_OK did not stick", st);
 	d->features = f;
 	if (drv_queue(d, VNET_RXQ) || drv_queue(d, VNET_TXQ))
 		return -EIO;
-	netdrv_reg_write(d, R_STATUS, 0xf);
+	netdrv_reg_write(d, VIRTIO_MMIO_STATUS, 0xf);
 	st = netdrv_status(d);
 	if (st != 0xf)
 		return drv_fail(d, "DRIVER_OK did not stick (or NEEDS_RESET)", st);
@@ -144,7 +135,7 @@ int netdrv_up(struct netdrv *d, uint64_t want)
 
 void netdrv_reset(struct netdrv *d)
 {
-	netdrv_reg_write(d, R_STATUS, 0);
+	netdrv_reg_write(d, VIRTIO_MMIO_STATUS, 0);
 }
 
 void netdrv_stop(struct netdrv *d)
@@ -195,8 +186,9 @@ int netdrv_open(struct netdrv *d, const struct netdrv_cfg *cfg)
 	d->n_live = true;
 	if (!cfg->qsize) {
 		/* As a driver does: the largest size the device takes, up to what we lay out. */
-		netdrv_reg_write(d, R_QUEUE_SEL, VNET_RXQ);
-		d->qsize = MIN(netdrv_reg_read(d, R_QUEUE_NUM_MAX), (uint32_t)NETDRV_QSIZE);
+		netdrv_reg_write(d, VIRTIO_MMIO_QUEUE_SEL, VNET_RXQ);
+		d->qsize = MIN(netdrv_reg_read(d, VIRTIO_MMIO_QUEUE_NUM_MAX),
+			       (uint32_t)NETDRV_QSIZE);
 	}
 	return netdrv_up(d, cfg->want);
 }
@@ -400,7 +392,7 @@ bool netdrv_wait_consumed(struct netdrv *d, unsigned int q, int timeout_ms)
 {
 	int64_t end = now_ms() + timeout_ms;
 
-	if (!(d->features & VIRTIO_BIT(VIRTIO_F_EVENT_IDX))) {
+	if (!(d->features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX))) {
 		usleep(50000);	/* nothing tells us; give the device time */
 		return true;
 	}

@@ -2,6 +2,7 @@
 // Test ring builder: the driver's side of a split virtqueue, written straight into guest RAM.
 #include <stdlib.h>
 #include <string.h>
+#include <linux/virtio_ring.h>
 
 #include "tests/support/ring.h"
 
@@ -33,21 +34,21 @@ void ring_init(struct ring *r, const struct gmem *gm, uint16_t size, uint64_t de
 	       uint64_t avail, uint64_t used)
 {
 	*r = (struct ring){ .gm = gm, .size = size, .desc = desc, .avail = avail, .used = used };
-	/* §2.7: 16-byte descriptors; flags, idx, ring, event for both areas. */
-	memset(at(gm, desc, 16ULL * size), 0, 16ULL * size);
+	uint64_t used_len = 6 + sizeof(struct vring_used_elem) * (uint64_t)size;
+
+	/* §2.7: the descriptor table; flags, idx, ring, event for both areas. */
+	memset(at(gm, desc, sizeof(struct vring_desc) * (uint64_t)size), 0,
+	       sizeof(struct vring_desc) * (uint64_t)size);
 	memset(at(gm, avail, 6 + 2ULL * size), 0, 6 + 2ULL * size);
-	memset(at(gm, used, 6 + 8ULL * size), 0, 6 + 8ULL * size);
+	memset(at(gm, used, used_len), 0, used_len);
 }
 
 void ring_set_table_desc(const struct gmem *gm, uint64_t table, uint16_t i, uint64_t addr,
 			 uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *d = at(gm, table + 16ULL * i, 16);
+	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
 
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
+	memcpy(at(gm, table + sizeof(d) * i, sizeof(d)), &d, sizeof(d));
 }
 
 void ring_set_desc(struct ring *r, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
@@ -88,10 +89,11 @@ uint16_t ring_avail_idx(const struct ring *r)
 
 void ring_used(const struct ring *r, uint16_t k, uint32_t *id, uint32_t *len)
 {
-	const uint8_t *e = at(r->gm, r->used + 4 + 8ULL * (k % r->size), 8);
+	struct vring_used_elem e;
 
-	memcpy(id, e, 4);
-	memcpy(len, e + 4, 4);
+	memcpy(&e, at(r->gm, r->used + 4 + sizeof(e) * (k % r->size), sizeof(e)), sizeof(e));
+	*id = e.id;
+	*len = e.len;
 }
 
 uint16_t ring_used_idx(const struct ring *r)
@@ -106,7 +108,7 @@ uint16_t ring_used_flags(const struct ring *r)
 
 uint16_t ring_avail_event(const struct ring *r)
 {
-	return get16(r->gm, r->used + 4 + 8ULL * r->size);
+	return get16(r->gm, r->used + 4 + sizeof(struct vring_used_elem) * r->size);
 }
 
 void ring_set_used_idx(struct ring *r, uint16_t idx)

@@ -20,6 +20,7 @@ Suite *mdesc_suite(void);
 Suite *acpi_suite(void);
 Suite *virtq_suite(void);
 Suite *virtq_ring_suite(void);
+Suite *virtq_walk_suite(void);
 Suite *vmmio_suite(void);
 Suite *vnet_hdr_suite(void);
 Suite *vnet_hdr_rx_suite(void);

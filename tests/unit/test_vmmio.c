@@ -22,7 +22,7 @@ struct fake_dev {
 
 static uint64_t fake_features(void *dev __unused)
 {
-	return VIRTIO_BIT(F_BASE) | VIRTIO_BIT(F_NEEDS) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+	return VIRTIO_BIT(F_BASE) | VIRTIO_BIT(F_NEEDS) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 }
 
 static int fake_check(void *dev __unused, uint64_t f)
@@ -144,11 +144,12 @@ END_TEST
 
 START_TEST(test_vmmio_good_driver_activates)
 {
-	good_setup(VIRTIO_BIT(F_BASE) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	good_setup(VIRTIO_BIT(F_BASE) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX));
 	wr(0x070, 0xf);
 	ck_assert_uint_eq(rd(0x070), 0xf);
 	ck_assert_uint_eq(dev.activations, 1);
-	ck_assert_uint_eq(vmmio_features(&t), VIRTIO_BIT(F_BASE) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |
+	ck_assert_uint_eq(vmmio_features(&t), VIRTIO_BIT(F_BASE) |
+					      VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |
 					      VIRTIO_BIT(VIRTIO_F_VERSION_1));
 	for (int e = 0; e < VMMIO_ERR_MAX; e++)
 		ck_assert_uint_eq(errs(e), 0);
@@ -362,7 +363,7 @@ START_TEST(test_vmmio_reset_clears_everything)
 {
 	good_setup(VIRTIO_BIT(F_BASE));
 	wr(0x070, 0xf);
-	vmmio_interrupt(&t, VMMIO_INT_VRING);
+	vmmio_interrupt(&t, VIRTIO_MMIO_INT_VRING);
 	ck_assert_uint_eq(rd(0x060), 1);
 	wr(0x070, 0);
 	ck_assert_uint_eq(dev.resets, 1);
@@ -394,8 +395,8 @@ START_TEST(test_vmmio_interrupt_status_and_ack)
 {
 	uint64_t pulses = 0;
 
-	vmmio_interrupt(&t, VMMIO_INT_VRING);
-	vmmio_interrupt(&t, VMMIO_INT_CONFIG);
+	vmmio_interrupt(&t, VIRTIO_MMIO_INT_VRING);
+	vmmio_interrupt(&t, VIRTIO_MMIO_INT_CONFIG);
 	ck_assert_uint_eq(rd(0x060), 3);
 	ck_assert_int_eq(read(irq_fd, &pulses, 8), 8);
 	ck_assert_uint_eq(pulses, 2);
@@ -415,7 +416,7 @@ START_TEST(test_vmmio_needs_reset_once_until_reset)
 	vmmio_set_needs_reset(&t);
 	vmmio_set_needs_reset(&t);
 	ck_assert_uint_eq(rd(0x070), 0x4f);
-	ck_assert_uint_eq(rd(0x060), VMMIO_INT_CONFIG);
+	ck_assert_uint_eq(rd(0x060), VIRTIO_MMIO_INT_CONFIG);
 	ck_assert_int_eq(read(irq_fd, &pulses, 8), 8);
 	ck_assert_uint_eq(pulses, 1);
 	wr(0x050, 0);	/* kicks are not passed on while broken */
@@ -432,7 +433,7 @@ START_TEST(test_vmmio_activate_failure_needs_reset)
 	dev.activate_ret = -EINVAL;
 	good_setup(0);
 	wr(0x070, 0xf);
-	ck_assert_uint_eq(rd(0x070) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	ck_assert_uint_eq(rd(0x070) & VIRTIO_CONFIG_S_NEEDS_RESET, VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 END_TEST
 
@@ -457,13 +458,13 @@ START_TEST(test_vmmio_strict_modes)
 	ck_assert(!atomic_load(&t.needs_reset));
 	/* A legal request the device cannot serve is no violation: never a reset. */
 	vdev_strict_set(VDEV_STRICT_RESET, strict_stop, &t);
-	vdev_fault(&t, VDEV_UNSUPPORTED, NULL, -1, "test");
+	vmmio_fault(&t, VMMIO_UNSUPPORTED, NULL, -1, "test");
 	ck_assert_uint_eq(atomic_load(&t.violations), 1);
 	ck_assert(!atomic_load(&t.needs_reset));
 	vmmio_read(&t, 0x70, (uint8_t *)&v, 2);
 	ck_assert_uint_eq(atomic_load(&t.violations), 2);
 	ck_assert(atomic_load(&t.needs_reset));
-	ck_assert_uint_eq(rd(0x060) & VMMIO_INT_CONFIG, VMMIO_INT_CONFIG);
+	ck_assert_uint_eq(rd(0x060) & VIRTIO_MMIO_INT_CONFIG, VIRTIO_MMIO_INT_CONFIG);
 	ck_assert_int_eq(read(irq_fd, &n, sizeof(n)), sizeof(n));
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(strict_stops, 0);

@@ -16,7 +16,8 @@
 #include "tests/unit/suites.h"
 
 #define F(x)	 VIRTIO_BIT(VIRTIO_NET_F_##x)
-#define F_RING	 (VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | F(MAC))
+#define F_RING	 (VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | \
+			 VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) | F(MAC))
 #define NEEDS	 VIRTIO_NET_HDR_F_NEEDS_CSUM
 #define ST	 (d.n.stats)
 #define WAIT_MS	 2000
@@ -398,7 +399,7 @@ START_TEST(test_vnet_tx_indirect_chain_sent)
 	uint32_t len;
 
 	dev_open(F(CSUM));
-	ck_assert(d.features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC));
+	ck_assert(d.features & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC));
 	len = udp_frame(1000, 10, true);
 	expect_tx_used(netdrv_tx(&d, &h, frame, len, pieces, 3, NETDRV_INDIRECT));
 	expect_peer(&h, len);

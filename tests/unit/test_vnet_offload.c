@@ -11,7 +11,8 @@
 #include "tests/unit/suites.h"
 
 #define F(x)	VIRTIO_BIT(VIRTIO_NET_F_##x)
-#define F_RING	(VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | F(MAC))
+#define F_RING	(VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | \
+			 VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) | F(MAC))
 #define NEEDS	VIRTIO_NET_HDR_F_NEEDS_CSUM
 #define ST	(d.n.stats)
 #define WAIT_MS	2000

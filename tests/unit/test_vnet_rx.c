@@ -13,7 +13,8 @@
 #include "tests/unit/suites.h"
 
 #define F(x)	   VIRTIO_BIT(VIRTIO_NET_F_##x)
-#define F_RING	   (VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | F(MAC))
+#define F_RING	   (VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | \
+			 VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) | F(MAC))
 #define NEEDS	   VIRTIO_NET_HDR_F_NEEDS_CSUM
 #define VALID	   VIRTIO_NET_HDR_F_DATA_VALID
 #define ST	   (d.n.stats)
@@ -384,10 +385,11 @@ START_TEST(test_vnet_rx_avail_idx_jump_needs_reset_then_recovers)
 	dev_open(0, false, 0);
 	ring_set_avail_idx(&d.q[VNET_RXQ], d.qsize + 1);
 	netdrv_kick(&d, VNET_RXQ);
-	for (i = 0; i < 200 && !(netdrv_status(&d) & VIRTIO_STATUS_NEEDS_RESET); i++)
+	for (i = 0; i < 200 && !(netdrv_status(&d) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
 		usleep(10000);
-	ck_assert_uint_eq(netdrv_status(&d), 0xf | VIRTIO_STATUS_NEEDS_RESET);
-	ck_assert_uint_eq(netdrv_reg_read(&d, 0x060) & VMMIO_INT_CONFIG, VMMIO_INT_CONFIG);
+	ck_assert_uint_eq(netdrv_status(&d), 0xf | VIRTIO_CONFIG_S_NEEDS_RESET);
+	ck_assert_uint_eq(netdrv_reg_read(&d, 0x060) & VIRTIO_MMIO_INT_CONFIG,
+			  VIRTIO_MMIO_INT_CONFIG);
 	ck_assert_uint_eq(netdrv_used_pending(&d, VNET_RXQ), 0);
 	ck_assert_msg(netdrv_up(&d, d.features) == 0, "%s", d.err);
 	netdrv_rx_post_n(&d, 1, NEED_MTU);

@@ -7,13 +7,13 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "devices/virtio/rng.h"
+#include "devices/virtio/vrng.h"
 
 #define VRNG_QUEUE_MAX 256
 
 static uint64_t vrng_features(void *dev __unused)
 {
-	return VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+	return VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 }
 
 /* Fills the chain's writable buffers; returns the bytes written. */
@@ -51,7 +51,7 @@ static bool vrng_drain(struct vrng *r)
 				atomic_fetch_add(&r->no_writable, 1);	/* nothing to fill */
 				/* §5.4.6.1: the driver MUST NOT place driver-readable buffers. */
 				if (c.nr_out)
-					vdev_violation(&r->t, &r->q, c.head, "queue 0: request %u "
+					vmmio_violation(&r->t, &r->q, c.head, "queue 0: request %u "
 						       "has only device-readable buffers", c.head);
 			} else {
 				n = vrng_fill(&c);
@@ -69,7 +69,7 @@ static bool vrng_drain(struct vrng *r)
 	} while (virtq_enable_kicks(&r->q));
 	/* One interrupt per batch, if the driver wants one. */
 	if (pushed && virtq_should_notify(&r->q))
-		vmmio_interrupt(&r->t, VMMIO_INT_VRING);
+		vmmio_interrupt(&r->t, VIRTIO_MMIO_INT_VRING);
 	return true;
 }
 
@@ -100,17 +100,21 @@ static int vrng_activate(void *dev, struct vmmio *t)
 	struct vmmio_queue cfg;
 	uint64_t f = vmmio_features(t);
 	uint64_t v;
+	int ret;
 
 	if (!vmmio_queue(t, 0, &cfg))
 		return 0;	/* no queue: nothing to serve until the driver sets one up */
-	if (virtq_init(&r->q, t->gm, cfg.num, cfg.desc, cfg.avail, cfg.used,
-		       f & VIRTIO_BIT(VIRTIO_F_EVENT_IDX), f & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC)))
-		return -EINVAL;
-	virtq_set_owner(&r->q, t, 0);
+	ret = virtq_init(&r->q, t->gm, cfg.num, cfg.desc, cfg.avail, cfg.used,
+			 f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX),
+			 f & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC));
+	if (ret)
+		return ret;
+	vmmio_attach_queue(t, 0, &r->q);
 	while (read(r->stop_fd, &v, sizeof(v)) > 0)
 		;	/* a stale stop from an earlier reset */
-	if (pthread_create(&r->thread, NULL, vrng_thread, r))
-		return -EAGAIN;
+	ret = pthread_create(&r->thread, NULL, vrng_thread, r);
+	if (ret)
+		return -ret;	/* pthread_create returns the error number itself */
 	r->running = true;
 	return 0;
 }
@@ -138,7 +142,7 @@ static const struct virtq *vrng_queue(void *dev, unsigned int index __unused)
 
 static const struct vdev_ops vrng_ops = {
 	.name = "virtio-rng",
-	.device_id = VRNG_DEVICE_ID,
+	.device_id = VIRTIO_ID_RNG,
 	.nr_queues = 1,
 	.queue_max = VRNG_QUEUE_MAX,
 	.config_size = 0,

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 // virtio entropy device (virtio 1.2 §5.4): one request queue filled from getrandom().
-#ifndef MINNOW_RNG_H
-#define MINNOW_RNG_H
+#ifndef MINNOW_VRNG_H
+#define MINNOW_VRNG_H
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <linux/virtio_ids.h>
 
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
-
-#define VRNG_DEVICE_ID 4
 
 struct vrng {
 	struct vmmio t;
