@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // virtio-net header <-> metadata (virtio 1.2 §5.1.6): validate and translate the guest's TX
-// offload requests, build RX headers, offer features with their dependencies, and map the
-// negotiated features to the tap's TUNSETOFFLOAD flags. Pure functions, no I/O.
+// offload requests, build RX headers, offer features with their dependencies, and say what the
+// negotiated features let the guest receive. Pure functions, no I/O.
 #ifndef MINNOW_VNET_HDR_H
 #define MINNOW_VNET_HDR_H
 
@@ -48,13 +48,6 @@ int vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr, const struct iovec *f
 		      struct net_tx_meta *meta) __must_check;
 
 /*
- * The header a tap wants for meta (a fresh one, never the guest's bytes):
- * NEEDS_CSUM at l2+l3 with offset 16/6, GSO type/size and hdr_len = l2+l3+l4
- * for TSO/USO, the ECN bit with NET_TX_ECN; all zero without offloads.
- */
-void vnet_hdr_from_tx_meta(const struct net_tx_meta *meta, struct virtio_net_hdr_v1 *out);
-
-/*
  * The guest's RX header for a frame the backend described in meta, under
  * the negotiated features, with num_buffers. DATA_VALID only with GUEST_CSUM
  * and both checksums good or validated-but-wrong; NEEDS_CSUM only with
@@ -64,9 +57,6 @@ void vnet_hdr_from_tx_meta(const struct net_tx_meta *meta, struct virtio_net_hdr
  */
 int vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint16_t num_buffers,
 		      struct virtio_net_hdr_v1 *out) __must_check;
-
-/* The tap's own RX header turned into backend-neutral metadata. */
-void vnet_hdr_to_rx_meta(const struct virtio_net_hdr_v1 *tap, struct net_rx_meta *meta);
 
 /*
  * The virtio-net offload features to offer for caps: CSUM/HOST_TSO4/6/ECN/
@@ -81,7 +71,7 @@ uint64_t vnet_hdr_offload_features(const struct net_caps *caps);
 /* Whether an acked feature set respects those dependencies: 0 or -EINVAL. */
 int vnet_hdr_check_features(uint64_t acked) __must_check;
 
-/* TUNSETOFFLOAD flags for what the guest can receive: 0 when GUEST_CSUM was not acked. */
-unsigned int vnet_hdr_tap_offloads(uint64_t negotiated);
+/* What the guest can receive under the negotiated features, as rx_* capabilities. */
+void vnet_hdr_rx_accepts(uint64_t negotiated, struct net_caps *accept);
 
 #endif
