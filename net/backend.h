@@ -78,7 +78,7 @@ struct backend_stats {
 
 struct backend;
 
-/* One implementation (net/tap_uring.c, net/tap_sync.c); every call on the I/O thread unless said. */
+/* One implementation (net/tap_uring.c, net/tap_sync.c); calls on the I/O thread unless said. */
 struct backend_ops {
 	/* The I/O thread's set-up (an io_uring), before backend_run: 0 or -errno. */
 	int (*attach)(struct backend *be, const struct backend_loop *loop);

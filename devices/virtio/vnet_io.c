@@ -63,8 +63,8 @@ static void io_gone(void *ctx)
 	struct vnet_io *io = ctx;
 
 	io->gone = true;
-	/* A host problem the guest cannot fix by itself; a reset re-checks the tap (DESIGN §5). */
-	log_err("%s: tap '%s' is gone; the device needs a reset", io->n->t.name, io->be->name);
+	/* A host problem the guest cannot fix by itself; a reset re-checks the host (DESIGN §5). */
+	log_err("%s: '%s' is gone; the device needs a reset", io->n->t.name, io->be->name);
 	vmmio_set_needs_reset(&io->n->t);
 }
 

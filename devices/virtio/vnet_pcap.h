@@ -19,7 +19,7 @@ void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, si
 void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
 			  const struct virtio_net_hdr_v1 *hdr, int err,
 			  const struct verify_result *verify);
-/* An RX record: the chain's buffers and len bytes, header (the one written for the guest) included. */
+/* An RX record: the chain's buffers and len bytes, with the header written for the guest. */
 void vnet_pcap_rx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
 		  const struct virtio_net_hdr_v1 *hdr, const char *drop);
 

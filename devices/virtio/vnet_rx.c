@@ -73,7 +73,7 @@ static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
 		rx_drop(io, c->head, VNET_DROP_RX_READONLY);
 		return;
 	}
-	/* The tap truncates silently: a buffer smaller than a frame is never used. */
+	/* A backend may truncate silently (a tap does): a buffer too small is never used. */
 	if (c->in_bytes < io->rx_need || c->nr_in > IO_IOV_MAX) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: RX buffer of %u bytes in %u pieces cannot hold "
 				"a %u-byte frame; dropped", n->t.name, c->in_bytes, c->nr_in,
@@ -127,7 +127,7 @@ static void mrg_hold(struct vnet_io *io, const struct virtq_chain *c)
 
 /*
  * Starts the merged read over the first held buffers once together they can
- * take the largest frame: the tap truncates silently, so a read is never
+ * take the largest frame: a backend may truncate silently, so a read is never
  * posted into less.
  */
 static void mrg_submit(struct vnet_io *io)
@@ -198,9 +198,9 @@ static void mrg_done(struct vnet_io *io, int res, const struct net_rx_meta *meta
 
 	io->rx_busy--;
 	if (res < VNET_HDR_LEN) {
-		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
-				res == -EMSGSIZE ? "frame larger than the buffers (tap MTU above the "
-				"guest's?)" : res < 0 ? strerror(-res) : "short frame");
+		log_ratelimited(&n->rl, LOG_WARN, "%s: read from '%s' failed: %s", n->t.name,
+				io->be->name, res == -EMSGSIZE ? "frame larger than the buffers (host "
+				"MTU above the guest's?)" : res < 0 ? strerror(-res) : "short frame");
 		rx_drop(io, held_at(io, 0)->head, res == -EMSGSIZE ? VNET_DROP_RX_OVERSIZE :
 			VNET_DROP_RX_TAP);
 		held_pop(io, 1);
@@ -289,12 +289,12 @@ void vnet_rx_done(struct vnet_io *io, uint32_t id, int res, const struct net_rx_
 	io->rx_busy--;
 	if (res == -EMSGSIZE) {
 		/* Truncated in the guest's buffer, so never delivered. */
-		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame larger than the %u-byte buffer (tap "
+		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame larger than the %u-byte buffer (host "
 				"MTU above the guest's?); dropped", n->t.name, r->cap);
 		rx_drop(io, r->head, VNET_DROP_RX_OVERSIZE);
 	} else if (res < VNET_HDR_LEN) {
-		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
-				res < 0 ? strerror(-res) : "short frame");
+		log_ratelimited(&n->rl, LOG_WARN, "%s: read from '%s' failed: %s", n->t.name,
+				io->be->name, res < 0 ? strerror(-res) : "short frame");
 		rx_drop(io, r->head, VNET_DROP_RX_TAP);
 	} else {
 		rx_deliver(io, r, res, meta);

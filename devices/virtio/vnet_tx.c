@@ -143,7 +143,7 @@ static bool tx_soft_counted(struct vnet *n, const struct tx_req *r,
 
 	STAT_INC(n->stats.soft_frames);
 	if (res->err)
-		return true;	/* the tap refused a segment: counted as any tap error */
+		return true;	/* the host refused a segment: counted as any refusal */
 	if (!res->soft_err) {
 		STAT_ADD(n->stats.soft_segments, res->segments);
 		return true;
@@ -161,18 +161,16 @@ void vnet_tx_done(struct vnet_io *io, uint32_t id, const struct backend_tx_resul
 	struct vnet *n = io->n;
 	struct tx_req *r = &io->tx[id];
 	const struct net_tx_meta *m = &r->pkt.meta;
-	bool sent = !res->err;
+	bool soft_dropped = res->soft && !tx_soft_counted(n, r, res);
 
 	r->busy = false;
 	io->tx_busy--;
-	if (res->soft && !tx_soft_counted(n, r, res))
-		sent = false;
-	else if (res->err) {
+	if (res->err) {
 		STAT_INC(n->stats.tx_dropped);
 		STAT_INC(n->stats.drops[VNET_DROP_TX_TAP]);
-		log_ratelimited(&n->rl, LOG_WARN, "%s: tap refused a %u-byte frame: %s", n->t.name,
-				m->len, strerror(-res->err));
-	} else {
+		log_ratelimited(&n->rl, LOG_WARN, "%s: '%s' refused a %u-byte frame: %s", n->t.name,
+				io->be->name, m->len, strerror(-res->err));
+	} else if (!soft_dropped) {
 		STAT_INC(n->stats.tx_packets);
 		STAT_ADD(n->stats.tx_bytes, m->len);
 		STAT_ADD(n->stats.tx_csum, !!(m->flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)));
@@ -182,7 +180,7 @@ void vnet_tx_done(struct vnet_io *io, uint32_t id, const struct backend_tx_resul
 	if (n->pcap)
 		vnet_pcap_tx(n, r->pkt.iov + 1, r->pkt.niov, 0, m->len, &r->guest,
 			     res->err ? vnet_drop_names[VNET_DROP_TX_TAP] :
-			     !sent ? "soft_errors" : NULL, r->verify_bad ? &r->verify : NULL);
+			     soft_dropped ? "soft_errors" : NULL, r->verify_bad ? &r->verify : NULL);
 	tx_complete(io, r->head);
 }
 
