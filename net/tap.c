@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // What both tap backends share: opening a tap with 12-byte virtio-net headers (DESIGN §6), the
 // TUNSETOFFLOAD probe and the offload decision built on it, and the tap's header on both paths.
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,12 +9,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "net/l34.h"
 #include "net/tap.h"
 #include "net/tap_hdr.h"
+#include "net/uapi.h"
 
 /*
  * What this kernel's tun accepts. Writes honour NEEDS_CSUM and GSO whatever
@@ -236,12 +237,8 @@ int tap_set_rx_offloads(struct backend *be, const struct net_caps *accept)
 	struct tap *t = tap_of(be);
 	unsigned int flags = tap_rx_flags(accept);
 
-	if (!t->is_socket && ioctl(t->fd, TUNSETOFFLOAD, flags) < 0) {
-		int ret = -errno;
-
-		log_err("tap '%s': TUNSETOFFLOAD 0x%x failed: %s", t->name, flags, strerror(-ret));
-		return ret;
-	}
+	if (!t->is_socket && ioctl(t->fd, TUNSETOFFLOAD, flags) < 0)
+		return -errno;
 	be->offloads = flags;
 	return 0;
 }

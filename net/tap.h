@@ -13,7 +13,6 @@
 #include "net/backend.h"
 #include "net/config.h"
 #include "net/meta.h"
-#include "net/uapi.h"
 
 #define TAP_HDR_LEN 12	/* struct virtio_net_hdr_v1 before every frame */
 

@@ -93,8 +93,11 @@ static int vnet_activate(void *dev, struct vmmio *t)
 	/* The guest receives only what it negotiated (§5.1.6.3.2): tell the backend, every time. */
 	vnet_hdr_rx_accepts(f, &accept);
 	ret = backend_set_rx_offloads(n->be, &accept);
-	if (ret)
+	if (ret) {
+		log_err("%s: '%s' refuses the guest's receive offloads: %s", t->name, n->be->name,
+			strerror(-ret));
 		return ret;
+	}
 	n->active_offloads = n->be->offloads;
 	ret = vnet_io_start(n);
 	if (ret)

@@ -215,13 +215,13 @@ static int tx_parse(const struct virtio_net_hdr_v1 *hdr, const struct iovec *fra
 	return err;
 }
 
-int vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr, const struct iovec *frame,
-		      unsigned int nr_iov, uint32_t frame_len, uint64_t negotiated,
-		      struct net_tx_meta *meta)
+enum vnet_tx_err vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr,
+				   const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len,
+				   uint64_t negotiated, struct net_tx_meta *meta)
 {
 	/* One read of the header, even if the caller handed us guest memory. */
 	const struct virtio_net_hdr_v1 h = *hdr;
-	int err;
+	enum vnet_tx_err err;
 
 	memset(meta, 0, sizeof(*meta));
 	err = tx_parse(&h, frame, nr_iov, frame_len, negotiated, meta);
@@ -238,7 +238,7 @@ static bool csum_ok(enum net_csum_state s)
 }
 
 /* The GSO part of an RX header (§5.1.6.4.1): each type only with its GUEST_* feature. */
-static int rx_gso(const struct net_rx_meta *meta, uint64_t negotiated,
+static bool rx_gso(const struct net_rx_meta *meta, uint64_t negotiated,
 		  struct virtio_net_hdr_v1 *out)
 {
 	bool ok;
@@ -262,23 +262,23 @@ static int rx_gso(const struct net_rx_meta *meta, uint64_t negotiated,
 		out->gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
 		break;
 	default:
-		return -EINVAL;
+		return false;
 	}
 	/* §5.1.6.4.1: a GSO packet MUST have NEEDS_CSUM and gso_size set. */
 	if (!ok || !meta->csum_partial || meta->gso_size == 0)
-		return -EINVAL;
+		return false;
 	/* §5.1.6.4.1: ECN-marked TSO only with GUEST_ECN, and then with the bit. */
 	if (meta->gso_ecn) {
 		if (!has(negotiated, VIRTIO_NET_F_GUEST_ECN))
-			return -EINVAL;
+			return false;
 		out->gso_type |= GSO_ECN;
 	}
 	out->gso_size = htole16(meta->gso_size);
 	out->hdr_len = htole16(meta->hdr_len);
-	return 0;
+	return true;
 }
 
-int vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint16_t num_buffers,
+bool vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint16_t num_buffers,
 		      struct virtio_net_hdr_v1 *out)
 {
 	bool guest_csum = has(negotiated, VIRTIO_NET_F_GUEST_CSUM);
@@ -292,7 +292,7 @@ int vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint1
 		 * checksum the guest cannot finish must not be delivered.
 		 */
 		if (!guest_csum)
-			return -EINVAL;
+			return false;
 		out->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		out->csum_start = htole16(meta->csum_start);
 		out->csum_offset = htole16(meta->csum_offset);
@@ -300,9 +300,7 @@ int vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint1
 		/* §5.1.6.4.1: without GUEST_CSUM flags MUST be zero (strict reading). */
 		out->flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	}
-	if (meta->gso != NET_RX_GSO_NONE && rx_gso(meta, negotiated, out))
-		return -EINVAL;
-	return 0;
+	return meta->gso == NET_RX_GSO_NONE || rx_gso(meta, negotiated, out);
 }
 
 uint64_t vnet_hdr_offload_features(const struct net_caps *caps)

@@ -28,7 +28,7 @@ void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, si
 }
 
 void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
-			  const struct virtio_net_hdr_v1 *hdr, int err,
+			  const struct virtio_net_hdr_v1 *hdr, enum vnet_tx_err err,
 			  const struct verify_result *verify)
 {
 	char why[64];

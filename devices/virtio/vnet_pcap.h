@@ -17,7 +17,7 @@ void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, si
 		  const struct verify_result *verify);
 /* A TX chain of len bytes, header included, dropped for its offload request (err). */
 void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
-			  const struct virtio_net_hdr_v1 *hdr, int err,
+			  const struct virtio_net_hdr_v1 *hdr, enum vnet_tx_err err,
 			  const struct verify_result *verify);
 /* An RX record: the chain's buffers and len bytes, with the header written for the guest. */
 void vnet_pcap_rx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,

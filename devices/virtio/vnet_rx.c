@@ -39,7 +39,7 @@ static int rx_header(struct vnet_io *io, const struct iovec *iov, unsigned int n
 {
 	struct vnet *n = io->n;
 
-	if (vnet_hdr_rx_build(meta, n->negotiated, num_buffers, guest)) {
+	if (!vnet_hdr_rx_build(meta, n->negotiated, num_buffers, guest)) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame needs offloads the guest did not "
 				"negotiate (csum_partial %d gso %d); dropped", n->t.name,
 				meta->csum_partial, meta->gso);

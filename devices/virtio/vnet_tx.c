@@ -85,7 +85,7 @@ static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
 	struct backend_tx *p = r ? &r->pkt : NULL;
 	uint32_t frame_len = c->out_bytes - VNET_HDR_LEN;
 	bool bad = false;
-	int err;
+	enum vnet_tx_err err;
 
 	if (c->nr_in) {
 		tx_drop(io, c, NULL, VNET_DROP_TX_WRITABLE);

@@ -27,7 +27,7 @@
 	do {                                                                                       \
 		struct virtio_net_hdr_v1 o_;                                                       \
 		memset(&o_, 0xee, sizeof(o_));                                                     \
-		ck_assert_int_eq(vnet_hdr_rx_build((meta), (neg), (nb), &o_), 0);                  \
+		ck_assert(vnet_hdr_rx_build((meta), (neg), (nb), &o_));                            \
 		ck_assert_uint_eq(o_.flags, (fl));                                                 \
 		ck_assert_uint_eq(o_.gso_type, (gso));                                             \
 		ck_assert_uint_eq(le16toh(o_.hdr_len), (hlen));                                    \
@@ -40,7 +40,7 @@
 #define ck_rx_drop(meta, neg)                                                                      \
 	do {                                                                                       \
 		struct virtio_net_hdr_v1 o_;                                                       \
-		ck_assert_int_eq(vnet_hdr_rx_build((meta), (neg), 1, &o_), -EINVAL);               \
+		ck_assert(!vnet_hdr_rx_build((meta), (neg), 1, &o_));                              \
 	} while (0)
 
 static struct net_rx_meta csum(enum net_csum_state ip, enum net_csum_state l4)
@@ -259,7 +259,7 @@ START_TEST(test_rx_to_meta_gso)
 			struct virtio_net_hdr_v1 g;
 
 			/* Whatever the guest negotiated, it cannot take it. */
-			ck_assert_int_eq(vnet_hdr_rx_build(&m, ~0ULL, 1, &g), -EINVAL);
+			ck_assert(!vnet_hdr_rx_build(&m, ~0ULL, 1, &g));
 		}
 	}
 }
@@ -289,7 +289,7 @@ START_TEST(test_rx_tap_round_trip)
 		t.csum_start = htole16(t.csum_start);
 		t.csum_offset = htole16(t.csum_offset);
 		tap_hdr_to_rx_meta(&t, &m);
-		ck_assert_int_eq(vnet_hdr_rx_build(&m, NEG_RX, 1, &out), 0);
+		ck_assert(vnet_hdr_rx_build(&m, NEG_RX, 1, &out));
 		t.num_buffers = htole16(1);
 		ck_assert_mem_eq(&out, &t, sizeof(out));
 	}
