@@ -39,7 +39,7 @@ static void io_tx_idle(void *ctx)
 /* One interrupt per batch, when either queue's driver wants one (§2.7.10). */
 static void io_batch(void *ctx)
 {
-	struct vnet_io *io = ctx;
+	struct vnet_qp *io = ctx;
 	struct vnet *n = io->n;
 	bool need = false;
 
@@ -60,7 +60,7 @@ static void io_batch(void *ctx)
 /* The host side was detached (a read or write said EBADFD): no more reads, NEEDS_RESET. */
 static void io_gone(void *ctx)
 {
-	struct vnet_io *io = ctx;
+	struct vnet_qp *io = ctx;
 
 	io->gone = true;
 	/* A host problem the guest cannot fix by itself; a reset re-checks the host (DESIGN §5). */
@@ -68,7 +68,7 @@ static void io_gone(void *ctx)
 	vmmio_set_needs_reset(&io->n->t);
 }
 
-static void io_started(struct vnet_io *io, int result)
+static void io_started(struct vnet_qp *io, int result)
 {
 	pthread_mutex_lock(&io->lock);
 	io->init_result = result;
@@ -79,7 +79,7 @@ static void io_started(struct vnet_io *io, int result)
 
 static void *io_thread(void *arg)
 {
-	struct vnet_io *io = arg;
+	struct vnet_qp *io = arg;
 	struct vnet *n = io->n;
 	const struct backend_loop loop = {
 		.kick_fd = { n->t.queues[VNET_RXQ].kick_fd, n->t.queues[VNET_TXQ].kick_fd },
@@ -104,7 +104,7 @@ static void *io_thread(void *arg)
 
 int vnet_io_start(struct vnet *n)
 {
-	struct vnet_io *io = calloc(1, sizeof(*io));
+	struct vnet_qp *io = calloc(1, sizeof(*io));
 	uint64_t gso = VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) |
 		       VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO4);
 	uint64_t v;

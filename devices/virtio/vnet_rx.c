@@ -11,7 +11,7 @@
 #include "devices/virtio/vnet_pcap.h"
 #include "devices/virtio/vnet_rx.h"
 
-static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
+static void rx_drop(struct vnet_qp *io, uint16_t head, enum vnet_drop why)
 {
 	struct vnet *n = io->n;
 
@@ -33,7 +33,7 @@ static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
  * the start of iov, from the backend's metadata, with num_buffers; -EINVAL
  * when the frame needs an offload the guest lacks, and then it must be dropped.
  */
-static int rx_header(struct vnet_io *io, const struct iovec *iov, unsigned int niov,
+static int rx_header(struct vnet_qp *io, const struct iovec *iov, unsigned int niov,
 		     const struct net_rx_meta *meta, uint16_t num_buffers,
 		     struct virtio_net_hdr_v1 *guest)
 {
@@ -63,7 +63,7 @@ static void rx_count(struct vnet *n, uint32_t len, const struct virtio_net_hdr_v
 }
 
 /* A guest buffer for one read, or a drop if it cannot hold a whole frame (§5.1.6.3.1). */
-static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
+static void rx_post(struct vnet_qp *io, const struct virtq_chain *c)
 {
 	struct vnet *n = io->n;
 	unsigned int index = 0;
@@ -95,18 +95,18 @@ static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
 
 /* ---- RX with MRG_RXBUF: one frame over several buffers (virtio 1.2 §5.1.6.3.2) ---- */
 
-static struct mrg_chain *held_at(struct vnet_io *io, unsigned int k)
+static struct mrg_chain *held_at(struct vnet_qp *io, unsigned int k)
 {
 	return &io->held[(io->held_first + k) % MRG_HELD];
 }
 
-static void held_pop(struct vnet_io *io, unsigned int n)
+static void held_pop(struct vnet_qp *io, unsigned int n)
 {
 	io->held_first = (io->held_first + n) % MRG_HELD;
 	io->held_count -= n;
 }
 
-static void mrg_hold(struct vnet_io *io, const struct virtq_chain *c)
+static void mrg_hold(struct vnet_qp *io, const struct virtq_chain *c)
 {
 	struct mrg_chain *h;
 
@@ -130,7 +130,7 @@ static void mrg_hold(struct vnet_io *io, const struct virtq_chain *c)
  * take the largest frame: a backend may truncate silently, so a read is never
  * posted into less.
  */
-static void mrg_submit(struct vnet_io *io)
+static void mrg_submit(struct vnet_qp *io)
 {
 	uint32_t cap = 0;
 	unsigned int k, niov = 0;
@@ -156,7 +156,7 @@ static void mrg_submit(struct vnet_io *io)
 	backend_rx_flush(io->be);
 }
 
-static void mrg_deliver(struct vnet_io *io, uint32_t len, const struct net_rx_meta *meta)
+static void mrg_deliver(struct vnet_qp *io, uint32_t len, const struct net_rx_meta *meta)
 {
 	struct vnet *n = io->n;
 	struct virtio_net_hdr_v1 guest;
@@ -192,7 +192,7 @@ static void mrg_deliver(struct vnet_io *io, uint32_t len, const struct net_rx_me
 	io->rx_pushed = true;
 }
 
-static void mrg_done(struct vnet_io *io, int res, const struct net_rx_meta *meta)
+static void mrg_done(struct vnet_qp *io, int res, const struct net_rx_meta *meta)
 {
 	struct vnet *n = io->n;
 
@@ -214,7 +214,7 @@ static void mrg_done(struct vnet_io *io, int res, const struct net_rx_meta *meta
  * Chains the ring layer refused on the way (virtq_pop completed them with
  * length 0; the queue's bad_chains says why) are drops too (DESIGN §5).
  */
-static void rx_refused(struct vnet_io *io, unsigned int completed)
+static void rx_refused(struct vnet_qp *io, unsigned int completed)
 {
 	if (completed) {	/* rare: no store to the counter per chain */
 		io->rx_pushed = true;
@@ -223,7 +223,7 @@ static void rx_refused(struct vnet_io *io, unsigned int completed)
 }
 
 /* Keeps a read posted for every buffer the guest gave us (up to RX_INFLIGHT). */
-void vnet_rx_fill(struct vnet_io *io)
+void vnet_rx_fill(struct vnet_qp *io)
 {
 	struct vnet *n = io->n;
 
@@ -258,7 +258,7 @@ void vnet_rx_fill(struct vnet_io *io)
 }
 
 /* A frame arrived in r: rewrite its header for the guest and hand the buffer back. */
-static void rx_deliver(struct vnet_io *io, struct rx_req *r, uint32_t len,
+static void rx_deliver(struct vnet_qp *io, struct rx_req *r, uint32_t len,
 		       const struct net_rx_meta *meta)
 {
 	struct virtio_net_hdr_v1 guest;
@@ -274,7 +274,7 @@ static void rx_deliver(struct vnet_io *io, struct rx_req *r, uint32_t len,
 	io->rx_pushed = true;
 }
 
-void vnet_rx_done(struct vnet_io *io, uint32_t id, int res, const struct net_rx_meta *meta)
+void vnet_rx_done(struct vnet_qp *io, uint32_t id, int res, const struct net_rx_meta *meta)
 {
 	struct vnet *n = io->n;
 	struct rx_req *r;

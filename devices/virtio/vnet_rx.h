@@ -6,8 +6,8 @@
 #include "devices/virtio/vnet_state.h"
 
 /* Lends the backend every buffer the guest gave us (up to RX_INFLIGHT, or MRG_HELD held). */
-void vnet_rx_fill(struct vnet_io *io);
+void vnet_rx_fill(struct vnet_qp *io);
 /* Buffer id came back from the backend (backend_events.rx_done): delivered or dropped. */
-void vnet_rx_done(struct vnet_io *io, uint32_t id, int res, const struct net_rx_meta *meta);
+void vnet_rx_done(struct vnet_qp *io, uint32_t id, int res, const struct net_rx_meta *meta);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // virtio-net's state, types only: the device (struct vnet) and its I/O thread's queue pair
-// (struct vnet_io), shared by vnet.c, vnet_io.c, vnet_rx.c, vnet_tx.c and vnet_pcap.c, which
+// (struct vnet_qp), shared by vnet.c, vnet_io.c, vnet_rx.c, vnet_tx.c and vnet_pcap.c, which
 // each declare their own functions in their own header.
 #ifndef MINNOW_VNET_STATE_H
 #define MINNOW_VNET_STATE_H
@@ -66,7 +66,7 @@ struct vnet_stats {
 	uint64_t soft_frames, soft_segments, soft_err[SOFT_ERR_MAX];
 };
 
-struct vnet_io;
+struct vnet_qp;
 
 struct vnet {
 	struct vmmio t;
@@ -77,7 +77,7 @@ struct vnet {
 	uint64_t negotiated;		/* copied at DRIVER_OK for the I/O thread */
 	unsigned int active_offloads;	/* the host's RX offloads at the last DRIVER_OK, for metrics */
 	struct virtq rxq, txq;		/* owned by the I/O thread while it runs */
-	struct vnet_io *io;
+	struct vnet_qp *io;		/* the running I/O thread's queue pair; NULL when stopped */
 	pthread_t thread;
 	bool running;
 	int stop_fd;
@@ -114,7 +114,7 @@ struct tx_req {
 };
 
 /* The I/O thread's queue pair: what is lent to the backend, and the merged-read state. */
-struct vnet_io {
+struct vnet_qp {
 	struct vnet *n;
 	struct backend *be;
 	unsigned int rx_busy, tx_busy;	/* requests lent to the backend */

@@ -13,13 +13,13 @@
 #include "devices/virtio/vnet_tx.h"
 #include "net/l34.h"
 
-static void tx_complete(struct vnet_io *io, uint16_t head)
+static void tx_complete(struct vnet_qp *io, uint16_t head)
 {
 	virtq_push(&io->n->txq, head, 0);	/* TX buffers are only read: used length 0 */
 	io->tx_pushed = true;
 }
 
-static void tx_drop(struct vnet_io *io, const struct virtq_chain *c,
+static void tx_drop(struct vnet_qp *io, const struct virtq_chain *c,
 		    const struct virtio_net_hdr_v1 *guest, enum vnet_drop why)
 {
 	struct vnet *n = io->n;
@@ -38,7 +38,7 @@ static void tx_drop(struct vnet_io *io, const struct virtq_chain *c,
 	tx_complete(io, head);
 }
 
-static struct tx_req *tx_slot(struct vnet_io *io, unsigned int *index)
+static struct tx_req *tx_slot(struct vnet_qp *io, unsigned int *index)
 {
 	for (unsigned int i = 0; i < TX_INFLIGHT; i++) {
 		if (!io->tx[i].busy) {
@@ -75,7 +75,7 @@ static bool tx_verify(struct vnet *n, const struct virtio_net_hdr_v1 *hdr,
 }
 
 /* One chain: validate (virtio 1.2 §5.1.6.2), translate, and lend it to the backend. */
-static void tx_one(struct vnet_io *io, const struct virtq_chain *c)
+static void tx_one(struct vnet_qp *io, const struct virtq_chain *c)
 {
 	struct vnet *n = io->n;
 	struct virtio_net_hdr_v1 guest;
@@ -156,7 +156,7 @@ static bool tx_soft_counted(struct vnet *n, const struct tx_req *r,
 	return false;
 }
 
-void vnet_tx_done(struct vnet_io *io, uint32_t id, const struct backend_tx_result *res)
+void vnet_tx_done(struct vnet_qp *io, uint32_t id, const struct backend_tx_result *res)
 {
 	struct vnet *n = io->n;
 	struct tx_req *r = &io->tx[id];
@@ -188,7 +188,7 @@ void vnet_tx_done(struct vnet_io *io, uint32_t id, const struct backend_tx_resul
  * Chains the ring layer refused on the way (virtq_pop completed them with
  * length 0; the queue's bad_chains says why) are drops too (DESIGN §5).
  */
-static void tx_refused(struct vnet_io *io, unsigned int completed)
+static void tx_refused(struct vnet_qp *io, unsigned int completed)
 {
 	if (completed) {	/* rare: no store to the counter per chain */
 		io->tx_pushed = true;
@@ -197,7 +197,7 @@ static void tx_refused(struct vnet_io *io, unsigned int completed)
 }
 
 /* Takes chains while write slots are free; with the queue drained, asks for kicks again. */
-static void tx_take(struct vnet_io *io)
+static void tx_take(struct vnet_qp *io)
 {
 	struct vnet *n = io->n;
 
@@ -222,7 +222,7 @@ static void tx_take(struct vnet_io *io)
 	} while (virtq_enable_kicks(&n->txq));
 }
 
-void vnet_tx_drain(struct vnet_io *io)
+void vnet_tx_drain(struct vnet_qp *io)
 {
 	/* Frames sent in software free their slots at once: take more chains into them. */
 	do

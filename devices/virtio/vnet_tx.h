@@ -6,8 +6,8 @@
 #include "devices/virtio/vnet_state.h"
 
 /* Lends the backend the chains the guest made available, while slots are free, and flushes. */
-void vnet_tx_drain(struct vnet_io *io);
+void vnet_tx_drain(struct vnet_qp *io);
 /* Frame id came back from the backend (backend_events.tx_done): counted and completed. */
-void vnet_tx_done(struct vnet_io *io, uint32_t id, const struct backend_tx_result *res);
+void vnet_tx_done(struct vnet_qp *io, uint32_t id, const struct backend_tx_result *res);
 
 #endif
