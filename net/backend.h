@@ -90,12 +90,13 @@ struct backend_ops {
 	void (*detach)(struct backend *be);
 	/*
 	 * Lends an RX buffer of cap bytes in niov pieces; iov has room for one
-	 * more, which the backend may use. Takes effect at rx_flush.
+	 * more, which the backend may use. Reads start by rx_flush at the latest,
+	 * and complete in the order lent.
 	 */
 	void (*rx_post)(struct backend *be, uint32_t id, struct iovec *iov, unsigned int niov,
 			uint32_t cap);
 	void (*rx_flush)(struct backend *be);
-	/* Lends a TX frame; it goes out at tx_flush, in the order given. */
+	/* Lends a TX frame; frames go out in the order lent, once tx_flush was called. */
 	void (*tx)(struct backend *be, uint32_t id, struct backend_tx *pkt);
 	/* Returns whether frames completed during the call (tx_done: slots the device may refill). */
 	bool (*tx_flush)(struct backend *be);
