@@ -19,11 +19,16 @@
 enum soft_err {
 	SOFT_ERR_LAYOUT = 1,	/* the frame's headers are not where the metadata says */
 	SOFT_ERR_SHORT,		/* the frame ended early, or is larger than the scratch */
-	SOFT_ERR_EMIT,		/* the backend refused a frame */
 	SOFT_ERR_MAX,
 };
 
 extern const char *const soft_err_names[SOFT_ERR_MAX];
+
+/* What soft_send did with one frame: counted by the caller. */
+struct soft_result {
+	unsigned int frames;	/* frames handed to the sink */
+	enum soft_err err;	/* 0, or why the rest of the frame was dropped unsent */
+};
 
 /* Takes one finished frame (no virtio-net header): 0, or -errno to stop. */
 struct soft_sink {
@@ -41,11 +46,12 @@ struct soft_sink {
  *   ID + i, IP lengths, TCP sequence + i * mss, CWR on the first segment
  *   only, FIN and PSH on the last only, UDP length, and full IPv4 header and
  *   L4 checksums computed from scratch (the guest's partial sum is not used).
- * Returns the number of frames sent (>= 1), or -enum soft_err; on
- * SOFT_ERR_EMIT some segments may have gone out.
+ * Fills *res: the frames sent, and for a frame whose bytes do not match
+ * meta, why the rest was dropped (some segments may have gone out). Returns
+ * 0, or the sink's -errno (res->frames went out before it).
  */
 int soft_send(const struct net_tx_meta *meta, const struct iovec *iov, unsigned int nr_iov,
-	      uint8_t *scratch, const struct soft_sink *sink) __must_check;
+	      uint8_t *scratch, const struct soft_sink *sink, struct soft_result *res) __must_check;
 
 /* The TUN_F_* offloads soft_send covers: what offload=soft offers whatever the tap says. */
 void soft_caps(struct net_caps *caps);

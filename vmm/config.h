@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "devices/virtio/vdev.h"
+#include "net/config.h"
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_OFF };
 
@@ -15,24 +16,6 @@ enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_OFF };
 #define CONFIG_MIN_MEM	    (4 * MiB)
 #define CONFIG_MAX_MEM	    (1024 * GiB)
 #define CONFIG_DEFAULT_MEM  (256 * MiB)
-
-/* --net: one virtio-net device on a tap. */
-struct net_config {
-	bool enabled;
-	const char *tap;	/* tap=NAME: points at tap_name; NULL with fd=N */
-	char tap_name[16];
-	int fd;			/* fd=N (tap NULL) */
-	uint8_t mac[6];
-	bool mac_set;
-	unsigned int mtu;	/* 0: the tap's */
-	unsigned int queue_size;
-	bool csum, tso, mrg_rxbuf;
-	bool io_sync;		/* io=sync: the readv/writev baseline */
-	const char *pcap;	/* pcap=FILE: points at pcap_path; NULL: no capture */
-	char pcap_path[4096];	/* PATH_MAX */
-	bool verify;		/* verify=on: check TX offload requests against the bytes */
-	bool offload_soft;	/* offload=soft: finish TX offloads in software */
-};
 
 struct vm_config {
 	const char *kernel;

@@ -316,24 +316,16 @@ static int machine_rng(struct machine *m, const struct mdesc_virtio *slot)
 
 static int machine_net(struct machine *m, const struct mdesc_virtio *slot)
 {
-	const struct net_config *c = &m->cfg->net;
-	struct vnet_opts o = {
-		.tap = c->tap, .fd = c->fd, .mac_set = c->mac_set, .mtu = c->mtu,
-		.queue_size = c->queue_size, .csum = c->csum, .tso = c->tso,
-		.mrg_rxbuf = c->mrg_rxbuf, .io_sync = c->io_sync, .pcap = c->pcap,
-		.verify = c->verify, .soft = c->offload_soft,
-	};
 	char err[ERRLEN];
 	int ret;
 
-	memcpy(o.mac, c->mac, 6);
 	if (machine_irqfd(m, slot->gsi, &m->net_irq_fd))
 		return -1;
 	m->net = malloc(sizeof(*m->net));
 	if (!m->net)
 		return -ENOMEM;
-	ret = vnet_init(m->net, &o, &m->gmem, slot->addr, slot->gsi, m->kvm.vm_fd, m->net_irq_fd,
-			err, sizeof(err));
+	ret = vnet_init(m->net, &m->cfg->net, &m->gmem, slot->addr, slot->gsi, m->kvm.vm_fd,
+			m->net_irq_fd, err, sizeof(err));
 	if (ret) {
 		free(m->net);
 		m->net = NULL;

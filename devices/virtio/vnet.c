@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// virtio-net device (virtio 1.2 §5.1): one queue pair on a tap, features from the tap's
-// capabilities, an io_uring I/O thread per queue pair (vnet_io.c).
+// virtio-net device (virtio 1.2 §5.1): one queue pair on a net backend, features from what the
+// backend offers, an I/O thread per queue pair (vnet_io.c).
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -10,8 +10,20 @@
 
 #include "base/stat.h"
 #include "devices/virtio/vnet.h"
+#include "devices/virtio/vnet_io.h"
+#include "net/backends.h"
 
 #define VNET_CONFIG_SIZE 12	/* mac[6], status, max_virtqueue_pairs, mtu (§5.1.4) */
+
+/* What vnet_init_backend was given and made: the backend, and the stop eventfd. */
+static void vnet_close_backend(struct vnet *n)
+{
+	if (n->stop_fd >= 0)
+		close(n->stop_fd);
+	n->stop_fd = -1;
+	backend_close(n->be);
+	n->be = NULL;
+}
 
 const char *const vnet_drop_names[VNET_DROP_MAX] = {
 	[VNET_DROP_TX_HEADER] = "tx_short_chain", [VNET_DROP_TX_WRITABLE] = "tx_writable",
@@ -21,31 +33,15 @@ const char *const vnet_drop_names[VNET_DROP_MAX] = {
 	[VNET_DROP_RX_OVERSIZE] = "rx_oversize",
 };
 
-/* The tap's capabilities and what minnow does in software, less what the user switched off. */
-static struct net_caps vnet_caps(const struct vnet *n)
-{
-	struct net_caps c = n->tap.caps;
-
-	soft_caps(&c);	/* vnet_offload.c finishes what the tap does not (n->hw) */
-
-	if (!n->opts.csum)
-		c = (struct net_caps){ 0 };	/* no checksum offload, so no segmentation either */
-	if (!n->opts.tso)
-		c.tx_tso4 = c.tx_tso6 = c.tx_ecn = c.tx_uso = c.rx_tso4 = c.rx_tso6 = c.rx_ecn =
-			c.rx_uso = false;
-	return c;
-}
-
 static uint64_t vnet_features(void *dev)
 {
 	struct vnet *n = dev;
-	struct net_caps caps = vnet_caps(n);
-	uint64_t f = vnet_hdr_offload_features(&caps);
+	uint64_t f = vnet_hdr_offload_features(&n->be->offer);
 
 	f |= VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
 	     VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |
 	     VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
-	if (n->opts.mrg_rxbuf)
+	if (n->cfg.mrg_rxbuf)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	return f;
 }
@@ -61,7 +57,7 @@ static void vnet_config_read(void *dev, uint32_t off, uint8_t *data, uint32_t le
 	uint8_t cfg[VNET_CONFIG_SIZE];
 	uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1, mtu = n->mtu;
 
-	memcpy(cfg, n->opts.mac, 6);
+	memcpy(cfg, n->mac, 6);
 	memcpy(cfg + 6, &status, 2);
 	memcpy(cfg + 8, &pairs, 2);
 	memcpy(cfg + 10, &mtu, 2);
@@ -81,6 +77,7 @@ static int vnet_activate(void *dev, struct vmmio *t)
 {
 	struct vnet *n = dev;
 	struct vmmio_queue rx, tx;
+	struct net_caps accept;
 	uint64_t f = vmmio_features(t);
 	bool ev = f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 	bool ind = f & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
@@ -96,14 +93,15 @@ static int vnet_activate(void *dev, struct vmmio *t)
 	vmmio_attach_queue(t, VNET_RXQ, &n->rxq);
 	vmmio_attach_queue(t, VNET_TXQ, &n->txq);
 	n->negotiated = f;
-	/* The guest receives only what it negotiated (§5.1.6.3.2): tell the tap, at every activation. */
-	ret = tap_set_offloads(&n->tap, vnet_hdr_tap_offloads(f));
+	/* The guest receives only what it negotiated (§5.1.6.3.2): tell the backend, every time. */
+	vnet_hdr_rx_accepts(f, &accept);
+	ret = backend_set_rx_offloads(n->be, &accept);
 	if (ret) {
-		log_err("%s: TUNSETOFFLOAD 0x%x failed: %s", t->name, vnet_hdr_tap_offloads(f),
+		log_err("%s: '%s' refuses the guest's receive offloads: %s", t->name, n->be->name,
 			strerror(-ret));
 		return ret;
 	}
-	n->active_offloads = n->tap.offloads;
+	n->active_offloads = n->be->offloads;
 	ret = vnet_io_start(n);
 	if (ret)
 		return ret;
@@ -120,8 +118,8 @@ static void vnet_reset(void *dev)
 	/* Cancels and drains every read and write in flight before the transport clears state. */
 	vnet_io_stop(n);
 	n->running = false;
-	if (tap_set_offloads(&n->tap, 0))
-		log_warn("%s: cannot clear the tap's offloads", n->t.name);
+	if (backend_set_rx_offloads(n->be, &(struct net_caps){ 0 }))
+		log_warn("%s: cannot clear the backend's offloads", n->t.name);
 }
 
 static const struct virtq *vnet_queue(void *dev, unsigned int index)
@@ -148,80 +146,66 @@ static const struct vdev_ops vnet_ops = {
 	.queue = vnet_queue,
 };
 
-static int vnet_setup(struct vnet *n, const struct gmem *gm, uint64_t base, uint32_t gsi,
-		      int vm_fd, int irq_fd)
+int vnet_init_backend(struct vnet *n, const struct net_config *cfg, struct backend *be,
+		      const struct gmem *gm, uint64_t base, uint32_t gsi, int vm_fd, int irq_fd)
 {
 	int ret;
 
-	if (!n->opts.mac_set) {
-		/* Random, locally administered, unicast (IEEE 802: bit 1 set, bit 0 clear). */
-		if (getrandom(n->opts.mac, 6, 0) != 6)
-			return -EIO;
-		n->opts.mac[0] = (n->opts.mac[0] & 0xfe) | 0x02;
-	}
-	n->mtu = n->opts.mtu ? n->opts.mtu : (unsigned int)n->tap.mtu;
+	memset(n, 0, sizeof(*n));
+	n->cfg = *cfg;
+	n->be = be;
+	n->stop_fd = -1;
+	memcpy(n->mac, cfg->mac, 6);
+	n->mtu = cfg->mtu ? cfg->mtu : be->mtu;
 	n->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	n->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->stop_fd < 0)
-		return -errno;
-	ret = vmmio_init(&n->t, &vnet_ops, n, gm, base, gsi, vm_fd, irq_fd);
+		ret = -errno;
+	/* Random, locally administered, unicast (IEEE 802: bit 1 set, bit 0 clear). */
+	else if (!cfg->mac_set && getrandom(n->mac, 6, 0) != 6)
+		ret = -EIO;
+	else
+		ret = vmmio_init(&n->t, &vnet_ops, n, gm, base, gsi, vm_fd, irq_fd);
 	if (ret) {
-		close(n->stop_fd);
+		vnet_close_backend(n);
 		return ret;
 	}
-	vnet_offload_init(n);	/* after vmmio_init: its log line names the device */
-	if (n->opts.queue_size && vmmio_set_queue_max(&n->t, n->opts.queue_size)) {
+	if (!cfg->mac_set)
+		n->mac[0] = (n->mac[0] & 0xfe) | 0x02;
+	if (cfg->queue_size && vmmio_set_queue_max(&n->t, cfg->queue_size)) {
 		vmmio_destroy(&n->t);
-		close(n->stop_fd);
+		vnet_close_backend(n);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int vnet_init(struct vnet *n, const struct vnet_opts *opts, const struct gmem *gm, uint64_t base,
+int vnet_init(struct vnet *n, const struct net_config *cfg, const struct gmem *gm, uint64_t base,
 	      uint32_t gsi, int vm_fd, int irq_fd, char *err, size_t errlen)
 {
-	int ret;
+	struct backend *be;
+	struct pcap *pcap = NULL;
+	int ret = backends_open(cfg, &be, err, errlen);
 
-	memset(n, 0, sizeof(*n));
-	n->opts = *opts;
-	ret = tap_open(&n->tap, opts->tap, opts->fd, err, errlen);
 	if (ret)
 		return ret;
-	/* The guest sizes its buffers by the MTU we advertise: the tap must not send more (§5.1.4.1). */
-	if (opts->mtu && (int)opts->mtu != n->tap.mtu && (ret = tap_set_mtu(&n->tap, opts->mtu))) {
-		snprintf(err, errlen, "cannot set tap '%s' to MTU %u: %s (needs CAP_NET_ADMIN; or "
-			 "drop mtu= to use the tap's %d)", n->tap.name, opts->mtu, strerror(-ret),
-			 n->tap.mtu);
-		tap_close(&n->tap);
-		return ret;
-	}
-	if (opts->pcap) {
-		struct pcap_opts po = { .ifname = n->tap.name };
+	if (cfg->pcap) {
+		struct pcap_opts po = { .ifname = be->name };
 
-		ret = pcap_open(&n->pcap, opts->pcap, &po, err, errlen);
+		ret = pcap_open(&pcap, cfg->pcap, &po, err, errlen);
 		if (ret) {
-			tap_close(&n->tap);
+			backend_close(be);
 			return ret;
 		}
 	}
-	ret = vnet_setup(n, gm, base, gsi, vm_fd, irq_fd);
+	ret = vnet_init_backend(n, cfg, be, gm, base, gsi, vm_fd, irq_fd);
 	if (ret) {
 		snprintf(err, errlen, "cannot set up virtio-net: %s", strerror(-ret));
-		pcap_close(n->pcap);
-		tap_close(&n->tap);
+		pcap_close(pcap);
+		return ret;
 	}
-	return ret;
-}
-
-int vnet_init_socket(struct vnet *n, const struct vnet_opts *opts, int fd,
-		     const struct net_caps *caps, const struct gmem *gm, uint64_t base, uint32_t gsi,
-		     int vm_fd, int irq_fd)
-{
-	memset(n, 0, sizeof(*n));
-	n->opts = *opts;
-	tap_from_socket(&n->tap, fd, caps);
-	return vnet_setup(n, gm, base, gsi, vm_fd, irq_fd);
+	n->pcap = pcap;
+	return 0;
 }
 
 void vnet_stop(struct vnet *n)
@@ -237,9 +221,7 @@ void vnet_destroy(struct vnet *n)
 	pcap_close(n->pcap);	/* the I/O thread is gone: everything it recorded goes out */
 	n->pcap = NULL;
 	vmmio_destroy(&n->t);
-	close(n->stop_fd);
-	if (!n->tap.is_socket)
-		tap_close(&n->tap);
+	vnet_close_backend(n);
 }
 
 static void vnet_metrics_counts(FILE *out, const char *name, const char *const *names,
@@ -257,7 +239,7 @@ void vnet_metrics(struct vnet *n, FILE *out)
 	struct vnet_stats *s = &n->stats;
 
 	fprintf(out, "{\"name\":\"%s\",\"tap\":\"%s\",\"tap_offloads\":%u,"
-		"\"tap_offloads_active\":%u,", n->t.name, n->tap.name, n->tap.offloads,
+		"\"tap_offloads_active\":%u,", n->t.name, n->be->name, n->be->offloads,
 		n->active_offloads);
 	vmmio_metrics(&n->t, out);
 	fprintf(out, ",\"queues\":[");
@@ -277,8 +259,10 @@ void vnet_metrics(struct vnet *n, FILE *out)
 		(unsigned long long)STAT_READ(s->rx_packets), (unsigned long long)STAT_READ(s->rx_bytes),
 		(unsigned long long)STAT_READ(s->rx_dropped), (unsigned long long)STAT_READ(s->rx_data_valid),
 		(unsigned long long)STAT_READ(s->rx_csum_partial), (unsigned long long)STAT_READ(s->rx_gso),
-		(unsigned long long)STAT_READ(s->rx_merged), (unsigned long long)STAT_READ(s->tx_eagain),
-		(unsigned long long)STAT_READ(s->rx_eagain), (unsigned long long)STAT_READ(s->interrupts));
+		(unsigned long long)STAT_READ(s->rx_merged),
+		(unsigned long long)STAT_READ(n->be->stats.tx_eagain),
+		(unsigned long long)STAT_READ(n->be->stats.rx_eagain),
+		(unsigned long long)STAT_READ(s->interrupts));
 	if (n->pcap) {
 		const struct pcap_stats *ps = pcap_stats(n->pcap);
 

@@ -215,13 +215,13 @@ static int tx_parse(const struct virtio_net_hdr_v1 *hdr, const struct iovec *fra
 	return err;
 }
 
-int vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr, const struct iovec *frame,
-		      unsigned int nr_iov, uint32_t frame_len, uint64_t negotiated,
-		      struct net_tx_meta *meta)
+enum vnet_tx_err vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr,
+				   const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len,
+				   uint64_t negotiated, struct net_tx_meta *meta)
 {
 	/* One read of the header, even if the caller handed us guest memory. */
 	const struct virtio_net_hdr_v1 h = *hdr;
-	int err;
+	enum vnet_tx_err err;
 
 	memset(meta, 0, sizeof(*meta));
 	err = tx_parse(&h, frame, nr_iov, frame_len, negotiated, meta);
@@ -231,31 +231,6 @@ int vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr, const struct iovec *f
 	return err;
 }
 
-void vnet_hdr_from_tx_meta(const struct net_tx_meta *meta, struct virtio_net_hdr_v1 *out)
-{
-	uint16_t hdrs = meta->l2_len + meta->l3_len;
-
-	memset(out, 0, sizeof(*out));
-	if (meta->flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)) {
-		out->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		out->csum_start = htole16(hdrs);
-		out->csum_offset =
-			htole16(meta->flags & NET_TX_CSUM_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF);
-	}
-	if (meta->flags & NET_TX_TSO)
-		out->gso_type = meta->flags & NET_TX_IPV6 ? VIRTIO_NET_HDR_GSO_TCPV6
-							  : VIRTIO_NET_HDR_GSO_TCPV4;
-	else if (meta->flags & NET_TX_USO)
-		out->gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
-	else
-		return;
-	if (meta->flags & NET_TX_ECN)
-		out->gso_type |= GSO_ECN;
-	out->gso_size = htole16(meta->mss);
-	/* Exact, not a hint: the parser bounded l2 + l3 + l4 to 16 bits. */
-	out->hdr_len = htole16((uint16_t)(hdrs + meta->l4_len));
-}
-
 static bool csum_ok(enum net_csum_state s)
 {
 	/* Coalesced frames carry a stale field over a validated payload (offloads.md §1.5). */
@@ -263,7 +238,7 @@ static bool csum_ok(enum net_csum_state s)
 }
 
 /* The GSO part of an RX header (§5.1.6.4.1): each type only with its GUEST_* feature. */
-static int rx_gso(const struct net_rx_meta *meta, uint64_t negotiated,
+static bool rx_gso(const struct net_rx_meta *meta, uint64_t negotiated,
 		  struct virtio_net_hdr_v1 *out)
 {
 	bool ok;
@@ -287,23 +262,23 @@ static int rx_gso(const struct net_rx_meta *meta, uint64_t negotiated,
 		out->gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
 		break;
 	default:
-		return -EINVAL;
+		return false;
 	}
 	/* §5.1.6.4.1: a GSO packet MUST have NEEDS_CSUM and gso_size set. */
 	if (!ok || !meta->csum_partial || meta->gso_size == 0)
-		return -EINVAL;
+		return false;
 	/* §5.1.6.4.1: ECN-marked TSO only with GUEST_ECN, and then with the bit. */
 	if (meta->gso_ecn) {
 		if (!has(negotiated, VIRTIO_NET_F_GUEST_ECN))
-			return -EINVAL;
+			return false;
 		out->gso_type |= GSO_ECN;
 	}
 	out->gso_size = htole16(meta->gso_size);
 	out->hdr_len = htole16(meta->hdr_len);
-	return 0;
+	return true;
 }
 
-int vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint16_t num_buffers,
+bool vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint16_t num_buffers,
 		      struct virtio_net_hdr_v1 *out)
 {
 	bool guest_csum = has(negotiated, VIRTIO_NET_F_GUEST_CSUM);
@@ -317,7 +292,7 @@ int vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint1
 		 * checksum the guest cannot finish must not be delivered.
 		 */
 		if (!guest_csum)
-			return -EINVAL;
+			return false;
 		out->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		out->csum_start = htole16(meta->csum_start);
 		out->csum_offset = htole16(meta->csum_offset);
@@ -325,48 +300,7 @@ int vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint1
 		/* §5.1.6.4.1: without GUEST_CSUM flags MUST be zero (strict reading). */
 		out->flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	}
-	if (meta->gso != NET_RX_GSO_NONE && rx_gso(meta, negotiated, out))
-		return -EINVAL;
-	return 0;
-}
-
-void vnet_hdr_to_rx_meta(const struct virtio_net_hdr_v1 *tap, struct net_rx_meta *meta)
-{
-	memset(meta, 0, sizeof(*meta));
-	/* NEEDS_CSUM wins: a partial checksum is not a validated one. */
-	if (tap->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		meta->csum_partial = true;
-		meta->csum_start = le16toh(tap->csum_start);
-		meta->csum_offset = le16toh(tap->csum_offset);
-	} else if (tap->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
-		/* tun sets DATA_VALID for CHECKSUM_UNNECESSARY (offloads.md §6). */
-		meta->ip_csum = NET_CSUM_GOOD;
-		meta->l4_csum = NET_CSUM_GOOD;
-	}
-	switch (tap->gso_type & ~GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		meta->gso = NET_RX_GSO_TCPV4;
-		break;
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		meta->gso = NET_RX_GSO_TCPV6;
-		break;
-	case VIRTIO_NET_HDR_GSO_UDP_L4:
-		meta->gso = NET_RX_GSO_UDP_L4;
-		break;
-	case VIRTIO_NET_HDR_GSO_NONE:
-		meta->gso = NET_RX_GSO_NONE;
-		break;
-	default:
-		/*
-		 * tun only sends the types whose TUN_F_* flag we set, never UFO;
-		 * anything else is a super-frame the guest must not get as a packet.
-		 */
-		meta->gso = NET_RX_GSO_UNKNOWN;
-		break;
-	}
-	meta->gso_ecn = (tap->gso_type & GSO_ECN) != 0;
-	meta->gso_size = le16toh(tap->gso_size);
-	meta->hdr_len = le16toh(tap->hdr_len);
+	return meta->gso == NET_RX_GSO_NONE || rx_gso(meta, negotiated, out);
 }
 
 uint64_t vnet_hdr_offload_features(const struct net_caps *caps)
@@ -429,22 +363,15 @@ int vnet_hdr_check_features(uint64_t acked)
 	return 0;
 }
 
-unsigned int vnet_hdr_tap_offloads(uint64_t negotiated)
+void vnet_hdr_rx_accepts(uint64_t negotiated, struct net_caps *accept)
 {
-	unsigned int off = TUN_F_CSUM;
-
-	/* tun refuses TSO/USO bits without TUN_F_CSUM (offloads.md §6). */
-	if (!has(negotiated, VIRTIO_NET_F_GUEST_CSUM))
-		return 0;
-	if (has(negotiated, VIRTIO_NET_F_GUEST_TSO4))
-		off |= TUN_F_TSO4;
-	if (has(negotiated, VIRTIO_NET_F_GUEST_TSO6))
-		off |= TUN_F_TSO6;
-	/* tun keeps TSO_ECN only beside a TSO bit; alone it is refused with EINVAL. */
-	if (has(negotiated, VIRTIO_NET_F_GUEST_ECN) && (off & (TUN_F_TSO4 | TUN_F_TSO6)))
-		off |= TUN_F_TSO_ECN;
-	/* tun honours USO only with both bits; the guest must take both directions. */
-	if (has(negotiated, VIRTIO_NET_F_GUEST_USO4) && has(negotiated, VIRTIO_NET_F_GUEST_USO6))
-		off |= TUN_F_USO4 | TUN_F_USO6;
-	return off;
+	*accept = (struct net_caps){
+		.rx_csum = has(negotiated, VIRTIO_NET_F_GUEST_CSUM),
+		.rx_tso4 = has(negotiated, VIRTIO_NET_F_GUEST_TSO4),
+		.rx_tso6 = has(negotiated, VIRTIO_NET_F_GUEST_TSO6),
+		.rx_ecn = has(negotiated, VIRTIO_NET_F_GUEST_ECN),
+		/* A UDP super-frame may be either: the guest takes them only with both. */
+		.rx_uso = has(negotiated, VIRTIO_NET_F_GUEST_USO4) &&
+			  has(negotiated, VIRTIO_NET_F_GUEST_USO6),
+	};
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // virtio-net header <-> metadata (virtio 1.2 §5.1.6): validate and translate the guest's TX
-// offload requests, build RX headers, offer features with their dependencies, and map the
-// negotiated features to the tap's TUNSETOFFLOAD flags. Pure functions, no I/O.
+// offload requests, build RX headers, offer features with their dependencies, and say what the
+// negotiated features let the guest receive. Pure functions, no I/O.
 #ifndef MINNOW_VNET_HDR_H
 #define MINNOW_VNET_HDR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -16,9 +17,10 @@
 #define VNET_PEEK_LEN	 18	/* Ethernet header with one 802.1Q tag */
 #define VNET_MAX_FRAME	 65550	/* largest frame, without the header (§5.1.6.3.1) */
 
-/* Why a TX frame is dropped rather than sent (one counter each). */
+/* Why a TX frame is dropped rather than sent (one counter each): a verdict, not an errno. */
 enum vnet_tx_err {
-	VNET_TX_ERR_SHORT = 1,		/* shorter than an Ethernet header (14) */
+	VNET_TX_OK,			/* valid: send it */
+	VNET_TX_ERR_SHORT,		/* shorter than an Ethernet header (14) */
 	VNET_TX_ERR_LONG,		/* longer than VNET_MAX_FRAME */
 	VNET_TX_ERR_CSUM_NOT_NEGOTIATED,	/* NEEDS_CSUM without CSUM */
 	VNET_TX_ERR_CSUM_RANGE,		/* csum_start <= l2_len, or past the frame */
@@ -39,34 +41,24 @@ extern const char *const vnet_tx_err_names[VNET_TX_ERR_MAX];
  * given iovecs (the frame only, header excluded) under the negotiated
  * features, and fills meta. Reads at most VNET_PEEK_LEN bytes from the start
  * of the frame and, for TSO, the TCP header's data-offset byte; never trusts
- * hdr_len. Returns 0, or an enum vnet_tx_err: the frame must be dropped.
+ * hdr_len. Returns VNET_TX_OK, or why the frame must be dropped.
  * Fields honoured only when their feature was negotiated (§5.1.6.2.1);
  * num_buffers and unknown flag bits are ignored.
  */
-int vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr, const struct iovec *frame,
-		      unsigned int nr_iov, uint32_t frame_len, uint64_t negotiated,
-		      struct net_tx_meta *meta) __must_check;
-
-/*
- * The header a tap wants for meta (a fresh one, never the guest's bytes):
- * NEEDS_CSUM at l2+l3 with offset 16/6, GSO type/size and hdr_len = l2+l3+l4
- * for TSO/USO, the ECN bit with NET_TX_ECN; all zero without offloads.
- */
-void vnet_hdr_from_tx_meta(const struct net_tx_meta *meta, struct virtio_net_hdr_v1 *out);
+enum vnet_tx_err vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr,
+				   const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len,
+				   uint64_t negotiated, struct net_tx_meta *meta) __must_check;
 
 /*
  * The guest's RX header for a frame the backend described in meta, under
  * the negotiated features, with num_buffers. DATA_VALID only with GUEST_CSUM
  * and both checksums good or validated-but-wrong; NEEDS_CSUM only with
  * GUEST_CSUM; GSO only with the matching GUEST_TSO4/TSO6/USO4+USO6 (and ECN
- * with GUEST_ECN). Returns 0, or -EINVAL when meta asks for something the
- * guest did not negotiate (the frame cannot be delivered: drop it).
+ * with GUEST_ECN). Returns whether the guest can take the frame: false when
+ * meta asks for something it did not negotiate (then drop the frame).
  */
-int vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint16_t num_buffers,
-		      struct virtio_net_hdr_v1 *out) __must_check;
-
-/* The tap's own RX header turned into backend-neutral metadata. */
-void vnet_hdr_to_rx_meta(const struct virtio_net_hdr_v1 *tap, struct net_rx_meta *meta);
+bool vnet_hdr_rx_build(const struct net_rx_meta *meta, uint64_t negotiated, uint16_t num_buffers,
+		       struct virtio_net_hdr_v1 *out) __must_check;
 
 /*
  * The virtio-net offload features to offer for caps: CSUM/HOST_TSO4/6/ECN/
@@ -81,7 +73,7 @@ uint64_t vnet_hdr_offload_features(const struct net_caps *caps);
 /* Whether an acked feature set respects those dependencies: 0 or -EINVAL. */
 int vnet_hdr_check_features(uint64_t acked) __must_check;
 
-/* TUNSETOFFLOAD flags for what the guest can receive: 0 when GUEST_CSUM was not acked. */
-unsigned int vnet_hdr_tap_offloads(uint64_t negotiated);
+/* What the guest can receive under the negotiated features, as rx_* capabilities. */
+void vnet_hdr_rx_accepts(uint64_t negotiated, struct net_caps *accept);
 
 #endif

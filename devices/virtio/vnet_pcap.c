@@ -6,10 +6,10 @@
 // the data path pays.
 #include <stdio.h>
 
-#include "devices/virtio/vnet_io.h"
+#include "devices/virtio/vnet_pcap.h"
 
-void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
-		  const struct virtio_net_hdr_v1 *hdr, const char *drop,
+void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, size_t skip,
+		  uint32_t frame_len, const struct virtio_net_hdr_v1 *hdr, const char *drop,
 		  const struct verify_result *verify)
 {
 	struct pcap_pkt pkt = { .tx = true, .queue = VNET_TXQ, .hdr = hdr, .drop = drop };
@@ -24,17 +24,17 @@ void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, ui
 	}
 
 	/* Without a header there is no frame either: a record of length 0 carries the verdict. */
-	pcap_record(n->pcap, &pkt, iov, niov, VNET_HDR_LEN, hdr ? len - VNET_HDR_LEN : 0);
+	pcap_record(n->pcap, &pkt, iov, niov, skip, hdr ? frame_len : 0);
 }
 
 void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
-			  const struct virtio_net_hdr_v1 *hdr, int err,
+			  const struct virtio_net_hdr_v1 *hdr, enum vnet_tx_err err,
 			  const struct verify_result *verify)
 {
 	char why[64];
 
 	snprintf(why, sizeof(why), "tx_offload_errors.%s", vnet_tx_err_names[err]);
-	vnet_pcap_tx(n, iov, niov, len, hdr, why, verify);
+	vnet_pcap_tx(n, iov, niov, VNET_HDR_LEN, len - VNET_HDR_LEN, hdr, why, verify);
 }
 
 void vnet_pcap_rx(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,

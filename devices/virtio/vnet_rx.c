@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
-// virtio-net RX (tap -> guest): a read is posted into every guest buffer that can hold a whole
-// frame (or, with MRG_RXBUF, one read spans as many buffers as a frame needs); on completion the
-// tap's header is rewritten for what the guest negotiated and the buffers go back to it.
+// virtio-net RX (host -> guest): every guest buffer that can hold a whole frame is lent to the
+// backend (or, with MRG_RXBUF, one read spans as many buffers as a frame needs); on completion
+// the frame's metadata becomes the header the guest negotiated and the buffers go back to it.
 #include <errno.h>
 #include <string.h>
 
+#include "base/stat.h"
 #include "base/trace.h"
-#include "devices/virtio/vnet_io.h"
+#include "devices/virtio/vnet_iov.h"
+#include "devices/virtio/vnet_pcap.h"
+#include "devices/virtio/vnet_rx.h"
 
-static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
+static void rx_drop(struct vnet_qp *io, uint16_t head, enum vnet_drop why)
 {
 	struct vnet *n = io->n;
 
@@ -26,27 +29,23 @@ static void rx_drop(struct vnet_io *io, uint16_t head, enum vnet_drop why)
 }
 
 /*
- * Rewrites the tap's header at the start of iov for what the guest negotiated
- * (virtio 1.2 §5.1.6.4), with num_buffers; -EINVAL when the frame needs an
- * offload the guest lacks, and then it must be dropped.
+ * Writes the header for what the guest negotiated (virtio 1.2 §5.1.6.4) at
+ * the start of iov, from the backend's metadata, with num_buffers; -EINVAL
+ * when the frame needs an offload the guest lacks, and then it must be dropped.
  */
-static int rx_header(struct vnet_io *io, const struct iovec *iov, unsigned int niov,
-		     uint16_t num_buffers, struct virtio_net_hdr_v1 *guest)
+static int rx_header(struct vnet_qp *io, const struct iovec *iov, unsigned int niov,
+		     const struct net_rx_meta *meta, uint16_t num_buffers,
+		     struct virtio_net_hdr_v1 *guest)
 {
 	struct vnet *n = io->n;
-	struct virtio_net_hdr_v1 tap;
-	struct net_rx_meta meta;
 
-	/* tun wrote the first 10 bytes and skipped num_buffers (offloads.md §6). */
-	vnet_io_copy_out(&tap, iov, niov, 0, VNET_HDR_LEN);
-	vnet_hdr_to_rx_meta(&tap, &meta);
-	if (vnet_hdr_rx_build(&meta, n->negotiated, num_buffers, guest)) {
+	if (!vnet_hdr_rx_build(meta, n->negotiated, num_buffers, guest)) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame needs offloads the guest did not "
-				"negotiate (flags 0x%x gso %u); dropped", n->t.name, tap.flags,
-				tap.gso_type);
+				"negotiate (csum_partial %d gso %d); dropped", n->t.name,
+				meta->csum_partial, meta->gso);
 		return -EINVAL;
 	}
-	vnet_io_copy_in(iov, niov, guest, VNET_HDR_LEN);
+	vnet_iov_copy_in(iov, niov, guest, VNET_HDR_LEN);
 	return 0;
 }
 
@@ -64,7 +63,7 @@ static void rx_count(struct vnet *n, uint32_t len, const struct virtio_net_hdr_v
 }
 
 /* A guest buffer for one read, or a drop if it cannot hold a whole frame (§5.1.6.3.1). */
-static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
+static void rx_post(struct vnet_qp *io, const struct virtq_chain *c)
 {
 	struct vnet *n = io->n;
 	unsigned int index = 0;
@@ -74,7 +73,7 @@ static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
 		rx_drop(io, c->head, VNET_DROP_RX_READONLY);
 		return;
 	}
-	/* The tap truncates silently: a buffer smaller than a frame is never used. */
+	/* A backend may truncate silently (a tap does): a buffer too small is never used. */
 	if (c->in_bytes < io->rx_need || c->nr_in > IO_IOV_MAX) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: RX buffer of %u bytes in %u pieces cannot hold "
 				"a %u-byte frame; dropped", n->t.name, c->in_bytes, c->nr_in,
@@ -91,39 +90,23 @@ static void rx_post(struct vnet_io *io, const struct virtq_chain *c)
 	r->cap = c->in_bytes;
 	memcpy(r->iov, c->iov, c->nr_in * sizeof(struct iovec));
 	io->rx_busy++;
-	io->rx_queue[io->rx_queued++] = index;
-}
-
-/* Hands the posted reads to the kernel as one hard-linked chain, once the previous one is done. */
-static void rx_flush(struct vnet_io *io)
-{
-	unsigned int n = io->rx_queued;
-
-	if (!n || (io->rx_in_kernel && !io->sync))
-		return;
-	for (unsigned int i = 0; i < n; i++) {
-		struct rx_req *r = &io->rx[io->rx_queue[i]];
-
-		vnet_io_submit_rx(io, r->iov, r->niov, io->rx_queue[i], i + 1 < n);
-	}
-	io->rx_in_kernel += n;
-	io->rx_queued = 0;
+	backend_rx_post(io->be, index, r->iov, r->niov, r->cap);
 }
 
 /* ---- RX with MRG_RXBUF: one frame over several buffers (virtio 1.2 §5.1.6.3.2) ---- */
 
-static struct mrg_chain *held_at(struct vnet_io *io, unsigned int k)
+static struct mrg_chain *held_at(struct vnet_qp *io, unsigned int k)
 {
 	return &io->held[(io->held_first + k) % MRG_HELD];
 }
 
-static void held_pop(struct vnet_io *io, unsigned int n)
+static void held_pop(struct vnet_qp *io, unsigned int n)
 {
 	io->held_first = (io->held_first + n) % MRG_HELD;
 	io->held_count -= n;
 }
 
-static void mrg_hold(struct vnet_io *io, const struct virtq_chain *c)
+static void mrg_hold(struct vnet_qp *io, const struct virtq_chain *c)
 {
 	struct mrg_chain *h;
 
@@ -144,15 +127,15 @@ static void mrg_hold(struct vnet_io *io, const struct virtq_chain *c)
 
 /*
  * Starts the merged read over the first held buffers once together they can
- * take the largest frame: the tap truncates silently, so a read is never
+ * take the largest frame: a backend may truncate silently, so a read is never
  * posted into less.
  */
-static void mrg_submit(struct vnet_io *io)
+static void mrg_submit(struct vnet_qp *io)
 {
 	uint32_t cap = 0;
 	unsigned int k, niov = 0;
 
-	if (io->mrg_nr || io->stopping)
+	if (io->mrg_nr)
 		return;
 	for (k = 0; k < io->held_count && cap < io->rx_need; k++) {
 		struct mrg_chain *h = held_at(io, k);
@@ -169,11 +152,11 @@ static void mrg_submit(struct vnet_io *io)
 	io->mrg_cap = cap;
 	io->mrg_nr = k;
 	io->rx_busy++;
-	io->rx_in_kernel++;
-	vnet_io_submit_rx(io, io->mrg_iov, niov, MRG_INDEX, false);
+	backend_rx_post(io->be, MRG_INDEX, io->mrg_iov, niov, cap);
+	backend_rx_flush(io->be);
 }
 
-static void mrg_deliver(struct vnet_io *io, uint32_t len)
+static void mrg_deliver(struct vnet_qp *io, uint32_t len, const struct net_rx_meta *meta)
 {
 	struct vnet *n = io->n;
 	struct virtio_net_hdr_v1 guest;
@@ -185,7 +168,7 @@ static void mrg_deliver(struct vnet_io *io, uint32_t len)
 
 		left -= MIN(left, cap);
 	}
-	if (rx_header(io, io->mrg_iov, io->mrg_niov, used, &guest)) {
+	if (rx_header(io, io->mrg_iov, io->mrg_niov, meta, used, &guest)) {
 		/* The first buffer carries the drop; the others stay available for the next frame. */
 		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_OFFLOAD);
 		held_pop(io, 1);
@@ -209,40 +192,29 @@ static void mrg_deliver(struct vnet_io *io, uint32_t len)
 	io->rx_pushed = true;
 }
 
-static void mrg_done(struct vnet_io *io, int res)
+static void mrg_done(struct vnet_qp *io, int res, const struct net_rx_meta *meta)
 {
 	struct vnet *n = io->n;
 
-	if (res == -EAGAIN && !io->stopping) {
-		STAT_INC(n->stats.rx_eagain);
-		vnet_io_submit_rx(io, io->mrg_iov, io->mrg_niov, MRG_INDEX, false);
-		return;
-	}
 	io->rx_busy--;
-	io->rx_in_kernel--;
-	if (io->stopping)
-		return;
-	if (res == -EBADFD)
-		vnet_io_tap_gone(io);
-	if (res < VNET_HDR_LEN || (uint32_t)res > io->mrg_cap) {
-		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
-				res < 0 ? strerror(-res) : res < VNET_HDR_LEN ? "short frame" :
-				"frame larger than the buffers (tap MTU above the guest's?)");
-		rx_drop(io, held_at(io, 0)->head, res > 0 && (uint32_t)res > io->mrg_cap ?
-			VNET_DROP_RX_OVERSIZE : VNET_DROP_RX_TAP);
+	if (res < VNET_HDR_LEN) {
+		log_ratelimited(&n->rl, LOG_WARN, "%s: read from '%s' failed: %s", n->t.name,
+				io->be->name, res == -EMSGSIZE ? "frame larger than the buffers (host "
+				"MTU above the guest's?)" : res < 0 ? strerror(-res) : "short frame");
+		rx_drop(io, held_at(io, 0)->head, res == -EMSGSIZE ? VNET_DROP_RX_OVERSIZE :
+			VNET_DROP_RX_TAP);
 		held_pop(io, 1);
 	} else {
-		mrg_deliver(io, res);
+		mrg_deliver(io, res, meta);
 	}
 	io->mrg_nr = 0;
 }
-
 
 /*
  * Chains the ring layer refused on the way (virtq_pop completed them with
  * length 0; the queue's bad_chains says why) are drops too (DESIGN §5).
  */
-static void rx_refused(struct vnet_io *io, unsigned int completed)
+static void rx_refused(struct vnet_qp *io, unsigned int completed)
 {
 	if (completed) {	/* rare: no store to the counter per chain */
 		io->rx_pushed = true;
@@ -251,11 +223,11 @@ static void rx_refused(struct vnet_io *io, unsigned int completed)
 }
 
 /* Keeps a read posted for every buffer the guest gave us (up to RX_INFLIGHT). */
-void vnet_rx_fill(struct vnet_io *io)
+void vnet_rx_fill(struct vnet_qp *io)
 {
 	struct vnet *n = io->n;
 
-	if (io->tap_gone)
+	if (io->gone)
 		return;	/* nothing will arrive; the buffers stay the guest's until it resets */
 	do {
 		struct virtq_chain c;
@@ -282,15 +254,16 @@ void vnet_rx_fill(struct vnet_io *io)
 	if (io->mrg)
 		mrg_submit(io);
 	else
-		rx_flush(io);
+		backend_rx_flush(io->be);
 }
 
 /* A frame arrived in r: rewrite its header for the guest and hand the buffer back. */
-static void rx_deliver(struct vnet_io *io, struct rx_req *r, uint32_t len)
+static void rx_deliver(struct vnet_qp *io, struct rx_req *r, uint32_t len,
+		       const struct net_rx_meta *meta)
 {
 	struct virtio_net_hdr_v1 guest;
 
-	if (rx_header(io, r->iov, r->niov, 1, &guest)) {
+	if (rx_header(io, r->iov, r->niov, meta, 1, &guest)) {
 		rx_drop(io, r->head, VNET_DROP_RX_OFFLOAD);
 		return;
 	}
@@ -301,40 +274,30 @@ static void rx_deliver(struct vnet_io *io, struct rx_req *r, uint32_t len)
 	io->rx_pushed = true;
 }
 
-void vnet_rx_done(struct vnet_io *io, unsigned int index, int res)
+void vnet_rx_done(struct vnet_qp *io, uint32_t id, int res, const struct net_rx_meta *meta)
 {
 	struct vnet *n = io->n;
 	struct rx_req *r;
 
-	if (index == MRG_INDEX) {
-		mrg_done(io, res);
+	if (id == MRG_INDEX) {
+		mrg_done(io, res, meta);
 		vnet_rx_fill(io);
 		return;
 	}
-	r = &io->rx[index];
-	if (res == -EAGAIN && !io->stopping) {
-		STAT_INC(n->stats.rx_eagain);
-		vnet_io_submit_rx(io, r->iov, r->niov, index, false);
-		return;
-	}
-	io->rx_in_kernel--;
+	r = &io->rx[id];
 	r->busy = false;
 	io->rx_busy--;
-	if (io->stopping)
-		return;	/* reset: nothing is written into the ring any more */
-	if (res == -EBADFD)
-		vnet_io_tap_gone(io);
-	if (res < VNET_HDR_LEN) {
-		log_ratelimited(&n->rl, LOG_WARN, "%s: tap read failed: %s", n->t.name,
-				res < 0 ? strerror(-res) : "short frame");
-		rx_drop(io, r->head, VNET_DROP_RX_TAP);
-	} else if ((uint32_t)res > r->cap) {
-		/* It reached the spill byte: truncated in the guest's buffer, so never delivered. */
-		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame larger than the %u-byte buffer (tap "
+	if (res == -EMSGSIZE) {
+		/* Truncated in the guest's buffer, so never delivered. */
+		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame larger than the %u-byte buffer (host "
 				"MTU above the guest's?); dropped", n->t.name, r->cap);
 		rx_drop(io, r->head, VNET_DROP_RX_OVERSIZE);
+	} else if (res < VNET_HDR_LEN) {
+		log_ratelimited(&n->rl, LOG_WARN, "%s: read from '%s' failed: %s", n->t.name,
+				io->be->name, res < 0 ? strerror(-res) : "short frame");
+		rx_drop(io, r->head, VNET_DROP_RX_TAP);
 	} else {
-		rx_deliver(io, r, res);
+		rx_deliver(io, r, res, meta);
 	}
 	vnet_rx_fill(io);
 }

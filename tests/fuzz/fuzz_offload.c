@@ -44,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct net_tx_meta m;
 	struct iovec iov[3];
 	const struct soft_sink sink = { emit, NULL };
+	struct soft_result res;
 	uint8_t *frame;
 	uint32_t len, a, b;
 	uint64_t neg = NEG;
@@ -71,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	verify_describe(&r, line, sizeof(line));
 	emitted = 0;
 	if (vnet_hdr_tx_parse(&h, iov, 3, len, neg, &m) == 0 &&
-	    soft_send(&m, iov, 3, scratch, &sink) > 0 && emitted < len)
+	    soft_send(&m, iov, 3, scratch, &sink, &res) == 0 && !res.err && emitted < len)
 		abort();	/* segments carry at least the frame's bytes */
 	free(frame);
 	return 0;

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devices/virtio/vnet_io.h"
+#include "net/tap_uring.h"
 #include "tests/net/harness.h"
 
 struct harness H = {.tapb_fd = -1};
@@ -141,7 +141,7 @@ void h_dev_open(uint64_t extra_want)
 			 .tso = true,
 			 .mrg_rxbuf = H.o.mrg,
 			 .io_sync = H.o.sync,
-			 .soft = H.o.soft,
+			 .offload_soft = H.o.soft,
 			 .mac_set = true},
 		.tap = H.o.tapa,
 		.want = h_want() | extra_want,
@@ -162,15 +162,18 @@ void h_dev_open(uint64_t extra_want)
 	H.dev_open = true;
 	H.rx_posted = 0;
 	/* tun's unlimited send buffer lets TX batches go unlinked; a limited one must not. */
-	CHECK_EQ(H.d.n.tap.never_full, !H.o.sndbuf, "the tap's never_full (send buffer unlimited)");
-	CHECK_EQ(H.d.n.io->tx_link, H.o.sndbuf != 0, "the I/O thread's linked TX batches");
+	CHECK_EQ(tap_of(H.d.n.be)->never_full, !H.o.sndbuf,
+		 "the tap's never_full (send buffer unlimited)");
+	if (!H.o.sync)	/* io=sync sends one write at a time: nothing to link */
+		CHECK_EQ(tap_uring_linked(H.d.n.be), H.o.sndbuf != 0,
+			 "the io_uring backend's linked TX batches");
 	h_wait_link(H.o.tapa);
 	if (H.o.guest_uso && !(H.d.offered & F(GUEST_USO4)))
 		h_skip("the tap cannot hand up UDP super-frames (TUN_F_USO4/6 need Linux 6.2)");
 	CHECK((H.d.features & h_want()) == h_want(), "features 0x%llx lack some of 0x%llx",
 	      (unsigned long long)H.d.features, (unsigned long long)h_want());
 	/* The tap delivers only what the guest negotiated (DESIGN §5: TUNSETOFFLOAD). */
-	CHECK_EQ(H.d.n.tap.offloads, h_tun_offloads(), "the tap's TUNSETOFFLOAD flags");
+	CHECK_EQ(H.d.n.be->offloads, h_tun_offloads(), "the tap's TUNSETOFFLOAD flags");
 	if (!H.o.rxbuf)
 		H.o.rxbuf =
 			H.o.mrg ? (gso ? 4096 : 600) : (gso ? VNET_HDR_LEN + VNET_MAX_FRAME : 1530);

@@ -207,7 +207,7 @@ int h_case_rx(void)
 	h_note("%u frames delivered in order, intact: %u DATA_VALID, %u NEEDS_CSUM, %u merged; "
 	       "rx_eagain %llu",
 	       n, H.o.guest_csum ? nvalid : 0, H.o.guest_csum ? nlocal : 0, nmerged,
-	       (unsigned long long)H.d.n.stats.rx_eagain);
+	       (unsigned long long)H.d.n.be->stats.rx_eagain);
 	return 0;
 }
 
@@ -332,7 +332,7 @@ int h_case_rx_eagain(void)
 	h_note("phase 3: burst of %u with reads in flight: tap dropped %llu, guest got %u; "
 	       "rx_eagain %llu",
 	       EAGAIN_BURST, (unsigned long long)dropped, burst_got,
-	       (unsigned long long)H.d.n.stats.rx_eagain);
+	       (unsigned long long)H.d.n.be->stats.rx_eagain);
 	return 0;
 }
 
@@ -451,7 +451,7 @@ int h_case_renegotiate(void)
 		CHECK_EQ(H.d.features & g, h_want() & g, "negotiated GUEST_* features");
 		/* TUNSETOFFLOAD at each activation: else the tap hands up what the guest refused.
 		 */
-		CHECK_EQ(H.d.n.tap.offloads, h_tun_offloads(), "the tap's offloads");
+		CHECK_EQ(H.d.n.be->offloads, h_tun_offloads(), "the tap's offloads");
 		h_rx_refill();
 		for (unsigned int i = 0; i < 3; i++) {
 			local_send(s, seq, 100 + 400 * i);

@@ -16,6 +16,7 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
 
+#include "net/backends.h"
 #include "tests/support/netdrv.h"
 
 /* Guest RAM layout: rings, then one indirect table and one data slot per descriptor head. */
@@ -146,7 +147,8 @@ void netdrv_stop(struct netdrv *d)
 int netdrv_open(struct netdrv *d, const struct netdrv_cfg *cfg)
 {
 	const struct gmem_region ram = { 0, NETDRV_RAM, NULL };
-	struct vnet_opts o = cfg->opts;
+	struct net_config o = cfg->opts;
+	struct backend *be;
 	int sv[2], ret;
 
 	memset(d, 0, sizeof(*d));
@@ -176,10 +178,12 @@ int netdrv_open(struct netdrv *d, const struct netdrv_cfg *cfg)
 			return -errno;
 		o.tap = NULL;
 		o.fd = d->dev_fd;
-		ret = vnet_init_socket(&d->n, &o, d->dev_fd, &cfg->caps, &d->gm, NETDRV_BASE,
-				       NETDRV_GSI, -1, d->irq_fd);
+		ret = backends_open_socket(&o, d->dev_fd, &cfg->caps, &be);
+		if (!ret)
+			ret = vnet_init_backend(&d->n, &o, be, &d->gm, NETDRV_BASE, NETDRV_GSI, -1,
+						d->irq_fd);
 		if (ret)
-			snprintf(d->err, sizeof(d->err), "vnet_init_socket: %s", strerror(-ret));
+			snprintf(d->err, sizeof(d->err), "vnet_init_backend: %s", strerror(-ret));
 	}
 	if (ret)
 		return ret;

@@ -26,7 +26,7 @@
 
 /* What to build: the device (socketpair or tap) and the driver's requests. */
 struct netdrv_cfg {
-	struct vnet_opts opts;		/* csum, tso, mrg_rxbuf, mtu; tap or fd ignored */
+	struct net_config opts;		/* csum, tso, mrg_rxbuf, mtu; tap or fd ignored */
 	struct net_caps caps;		/* socketpair only: what the fake tap "supports" */
 	const char *tap;		/* a real tap's name (vnet_init), or NULL: a socketpair */
 	int tap_fd;			/* > 0, with tap NULL: a real tap's fd, adopted (fd=) */

@@ -484,7 +484,7 @@ END_TEST
 
 /* ---- configuration (§5.1.4) ---- */
 
-static void open_opts(const struct vnet_opts *o)
+static void open_opts(const struct net_config *o)
 {
 	struct netdrv_cfg c = { .opts = *o, .caps = { .tx_csum = true, .rx_csum = true },
 				.want = F_RING | F(MTU) | F(STATUS) };
@@ -495,7 +495,7 @@ static void open_opts(const struct vnet_opts *o)
 
 START_TEST(test_vnet_config_mac_status_mtu_read_back)
 {
-	const struct vnet_opts o = { .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 }, .mac_set = true,
+	const struct net_config o = { .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 }, .mac_set = true,
 				     .mtu = 9000, .csum = true };
 	uint8_t cfg[12];
 
@@ -510,10 +510,10 @@ START_TEST(test_vnet_config_mac_status_mtu_read_back)
 }
 END_TEST
 
-/* --net ...,queue_size=64 (vnet_opts.queue_size): "QueueNumMax, a power of two <= 256". */
+/* --net ...,queue_size=64 (net_config.queue_size): "QueueNumMax, a power of two <= 256". */
 START_TEST(test_vnet_config_queue_size_option_sets_queue_num_max)
 {
-	const struct vnet_opts o = { .queue_size = 64, .csum = true };
+	const struct net_config o = { .queue_size = 64, .csum = true };
 
 	open_opts(&o);
 	for (uint32_t q = 0; q < 2; q++) {

@@ -9,6 +9,7 @@
 
 #include "devices/virtio/vdev.h"
 #include "devices/virtio/vnet_hdr.h"
+#include "net/tap_hdr.h"
 #include "tests/unit/suites.h"
 
 #define F(x)	 VIRTIO_BIT(VIRTIO_NET_F_##x)
@@ -120,7 +121,7 @@ START_TEST(test_tx_zero_header_no_offload)
 	ck_meta(&m, 0, len, 0, 0, 0, 0);
 	ck_assert_int_eq(parse(hdr(0, 0, 0, 0, 0, 0), len, NEG_TX, &m), 0);
 	ck_meta(&m, 0, len, 0, 0, 0, 0);
-	vnet_hdr_from_tx_meta(&m, &out);
+	tap_hdr_from_tx_meta(&m, &out);
 	ck_assert_mem_eq(&out, &(struct virtio_net_hdr_v1){ 0 }, sizeof(out));
 }
 END_TEST
@@ -596,7 +597,7 @@ static void ck_tap_hdr(struct virtio_net_hdr_v1 in, uint32_t len, struct virtio_
 
 	ck_assert_int_eq(parse(in, len, NEG_TX, &m), 0);
 	memset(&out, 0xee, sizeof(out));
-	vnet_hdr_from_tx_meta(&m, &out);
+	tap_hdr_from_tx_meta(&m, &out);
 	ck_assert_uint_eq(out.flags, want.flags);
 	ck_assert_uint_eq(out.gso_type, want.gso_type);
 	ck_assert_uint_eq(le16toh(out.hdr_len), le16toh(want.hdr_len));
@@ -647,7 +648,7 @@ START_TEST(test_tx_from_meta_fresh_header)
 	struct virtio_net_hdr_v1 out;
 
 	memset(&out, 0xee, sizeof(out));
-	vnet_hdr_from_tx_meta(&m, &out);
+	tap_hdr_from_tx_meta(&m, &out);
 	ck_assert_uint_eq(out.flags, NEEDS);
 	ck_assert_uint_eq(out.gso_type, UDP_L4);
 	ck_assert_uint_eq(le16toh(out.hdr_len), 66);
@@ -657,7 +658,7 @@ START_TEST(test_tx_from_meta_fresh_header)
 	ck_assert_uint_eq(out.num_buffers, 0);
 	/* No offload flags: lengths alone do not make a header. */
 	m.flags = NET_TX_IPV4;
-	vnet_hdr_from_tx_meta(&m, &out);
+	tap_hdr_from_tx_meta(&m, &out);
 	ck_assert_mem_eq(&out, &(struct virtio_net_hdr_v1){ 0 }, sizeof(out));
 }
 END_TEST

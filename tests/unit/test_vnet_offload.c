@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Device-level tests of devices/virtio/vnet_offload: the software fallback (offload=soft, and a
-// tap that refuses TSO) sends finished plain frames in order with the other traffic, and
+// Device-level tests of the TX offload paths beside the tap's own: the software fallback of the
+// tap backends (offload=soft, and a tap that refuses TSO; net/tap.c) sends finished plain frames in order with the other traffic, and
 // verify=on counts exactly the wrong requests, over the socketpair "tap" of tests/support/netdrv.
 #include <check.h>
 #include <errno.h>
@@ -24,7 +24,7 @@ static uint8_t frame[VNET_MAX_FRAME + 64], got[VNET_MAX_FRAME + 64], data[VNET_M
 static void dev_open(bool soft, bool sync, bool verify)
 {
 	struct netdrv_cfg c = {
-		.opts = { .csum = true, .tso = true, .soft = soft, .io_sync = sync,
+		.opts = { .csum = true, .tso = true, .offload_soft = soft, .io_sync = sync,
 			  .verify = verify },
 		.caps = { .tx_csum = true, .tx_tso4 = true, .tx_tso6 = true, .tx_ecn = true },
 		.want = F(CSUM) | F(HOST_TSO4) | F(HOST_TSO6) | F_RING,

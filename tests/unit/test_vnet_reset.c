@@ -153,15 +153,15 @@ END_TEST
 START_TEST(test_vnet_reset_offloads_cleared_and_reapplied)
 {
 	dev_open(F(GUEST_CSUM) | F(GUEST_TSO4) | F(GUEST_TSO6), false);
-	ck_assert_uint_eq(d.n.tap.offloads, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+	ck_assert_uint_eq(d.n.be->offloads, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
 	netdrv_reset(&d);
-	ck_assert_uint_eq(d.n.tap.offloads, 0);
+	ck_assert_uint_eq(d.n.be->offloads, 0);
 	up(F(GUEST_CSUM) | F_RING);
-	ck_assert_uint_eq(d.n.tap.offloads, TUN_F_CSUM);
+	ck_assert_uint_eq(d.n.be->offloads, TUN_F_CSUM);
 	up(F_RING);
-	ck_assert_uint_eq(d.n.tap.offloads, 0);
+	ck_assert_uint_eq(d.n.be->offloads, 0);
 	up(F(GUEST_CSUM) | F(GUEST_TSO6) | F_RING);
-	ck_assert_uint_eq(d.n.tap.offloads, TUN_F_CSUM | TUN_F_TSO6);
+	ck_assert_uint_eq(d.n.be->offloads, TUN_F_CSUM | TUN_F_TSO6);
 }
 END_TEST
 

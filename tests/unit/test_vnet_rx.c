@@ -98,7 +98,7 @@ START_TEST(test_vnet_rx_data_valid_with_guest_csum_passed)
 	netdrv_rx_post_n(&d, 4, NEED_MTU);
 	len = udp_frame(18, 1);
 	ck_assert_uint_eq(len, 60);
-	ck_assert_uint_eq(d.n.tap.offloads, TUN_F_CSUM);
+	ck_assert_uint_eq(d.n.be->offloads, TUN_F_CSUM);
 	peer_send(&tap, len);
 	expect_rx(&want, 60);
 	netdrv_stop(&d);
@@ -118,7 +118,7 @@ START_TEST(test_vnet_rx_data_valid_without_guest_csum_flags_zero)
 	dev_open(0, false, 0);
 	ck_assert(!(d.features & F(GUEST_CSUM)));
 	netdrv_rx_post_n(&d, 4, NEED_MTU);
-	ck_assert_uint_eq(d.n.tap.offloads, 0);
+	ck_assert_uint_eq(d.n.be->offloads, 0);
 	len = udp_frame(18, 2);
 	peer_send(&tap, len);
 	expect_rx(&want, len);
@@ -181,7 +181,7 @@ START_TEST(test_vnet_rx_gso_tcpv4_with_guest_tso4_passed)
 
 	dev_open(F(GUEST_CSUM) | F(GUEST_TSO4), false, 0);
 	ck_assert(d.features & F(GUEST_TSO4));
-	ck_assert_uint_eq(d.n.tap.offloads, TUN_F_CSUM | TUN_F_TSO4);
+	ck_assert_uint_eq(d.n.be->offloads, TUN_F_CSUM | TUN_F_TSO4);
 	want.num_buffers = 1;
 	netdrv_rx_post_n(&d, 2, NEED_GSO);
 	netpkt_pattern(data, sizeof(data), 6);

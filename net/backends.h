@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+// The net backends minnow has, opened from the --net options: the one place that knows them all
+// (net/tap_uring.c, net/tap_sync.c); the device sees only net/backend.h.
+#ifndef MINNOW_NET_BACKENDS_H
+#define MINNOW_NET_BACKENDS_H
+
+#include <stddef.h>
+
+#include "base/compiler.h"
+#include "net/backend.h"
+#include "net/config.h"
+
+/* The backend cfg asks for (a tap, on io_uring or io=sync): -errno with a message in err. */
+int backends_open(const struct net_config *cfg, struct backend **out, char *err,
+		  size_t errlen) __must_check;
+
+/* The same over an fd that behaves like a tap (a SOCK_SEQPACKET socket in tests): caps as given. */
+int backends_open_socket(const struct net_config *cfg, int fd, const struct net_caps *caps,
+			 struct backend **out) __must_check;
+
+#endif

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: MIT
+// The tap on io_uring (DESIGN §6), the data path: one ring per queue pair, in the device's I/O
+// thread. Kicks arrive by multishot poll on the queues' ioeventfds; reads and writes point
+// straight into guest RAM; reads go to the kernel as one hard-linked chain at a time, writes as
+// batches (linked where the tap may say EAGAIN); stopping cancels and drains everything.
+#include <errno.h>
+#include <liburing.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/stat.h"
+#include "base/trace.h"
+#include "net/tap_uring.h"
+
+#define URING_ENTRIES	256
+
+enum uring_tag { TAG_KICK_RX, TAG_KICK_TX, TAG_STOP, TAG_RX, TAG_TX, TAG_CANCEL, TAG_TX_WAIT };
+#define TAG(t, i)	(((uint64_t)(t) << 32) | (i))
+
+/* An RX buffer lent by the device: kept for a read that must be posted again (EAGAIN). */
+struct uring_rx {
+	struct iovec *iov;
+	unsigned int niov;	/* the guest's pieces; the spill byte is iov[niov] */
+	uint32_t cap;
+};
+
+struct tap_uring {
+	struct tap tap;		/* first: a struct backend, then the shared tap */
+	struct backend_loop loop;
+	struct io_uring ring;
+	bool stopping;
+	bool gone;		/* the tap was detached (EBADFD): said once */
+	/*
+	 * Writes may say EAGAIN (a tap with a limited send buffer, a test socket):
+	 * one linked batch at a time, so a retried write cannot fall behind a later
+	 * one. On a tap that is never full, writes complete in submission order and
+	 * batches go out unlinked, as soon as they are made.
+	 */
+	bool tx_link;
+	unsigned int polls;	/* armed multishot polls */
+	/* RX: reads go to the kernel as one hard-linked chain at a time. */
+	unsigned int rx_in_kernel, rx_queued;
+	uint32_t rx_queue[BACKEND_RX_IDS];
+	struct uring_rx rx[BACKEND_RX_IDS];
+	/*
+	 * TX order: tx_queue holds frames ready for the next batch; tx_retry the
+	 * ones that met EAGAIN (and the links cancelled behind them), which go first.
+	 */
+	unsigned int tx_in_kernel, tx_queued, tx_retries;
+	bool tx_wait;		/* a retry met EAGAIN: wait for POLLOUT first */
+	uint32_t tx_queue[BACKEND_TX_IDS];
+	uint32_t tx_retry[BACKEND_TX_IDS];
+	struct backend_tx *tx[BACKEND_TX_IDS];
+	uint8_t spill;		/* one host byte past every read: catches oversize frames */
+};
+
+static struct tap_uring *uring_of(struct backend *be)
+{
+	return (struct tap_uring *)be;
+}
+
+static struct io_uring_sqe *uring_sqe(struct tap_uring *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe) {
+		/* The SQ ring is full: hand what is there to the kernel and take a fresh entry. */
+		io_uring_submit(&u->ring);
+		sqe = io_uring_get_sqe(&u->ring);
+	}
+	return sqe;
+}
+
+static void uring_arm_poll(struct tap_uring *u, int fd, enum uring_tag tag)
+{
+	struct io_uring_sqe *sqe = uring_sqe(u);
+
+	if (!sqe)
+		return;
+	io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, TAG(tag, 0));
+	u->polls++;
+}
+
+static void uring_gone(struct tap_uring *u)
+{
+	if (u->gone)
+		return;
+	u->gone = true;
+	u->loop.ev.gone(u->loop.ev.ctx);
+}
+
+/* ---- RX ---- */
+
+static void uring_read(struct tap_uring *u, uint32_t id, bool link)
+{
+	struct io_uring_sqe *sqe = uring_sqe(u);
+	struct uring_rx *r = &u->rx[id];
+
+	io_uring_prep_readv(sqe, u->tap.fd, r->iov, r->niov + 1, 0);
+	trace(TRACE_URING, "tap '%s': sqe readv rx %u, %u guest pieces%s", u->tap.name, id,
+	      r->niov, link ? ", hard-linked to the next" : "");
+	io_uring_sqe_set_data64(sqe, TAG(TAG_RX, id));
+	/*
+	 * Hard link: the next read starts when this one completed, so frames
+	 * complete in the order the tap gave them out. (A tap read is always
+	 * "short", which would sever a plain link.)
+	 */
+	if (link)
+		sqe->flags |= IOSQE_IO_HARDLINK;
+}
+
+static void uring_rx_post(struct backend *be, uint32_t id, struct iovec *iov, unsigned int niov,
+			  uint32_t cap)
+{
+	struct tap_uring *u = uring_of(be);
+
+	/* One host byte after the guest's buffers: a frame that reaches it did not fit. */
+	iov[niov] = (struct iovec){ &u->spill, 1 };
+	u->rx[id] = (struct uring_rx){ iov, niov, cap };
+	u->rx_queue[u->rx_queued++] = id;
+}
+
+/* Hands the posted reads to the kernel as one hard-linked chain, once the previous one is done. */
+static void uring_rx_flush(struct backend *be)
+{
+	struct tap_uring *u = uring_of(be);
+	unsigned int n = u->rx_queued;
+
+	if (!n || u->rx_in_kernel)
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		uring_read(u, u->rx_queue[i], i + 1 < n);
+	u->rx_in_kernel += n;
+	u->rx_queued = 0;
+}
+
+static void uring_rx_done(struct tap_uring *u, uint32_t id, int res)
+{
+	struct uring_rx *r = &u->rx[id];
+	struct net_rx_meta meta;
+
+	if (res == -EAGAIN && !u->stopping) {
+		STAT_INC(u->tap.be.stats.rx_eagain);
+		uring_read(u, id, false);
+		return;
+	}
+	u->rx_in_kernel--;
+	if (u->stopping)
+		return;	/* the device is resetting: it forgets the buffer */
+	if (res == -EBADFD)
+		uring_gone(u);
+	res = tap_rx_result(r->iov, r->niov, r->cap, res, &meta);
+	u->loop.ev.rx_done(u->loop.ev.ctx, id, res, res >= TAP_HDR_LEN ? &meta : NULL);
+}
+
+/* ---- TX ---- */
+
+static void uring_write(struct tap_uring *u, uint32_t id, bool link)
+{
+	struct io_uring_sqe *sqe = uring_sqe(u);
+	struct backend_tx *p = u->tx[id];
+
+	io_uring_prep_writev(sqe, u->tap.fd, p->iov, 1 + p->niov, 0);
+	trace(TRACE_URING, "tap '%s': sqe writev tx %u, header + %u guest pieces, %u bytes%s",
+	      u->tap.name, id, p->niov, p->meta.len, link ? ", linked to the next" : "");
+	io_uring_sqe_set_data64(sqe, TAG(TAG_TX, id));
+	if (link && u->tx_link)
+		sqe->flags |= IOSQE_IO_LINK;
+}
+
+/* Waits for the tap to take writes again before what follows (a linked POLLOUT). */
+static void uring_write_wait(struct tap_uring *u)
+{
+	struct io_uring_sqe *sqe = uring_sqe(u);
+
+	io_uring_prep_poll_add(sqe, u->tap.fd, POLLOUT);
+	io_uring_sqe_set_data64(sqe, TAG(TAG_TX_WAIT, 0));
+	sqe->flags |= IOSQE_IO_LINK;
+}
+
+static void uring_tx(struct backend *be, uint32_t id, struct backend_tx *pkt)
+{
+	struct tap_uring *u = uring_of(be);
+
+	tap_tx_prepare(&u->tap, pkt);
+	u->tx[id] = pkt;
+	u->tx_queue[u->tx_queued++] = id;
+}
+
+/* The software-offloaded frame at the head of the queue, sent now (net/soft.h). */
+static void uring_tx_soft(struct tap_uring *u)
+{
+	uint32_t id = u->tx_queue[0];
+	struct backend_tx_result r;
+
+	tap_send_soft(&u->tap, u->tx[id], &r);
+	u->tx_queued--;
+	memmove(u->tx_queue, u->tx_queue + 1, u->tx_queued * sizeof(u->tx_queue[0]));
+	u->loop.ev.tx_done(u->loop.ev.ctx, id, &r);
+}
+
+/*
+ * Hands the waiting writes to the kernel as one batch: linked, and only once
+ * the previous one is done, where writes may say EAGAIN (tx_link); at once
+ * otherwise. A frame finished in software is written synchronously, only
+ * when nothing is ahead of it in flight (so frames keep their order), and
+ * ends the batch in front of it. Returns whether it sent any such frame.
+ */
+static bool uring_tx_flush(struct backend *be)
+{
+	struct tap_uring *u = uring_of(be);
+	unsigned int take = 0, total, k = 0;
+	bool soft = false;
+
+	if (u->tx_in_kernel && u->tx_link)
+		return false;
+	while (u->tx_queued && u->tx[u->tx_queue[0]]->soft && !u->tx_in_kernel &&
+	       !u->tx_retries && !u->stopping) {
+		uring_tx_soft(u);
+		soft = true;
+	}
+	while (take < u->tx_queued && !u->tx[u->tx_queue[take]]->soft)
+		take++;
+	total = u->tx_retries + take;
+	if (!total)
+		return soft;
+	if (u->tx_wait)
+		uring_write_wait(u);	/* the tap said EAGAIN: wait until it takes more */
+	u->tx_wait = false;
+	for (unsigned int i = 0; i < u->tx_retries; i++, k++)
+		uring_write(u, u->tx_retry[i], k + 1 < total);
+	for (unsigned int i = 0; i < take; i++, k++)
+		uring_write(u, u->tx_queue[i], k + 1 < total);
+	u->tx_in_kernel += total;
+	u->tx_retries = 0;
+	u->tx_queued -= take;
+	memmove(u->tx_queue, u->tx_queue + take, u->tx_queued * sizeof(u->tx_queue[0]));
+	return soft;
+}
+
+static void uring_tx_done(struct tap_uring *u, uint32_t id, int res)
+{
+	struct backend_tx_result r = { .err = res < 0 ? res : 0 };	/* res: bytes, or -errno */
+
+	u->tx_in_kernel--;
+	if ((res == -EAGAIN || res == -ECANCELED) && !u->stopping) {
+		/*
+		 * The tap is full, or an earlier write of the linked batch failed and
+		 * the kernel cancelled this one: again, in order; nothing is lost.
+		 * Only a full tap is worth waiting for (a down tap never says POLLOUT).
+		 */
+		STAT_ADD(u->tap.be.stats.tx_eagain, res == -EAGAIN);
+		u->tx_wait |= res == -EAGAIN;
+		u->tx_retry[u->tx_retries++] = id;
+		if (!u->tx_in_kernel)
+			uring_tx_flush(&u->tap.be);
+		return;
+	}
+	if (u->stopping)
+		return;	/* the device is resetting: it forgets the frame */
+	if (res == -EBADFD)
+		uring_gone(u);
+	u->loop.ev.tx_done(u->loop.ev.ctx, id, &r);
+	if (!u->tx_in_kernel)
+		u->loop.ev.tx_idle(u->loop.ev.ctx);	/* the batch is done: the next one may go */
+}
+
+/* ---- the loop ---- */
+
+static void uring_kick(struct tap_uring *u, const struct io_uring_cqe *cqe, unsigned int q,
+		       enum uring_tag tag)
+{
+	int fd = u->loop.kick_fd[q];
+	uint64_t v;
+
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+		/* The multishot poll ended (cancelled, or the kernel dropped it): re-arm. */
+		u->polls--;
+		if (cqe->res >= 0 && !u->stopping)
+			uring_arm_poll(u, fd, tag);
+	}
+	if (cqe->res < 0 || u->stopping)
+		return;
+	while (read(fd, &v, sizeof(v)) > 0)
+		;	/* clear the eventfd; every kick means "look at the ring" */
+	u->loop.ev.kick(u->loop.ev.ctx, q);
+}
+
+static void uring_cqe(struct tap_uring *u, const struct io_uring_cqe *cqe)
+{
+	enum uring_tag tag = cqe->user_data >> 32;
+	uint32_t id = (uint32_t)cqe->user_data;
+	static const char *const tags[] = {
+		[TAG_KICK_RX] = "kick rx", [TAG_KICK_TX] = "kick tx", [TAG_STOP] = "stop",
+		[TAG_RX] = "readv rx", [TAG_TX] = "writev tx", [TAG_CANCEL] = "cancel",
+		[TAG_TX_WAIT] = "pollout",
+	};
+
+	if (tag < ARRAY_SIZE(tags))
+		trace(TRACE_URING, "tap '%s': cqe %s %u res %d%s", u->tap.name, tags[tag], id,
+		      cqe->res, cqe->flags & IORING_CQE_F_MORE ? " (more)" : "");
+
+	switch (tag) {
+	case TAG_KICK_RX: uring_kick(u, cqe, BACKEND_RXQ, TAG_KICK_RX); break;
+	case TAG_KICK_TX: uring_kick(u, cqe, BACKEND_TXQ, TAG_KICK_TX); break;
+	case TAG_STOP:
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			u->polls--;
+		u->stopping = true;
+		break;
+	case TAG_RX: uring_rx_done(u, id, cqe->res); break;
+	case TAG_TX: uring_tx_done(u, id, cqe->res); break;
+	default: break;
+	}
+}
+
+/* Waits for at least one completion and handles all that are there: 0 or -errno. */
+static int uring_step(struct tap_uring *u)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, count = 0;
+	int ret;
+
+	ret = io_uring_submit_and_wait(&u->ring, 1);
+	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+		return ret;
+	io_uring_for_each_cqe(&u->ring, head, cqe) {
+		uring_cqe(u, cqe);
+		count++;
+	}
+	io_uring_cq_advance(&u->ring, count);
+	return 0;
+}
+
+static int uring_run(struct backend *be)
+{
+	struct tap_uring *u = uring_of(be);
+	const struct backend_events *ev = &u->loop.ev;
+	struct io_uring_sqe *sqe;
+	int ret = 0;
+
+	uring_arm_poll(u, u->loop.kick_fd[BACKEND_RXQ], TAG_KICK_RX);
+	uring_arm_poll(u, u->loop.kick_fd[BACKEND_TXQ], TAG_KICK_TX);
+	uring_arm_poll(u, u->loop.stop_fd, TAG_STOP);
+	ev->kick(ev->ctx, BACKEND_RXQ);
+	ev->kick(ev->ctx, BACKEND_TXQ);
+	ev->batch(ev->ctx);
+	while (!u->stopping && !(ret = uring_step(u)))
+		ev->batch(ev->ctx);
+	if (ret)
+		log_err("tap '%s': io_uring failed: %s", u->tap.name, strerror(-ret));
+	/*
+	 * Stop: cancel every read, write and poll, and wait until the kernel let
+	 * go of them all. Cancelling the head of a hard-linked chain starts the
+	 * next link, so cancel again until nothing is left.
+	 */
+	u->stopping = true;
+	while (u->rx_in_kernel || u->tx_in_kernel || u->polls) {
+		sqe = uring_sqe(u);
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe, TAG(TAG_CANCEL, 0));
+		if (uring_step(u))
+			break;
+	}
+	return ret;
+}
+
+static int uring_attach(struct backend *be, const struct backend_loop *loop)
+{
+	struct tap_uring *u = uring_of(be);
+	struct io_uring_params p = {
+		/* One thread submits and reaps: completions run when it waits (liburing 2.3). */
+		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			 IORING_SETUP_COOP_TASKRUN,
+	};
+	int ret;
+
+	/* Everything after the tap is the I/O thread's, fresh at every activation. */
+	memset((uint8_t *)u + sizeof(u->tap), 0, sizeof(*u) - sizeof(u->tap));
+	u->loop = *loop;
+	u->tx_link = !u->tap.never_full;
+	tap_attach(&u->tap, loop);
+	ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
+	if (ret == -EINVAL) {
+		memset(&p, 0, sizeof(p));	/* an older kernel: plain flags */
+		ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
+	}
+	if (ret)
+		log_err("tap '%s': cannot set up io_uring: %s", u->tap.name, strerror(-ret));
+	return ret;
+}
+
+static void uring_detach(struct backend *be)
+{
+	io_uring_queue_exit(&uring_of(be)->ring);
+}
+
+static void uring_close(struct backend *be)
+{
+	tap_close(&uring_of(be)->tap);
+	free(uring_of(be));
+}
+
+static const struct backend_ops tap_uring_ops = {
+	.attach = uring_attach,
+	.run = uring_run,
+	.detach = uring_detach,
+	.rx_post = uring_rx_post,
+	.rx_flush = uring_rx_flush,
+	.tx = uring_tx,
+	.tx_flush = uring_tx_flush,
+	.set_rx_offloads = tap_set_rx_offloads,
+	.close = uring_close,
+};
+
+struct tap *tap_uring_new(void)
+{
+	struct tap_uring *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->tap.be.ops = &tap_uring_ops;
+	return &u->tap;
+}
+
+bool tap_uring_linked(const struct backend *be)
+{
+	return be->ops == &tap_uring_ops && ((const struct tap_uring *)be)->tx_link;
+}
