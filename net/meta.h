@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Backend-neutral packet metadata: what the device validated from the guest's virtio-net header
 // (TX), and what a backend says about a received frame (RX). After OpenVMM's TxMetadata and
-// RxMetadata (reference/offloads.md §1.1).
+// RxMetadata (microsoft/openvmm, net_backend).
 #ifndef MINNOW_NET_META_H
 #define MINNOW_NET_META_H
 

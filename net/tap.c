@@ -216,7 +216,7 @@ unsigned int tap_rx_flags(const struct net_caps *accept)
 {
 	unsigned int off = TUN_F_CSUM;
 
-	/* tun refuses TSO/USO bits without TUN_F_CSUM (offloads.md §6). */
+	/* tun refuses TSO/USO bits without TUN_F_CSUM (Linux: drivers/net/tun.c). */
 	if (!accept->rx_csum)
 		return 0;
 	if (accept->rx_tso4)
@@ -269,7 +269,7 @@ int tap_rx_result(const struct iovec *iov, unsigned int niov, uint32_t cap, int 
 	/* It reached the spill byte: truncated in the guest's buffer, so never delivered. */
 	if ((uint32_t)res > cap)
 		return -EMSGSIZE;
-	/* tun wrote the first 10 bytes and skipped num_buffers (offloads.md §6). */
+	/* tun wrote the first 10 bytes and skipped num_buffers (Linux: drivers/net/tun.c). */
 	if (!l34_copy(iov, niov, 0, &hdr, TAP_HDR_LEN))
 		return -EIO;
 	tap_hdr_to_rx_meta(&hdr, meta);

@@ -43,7 +43,7 @@ void tap_hdr_to_rx_meta(const struct virtio_net_hdr_v1 *tap, struct net_rx_meta 
 		meta->csum_start = le16toh(tap->csum_start);
 		meta->csum_offset = le16toh(tap->csum_offset);
 	} else if (tap->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
-		/* tun sets DATA_VALID for CHECKSUM_UNNECESSARY (offloads.md §6). */
+		/* tun sets DATA_VALID for CHECKSUM_UNNECESSARY (Linux: drivers/net/tun.c). */
 		meta->ip_csum = NET_CSUM_GOOD;
 		meta->l4_csum = NET_CSUM_GOOD;
 	}

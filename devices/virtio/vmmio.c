@@ -148,7 +148,7 @@ void vmmio_interrupt(struct vmmio *t, uint32_t bits)
 	atomic_fetch_or(&t->interrupt_status, bits);
 	t->interrupts++;
 	trace(TRACE_IRQ, "%s: gsi %u raised, InterruptStatus bits 0x%x", t->name, t->gsi, bits);
-	/* Edge-triggered GSI: each write is one pulse (platform.md §4). */
+	/* Edge-triggered GSI: each write is one pulse (KVM_IRQFD on an edge-triggered IOAPIC pin). */
 	if (t->irq_fd >= 0 && write(t->irq_fd, &one, sizeof(one)) < 0)
 		log_warn("%s: cannot raise the interrupt: %s", t->name, strerror(errno));
 }

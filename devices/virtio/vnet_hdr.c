@@ -233,7 +233,7 @@ enum vnet_tx_err vnet_hdr_tx_parse(const struct virtio_net_hdr_v1 *hdr,
 
 static bool csum_ok(enum net_csum_state s)
 {
-	/* Coalesced frames carry a stale field over a validated payload (offloads.md §1.5). */
+	/* Coalesced frames carry a stale field over a validated payload (as OpenVMM's virtio-net treats them; docs/catalogue.md O23). */
 	return s == NET_CSUM_GOOD || s == NET_CSUM_VALIDATED_WRONG;
 }
 
@@ -255,7 +255,7 @@ static bool rx_gso(const struct net_rx_meta *meta, uint64_t negotiated,
 	case NET_RX_GSO_UDP_L4:
 		/*
 		 * The tap hands up UDP super-frames only with both USO flags
-		 * (offloads.md §6); ECN marks TCP super-frames only.
+		 * (Linux: drivers/net/tun.c, TUN_F_USO4/6); ECN marks TCP super-frames only.
 		 */
 		ok = has(negotiated, VIRTIO_NET_F_GUEST_USO4) &&
 		     has(negotiated, VIRTIO_NET_F_GUEST_USO6) && !meta->gso_ecn;
@@ -328,7 +328,7 @@ uint64_t vnet_hdr_offload_features(const struct net_caps *caps)
 			f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
 		if (caps->rx_ecn && (caps->rx_tso4 || caps->rx_tso6))
 			f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN);
-		/* Together: the tap delivers UDP super-frames only with both (offloads.md §6). */
+		/* Together: the tap delivers UDP super-frames only with both (Linux: drivers/net/tun.c). */
 		if (caps->rx_uso)
 			f |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO4) |
 			     VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO6);

@@ -307,7 +307,7 @@ static bool case_rx_renegotiate_fewer_offloads(struct nh *h)
 }
 
 /*
- * The good buffer made available twice (§2.7.13.3, offloads.md §9 item 19): the
+ * The good buffer made available twice (§2.7.13.3, docs/catalogue.md O19): the
  * second use breaks the queue (NEEDS_RESET) before anything arrives; after a
  * reset and a fresh setup the datagram comes into the good buffer.
  */

@@ -445,7 +445,7 @@ static bool case_tx_drop_flood(struct nh *h)
 
 /*
  * The same head twice in one batch (§2.7.13.3: a driver must not make a chain
- * available again before it is used; offloads.md §9 item 19): the first use
+ * available again before it is used; docs/catalogue.md O19): the first use
  * goes out and comes back once, the second breaks the queue (NEEDS_RESET, never
  * a second completion); after a reset and a fresh setup the good datagram goes.
  */

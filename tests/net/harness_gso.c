@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// TX segmentation offloads (offloads.md §9 E34): the guest hands minnow's device TSO4, TSO6 and
+// TX segmentation offloads (docs/catalogue.md O34): the guest hands minnow's device TSO4, TSO6 and
 // USO super-frames; the kernel forwards them to tapB, which cannot take super-frames, and so cuts
 // them in software. On tapB: exactly ceil(payload / gso_size) segments, each with a correct
 // checksum, consecutive sequence numbers (TCP) and the super-frame's payload in order. With

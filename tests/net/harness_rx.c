@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// RX cases (offloads.md §9 C23-C29, D33, E35-36): the peer's frames, written into tapB, are
+// RX cases (docs/catalogue.md O23-O29, O33, O35-O36): the peer's frames, written into tapB, are
 // forwarded by the kernel into tapA, and a socket of the namespace sends to the guest; each frame
 // must reach the guest intact with exactly the header the negotiated features allow (and the
 // tap's offloads must follow each negotiation); UDP_SEGMENT sends arrive as UDP_L4 super-frames

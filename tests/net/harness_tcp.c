@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// A real TCP stream into the guest (offloads.md §9 E35): a socket of the namespace connects to the
+// A real TCP stream into the guest (docs/catalogue.md O35): a socket of the namespace connects to the
 // guest, which the harness plays with a minimal TCP receiver (handshake, in-order data, cumulative
 // ACKs sent with NEEDS_CSUM). With GUEST_TSO4 the kernel hands tapA super-frames, which the guest
 // must get as GSO_TCPV4 with a partial checksum; without it, MSS-sized frames; without

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// TX cases (offloads.md §9 E34, B22): the guest sends through minnow's device into tapA with
+// TX cases (docs/catalogue.md O34, O22): the guest sends through minnow's device into tapA with
 // checksum requests; the kernel forwards to tapB, which has no offloads, so the kernel must finish
 // every checksum: what tapB hands out is what a wire would carry. And a tap that refuses writes
 // (down: EIO) costs the frames it refused, counted, and nothing else. Shared TX helpers.
@@ -211,7 +211,7 @@ int h_case_tx_link_down(void)
 	unsigned int done;
 
 	h_dev_open(0);
-	/* tun_get_user: EIO while the interface is down (offloads.md §6): drop, count, go on. */
+	/* tun_get_user: EIO while the interface is down (Linux: drivers/net/tun.c): drop, count, go on. */
 	set_up(H.o.tapa, false);
 	a_drop0 = h_ifstat(H.o.tapa, "rx_dropped");
 	for (unsigned int i = 0; i < DOWN_FRAMES; i++) {
@@ -233,7 +233,7 @@ int h_case_tx_link_down(void)
 		h_fail("io=%s: only %u of %u TX chains completed in 1 s while %s was down (tun "
 		       "refused %llu writes with EIO); once it was up again %u more completed and "
 		       "%u of the frames queued while it was down went out on %s. EIO must drop "
-		       "the frame and the queue go on (offloads.md §9 B22), not park the rest "
+		       "the frame and the queue go on (O22), not park the rest "
 		       "until the link returns",
 		       H.o.sync ? "sync" : "uring", done, DOWN_FRAMES, H.o.tapa,
 		       (unsigned long long)refused, late, out, H.o.tapb);

@@ -97,8 +97,8 @@ START_TEST(test_virtq_pop_head_in_use_breaks_queue)
 {
 	/*
 	 * A head published again while the device still holds it (§2.7.13.3)
-	 * would be completed twice: the queue breaks instead (offloads.md §9
-	 * item 19), before the second walk, and stays broken.
+	 * would be completed twice: the queue breaks instead (docs/catalogue.md
+	 * O19), before the second walk, and stays broken.
 	 */
 	unsigned int done = 99;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for devices/virtio/vmmio: the register file and state machine against a hostile
-// driver (style-and-users.md C.6 items 1-12), with a fake device that records what it is asked.
+// driver (docs/catalogue.md H1-H12), with a fake device that records what it is asked.
 #include <check.h>
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Device-level tests of devices/virtio/vnet, TX side (offloads.md §9 B13-B22): a driver in the
+// Device-level tests of devices/virtio/vnet, TX side (docs/catalogue.md O13-O22): a driver in the
 // test (tests/support/netdrv) brings the device up through its registers over real guest RAM, and
 // the far end of a SOCK_SEQPACKET socketpair plays the tap. Every case checks the exact bytes the
 // "tap" got, the used entries and the counters (read after vnet_stop), and that the queue still

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for devices/virtio/vnet_hdr, TX side: the guest's header validated against real
-// frames (offloads.md §9 A1-A12 and the seed's §1.7 cases), frames cut across iovecs anywhere,
+// frames (docs/catalogue.md O1-O12, and the cases of the OpenVMM change), frames cut across iovecs anywhere,
 // and the tap header rebuilt from the metadata.
 #include <check.h>
 #include <endian.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for devices/virtio/vnet_hdr, RX side and features: the guest's RX header from the
-// backend's metadata (offloads.md §9 C23-C25, C28), the tap's header read back, the offered
+// backend's metadata (docs/catalogue.md O23-O25, O28), the tap's header read back, the offered
 // features and their dependencies, and the tap's offload flags (D30-D33).
 #include <check.h>
 #include <endian.h>
@@ -196,7 +196,7 @@ START_TEST(test_rx_to_meta_flags)
 	struct virtio_net_hdr_v1 t = { .flags = VALID };
 	struct net_rx_meta m;
 
-	/* offloads.md §6: tun's DATA_VALID is CHECKSUM_UNNECESSARY: both good. */
+	/* Linux: drivers/net/tun.c: tun's DATA_VALID is CHECKSUM_UNNECESSARY: both good. */
 	memset(&m, 0xee, sizeof(m));
 	tap_hdr_to_rx_meta(&t, &m);
 	ck_assert_int_eq(m.ip_csum, NET_CSUM_GOOD);

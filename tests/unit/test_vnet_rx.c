@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Device-level tests of devices/virtio/vnet, RX side (offloads.md §9 C23-C29): the far end of a
+// Device-level tests of devices/virtio/vnet, RX side (docs/catalogue.md O23-O29): the far end of a
 // socketpair plays the tap and writes frames with their 12-byte header; the test's driver
 // (tests/support/netdrv) posts buffers and checks the exact header, bytes, used entries and
 // counters the guest gets, with and without MRG_RXBUF.
