@@ -58,17 +58,18 @@ static int trace_word(const char *w, unsigned int *mask)
 	return -EINVAL;
 }
 
-int trace_parse(const char *list, unsigned int *mask, FILE *out, char *bad, size_t badlen)
+void trace_help(FILE *out)
+{
+	fprintf(out, "trace categories (--trace CAT,CAT... or all):\n");
+	for (unsigned int c = 0; c < TRACE_NR; c++)
+		fprintf(out, "  %-6s %s\n", trace_cats[c].name, trace_cats[c].what);
+}
+
+int trace_parse(const char *list, unsigned int *mask, char *bad, size_t badlen)
 {
 	const char *p = list;
 
 	*mask = 0;
-	if (strcmp(list, "help") == 0) {
-		fprintf(out, "trace categories (--trace CAT,CAT... or all):\n");
-		for (unsigned int c = 0; c < TRACE_NR; c++)
-			fprintf(out, "  %-6s %s\n", trace_cats[c].name, trace_cats[c].what);
-		return 1;
-	}
 	for (;;) {
 		size_t len = strcspn(p, ",");
 		char w[16];

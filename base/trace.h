@@ -39,9 +39,10 @@ void trace_start(unsigned int mask);
 
 /*
  * Parses "CAT[,CAT...]" (mmio, virtq, net, uring, irq, all) into *mask: 0, or
- * -EINVAL with the first unknown word copied into bad. "help" lists the
- * categories on out and returns 1.
+ * -EINVAL with the first unknown word copied into bad.
  */
-int trace_parse(const char *list, unsigned int *mask, FILE *out, char *bad, size_t badlen);
+int trace_parse(const char *list, unsigned int *mask, char *bad, size_t badlen) __must_check;
+/* Lists the categories on out (--trace help). */
+void trace_help(FILE *out);
 
 #endif

@@ -54,7 +54,7 @@ static uint16_t walk_l2(struct l34 *p)
 	return type;
 }
 
-static int walk_ip4(struct l34 *p)
+static enum l34_err walk_ip4(struct l34 *p)
 {
 	const uint8_t *ip = p->hdr + p->l3_off;
 	unsigned int ihl;
@@ -68,7 +68,7 @@ static int walk_ip4(struct l34 *p)
 	p->ip_len = l34_be16(ip + 2);
 	p->proto = ip[9];
 	p->l4_off = p->l3_off + ihl;
-	return has(p, p->l4_off) ? 0 : L34_ERR_SHORT;
+	return has(p, p->l4_off) ? L34_OK : L34_ERR_SHORT;
 }
 
 /*
@@ -99,7 +99,7 @@ static void ip6_final_dst(struct l34 *p, uint32_t off)
 }
 
 /* IPv6 and its hop-by-hop, routing and destination options headers (RFC 8200 §4). */
-static int walk_ip6(struct l34 *p)
+static enum l34_err walk_ip6(struct l34 *p)
 {
 	const uint8_t *ip = p->hdr + p->l3_off;
 	uint8_t next;
@@ -125,10 +125,10 @@ static int walk_ip6(struct l34 *p)
 	p->l4_off = off;
 	if (next == IP6_FRAG)
 		return L34_ERR_EXT;	/* a fragment has no L4 header to offload */
-	return has(p, off) ? 0 : L34_ERR_SHORT;
+	return has(p, off) ? L34_OK : L34_ERR_SHORT;
 }
 
-static int walk_l4(struct l34 *p)
+static enum l34_err walk_l4(struct l34 *p)
 {
 	if (p->proto == IPPROTO_UDP) {
 		p->l4_len = UDP_HLEN;
@@ -141,13 +141,13 @@ static int walk_l4(struct l34 *p)
 	} else {
 		return L34_ERR_NOT_L4;
 	}
-	return has(p, (uint32_t)p->l4_off + p->l4_len) ? 0 : L34_ERR_SHORT;
+	return has(p, (uint32_t)p->l4_off + p->l4_len) ? L34_OK : L34_ERR_SHORT;
 }
 
-int l34_parse(const struct iovec *iov, unsigned int nr_iov, uint32_t frame_len, struct l34 *p)
+enum l34_err l34_parse(const struct iovec *iov, unsigned int nr_iov, uint32_t frame_len, struct l34 *p)
 {
 	uint16_t type;
-	int err;
+	enum l34_err err;
 
 	memset(p, 0, offsetof(struct l34, hdr));
 	p->frame_len = frame_len;

@@ -31,8 +31,10 @@
 #define L34_EXT_MAX	4	/* IPv6 extension headers walked */
 
 /* Why a frame's headers could not be walked to TCP or UDP. */
+/* The verdict on a frame's headers (a fact about guest bytes, not a host error). */
 enum l34_err {
-	L34_ERR_SHORT = 1,	/* the frame ends inside a header, or headers past L34_HDR_MAX */
+	L34_OK,
+	L34_ERR_SHORT,	/* the frame ends inside a header, or headers past L34_HDR_MAX */
 	L34_ERR_NOT_IP,		/* EtherType neither IPv4 nor IPv6 (after the tags) */
 	L34_ERR_IP,		/* bad IP header: version, IHL < 5 */
 	L34_ERR_EXT,		/* IPv6: a fragment, or more extension headers than we walk */
@@ -64,9 +66,9 @@ struct l34 {
  * Walks the headers of a frame_len-byte frame held in iov. Copies at most
  * L34_HDR_MAX bytes, never reads past frame_len, and fills as much of p as it
  * got through (l3_off, ip_version, l4_off, proto) even when it fails.
- * Returns 0 or an enum l34_err.
+ * Returns L34_OK or what is wrong with the headers.
  */
-int l34_parse(const struct iovec *iov, unsigned int nr_iov, uint32_t frame_len, struct l34 *p);
+enum l34_err l34_parse(const struct iovec *iov, unsigned int nr_iov, uint32_t frame_len, struct l34 *p);
 
 /* Copies len bytes at off of the frame in iov into dst: whether the frame had them all. */
 bool l34_copy(const struct iovec *iov, unsigned int nr_iov, uint64_t off, void *dst, size_t len);

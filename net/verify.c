@@ -132,7 +132,9 @@ uint32_t verify_frame(const struct virtio_net_hdr_v1 *hdr, const struct iovec *i
 int verify_describe(const struct verify_result *r, char *buf, size_t len)
 {
 	static const char *const l34_err_names[] = {
-		"", "short", "not_ip", "bad_ip", "ipv6_ext", "not_tcp_udp", "bad_tcp",
+		[L34_OK] = "", [L34_ERR_SHORT] = "short", [L34_ERR_NOT_IP] = "not_ip",
+		[L34_ERR_IP] = "bad_ip", [L34_ERR_EXT] = "ipv6_ext", [L34_ERR_NOT_L4] = "not_tcp_udp",
+		[L34_ERR_TCP] = "bad_tcp",
 	};
 	char kinds[128] = "";
 	size_t at = 0;
@@ -147,6 +149,6 @@ int verify_describe(const struct verify_result *r, char *buf, size_t len)
 			r->csum_start, r->csum_offset, r->hdr_len, r->gso_type, r->gso_size, r->len,
 			r->l3_off, r->l4_off, r->l4_len, r->ip_version, r->proto, r->csum_field,
 			r->csum_want, r->parse_err ? " parse " : "",
-			r->parse_err > 0 && r->parse_err < (int)ARRAY_SIZE(l34_err_names) ?
+			r->parse_err < ARRAY_SIZE(l34_err_names) ?
 				l34_err_names[r->parse_err] : "");
 }

@@ -29,7 +29,7 @@ extern const char *const verify_kind_names[VERIFY_KIND_MAX];
 /* One frame's verdict: the kinds found, and the offsets behind them. */
 struct verify_result {
 	uint32_t kinds;		/* bit (1 << enum verify_kind) per mismatch */
-	int parse_err;		/* enum l34_err, 0 when the headers were walked */
+	enum l34_err parse_err;	/* L34_OK when the headers were walked */
 	uint32_t len;
 	uint16_t csum_start, csum_offset, hdr_len, gso_size;
 	uint8_t flags, gso_type;

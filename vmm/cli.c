@@ -130,12 +130,15 @@ static enum cli_result cli_trace(const char *arg, struct vm_config *cfg, FILE *o
 				 size_t errlen)
 {
 	char bad[32];
-	int ret = trace_parse(arg, &cfg->trace_mask, out, bad, sizeof(bad));
 
-	if (ret < 0)
+	if (strcmp(arg, "help") == 0) {
+		trace_help(out);
+		return CLI_DONE;
+	}
+	if (trace_parse(arg, &cfg->trace_mask, bad, sizeof(bad)))
 		return cli_err(err, errlen, "--trace: unknown category '%s' (expected mmio, virtq, "
 			       "net, uring, irq or all, comma-separated; see --trace help)", bad);
-	return ret ? CLI_DONE : CLI_RUN;
+	return CLI_RUN;
 }
 
 enum {

@@ -317,10 +317,10 @@ static int machine_rng(struct machine *m, const struct mdesc_virtio *slot)
 static int machine_net(struct machine *m, const struct mdesc_virtio *slot)
 {
 	char err[ERRLEN];
-	int ret;
+	int ret = machine_irqfd(m, slot->gsi, &m->net_irq_fd);
 
-	if (machine_irqfd(m, slot->gsi, &m->net_irq_fd))
-		return -1;
+	if (ret)
+		return ret;
 	m->net = malloc(sizeof(*m->net));
 	if (!m->net)
 		return -ENOMEM;
