@@ -55,6 +55,14 @@ done
 if [[ -n $outbox ]]; then
 	[[ $outbox == /* && -d $outbox ]] || { echo "nested: --outbox '$outbox': expected an existing folder, by its absolute path" >&2 && usage; }
 fi
+# The nested host sees this machine's / but gives /tmp, /run, /var/tmp and /dev/shm fresh (l1-init):
+# a command run from under them would not find its files there.
+case $PWD/ in
+/tmp/* | /run/* | /var/tmp/* | /dev/shm/*)
+	echo "nested: the nested host cannot see $PWD (it mounts fresh /tmp, /run, /var/tmp and /dev/shm): run from a checkout outside them" >&2
+	exit 125
+	;;
+esac
 
 qemu=$(command -v qemu-system-x86_64) || { echo "nested: qemu-system-x86_64 missing (tests/setup-host.sh installs qemu-system-x86)" >&2 && exit 125; }
 linux_kernel || { echo "nested: no /boot/vmlinuz-*-amd64: install linux-image-amd64" >&2 && exit 125; }
