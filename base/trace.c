@@ -74,7 +74,12 @@ int trace_parse(const char *list, unsigned int *mask, char *bad, size_t badlen)
 		size_t len = strcspn(p, ",");
 		char w[16];
 
-		snprintf(bad, badlen, "%.*s", (int)len, p);
+		if (badlen) {	/* the word, for the caller's message */
+			size_t n = len < badlen ? len : badlen - 1;
+
+			memcpy(bad, p, n);
+			bad[n] = 0;
+		}
 		if (len == 0 || len >= sizeof(w))
 			return -EINVAL;
 		memcpy(w, p, len);
