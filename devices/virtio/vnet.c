@@ -420,7 +420,7 @@ void vnet_metrics(struct vnet *n, FILE *out)
 		"\"tx_csum\":%llu,\"tx_tso\":%llu,\"tx_uso\":%llu,\"rx_packets\":%llu,"
 		"\"rx_bytes\":%llu,\"rx_dropped\":%llu,\"rx_data_valid\":%llu,"
 		"\"rx_csum_partial\":%llu,\"rx_gso\":%llu,\"rx_merged\":%llu,\"tx_eagain\":%llu,"
-		"\"rx_eagain\":%llu,\"interrupts\":%llu",
+		"\"rx_eagain\":%llu,\"interrupts\":%llu,\"rx_soft_csum\":%llu",
 		(unsigned long long)STAT_READ(s->tx_packets), (unsigned long long)STAT_READ(s->tx_bytes),
 		(unsigned long long)STAT_READ(s->tx_dropped), (unsigned long long)STAT_READ(s->tx_csum),
 		(unsigned long long)STAT_READ(s->tx_tso), (unsigned long long)STAT_READ(s->tx_uso),
@@ -429,7 +429,8 @@ void vnet_metrics(struct vnet *n, FILE *out)
 		(unsigned long long)STAT_READ(s->rx_csum_partial), (unsigned long long)STAT_READ(s->rx_gso),
 		(unsigned long long)STAT_READ(s->rx_merged),
 		(unsigned long long)eagain[0], (unsigned long long)eagain[1],
-		(unsigned long long)STAT_READ(s->interrupts));
+		(unsigned long long)STAT_READ(s->interrupts),
+		(unsigned long long)STAT_READ(s->rx_soft_csum));
 	if (n->pcap) {
 		const struct pcap_stats *ps = pcap_stats(n->pcap);
 

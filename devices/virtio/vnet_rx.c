@@ -11,6 +11,7 @@
 #include "devices/virtio/vnet_iov.h"
 #include "devices/virtio/vnet_pcap.h"
 #include "devices/virtio/vnet_rx.h"
+#include "net/l34.h"
 
 static void rx_drop(struct vnet_qp *io, uint16_t head, enum vnet_drop why)
 {
@@ -29,12 +30,56 @@ static void rx_drop(struct vnet_qp *io, uint16_t head, enum vnet_drop why)
 	io->rx_pushed = true;
 }
 
+/* Stores v big-endian at byte off of the buffers. */
+static void rx_put16(const struct iovec *iov, unsigned int niov, size_t off, uint16_t v)
+{
+	const uint8_t b[2] = { v >> 8, v & 0xff };
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < niov && k < 2; i++) {
+		size_t l = iov[i].iov_len;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		while (k < 2 && off < l)
+			((uint8_t *)iov[i].iov_base)[off++] = b[k++];
+		off = 0;
+	}
+}
+
 /*
- * Writes the header for what the guest negotiated (virtio 1.2 §5.1.6.4) at
- * the start of iov, from the backend's metadata, with num_buffers; -EINVAL
- * when the frame needs an offload the guest lacks, and then it must be dropped.
+ * The software path for a receive offload the guest gave up at run time
+ * (GUEST_OFFLOADS_SET without GUEST_CSUM) while the host still hands out a
+ * partial checksum (a frame read before TUNSETOFFLOAD took effect, or a
+ * backend that cannot change its offloads): the checksum is finished in the
+ * guest's buffer, the virtio rule (§5.1.6.2.1): the sum from csum_start to the
+ * end, stored at csum_start + csum_offset. false when the fields do not fit.
  */
-static int rx_header(struct vnet_qp *io, const struct iovec *iov, unsigned int niov,
+static bool rx_soft_csum(const struct iovec *iov, unsigned int niov, uint32_t len,
+			 const struct net_rx_meta *m)
+{
+	uint32_t frame = len - VNET_HDR_LEN;
+	uint64_t sum = 0;
+	uint16_t c;
+
+	if ((uint32_t)m->csum_start + m->csum_offset + 2 > frame ||
+	    !l34_sum_iov(iov, niov, VNET_HDR_LEN + m->csum_start, frame - m->csum_start, &sum))
+		return false;
+	c = (uint16_t)~l34_fold(sum);
+	rx_put16(iov, niov, VNET_HDR_LEN + m->csum_start + m->csum_offset,
+		 c || m->csum_offset != UDP_CSUM_OFF ? c : 0xffff);	/* UDP: 0 is "none" */
+	return true;
+}
+
+/*
+ * Writes the header for what the guest accepts now (virtio 1.2 §5.1.6.4) at
+ * the start of iov (a frame of len bytes, header included), from the
+ * backend's metadata, with num_buffers; -EINVAL when the frame needs an
+ * offload the guest lacks, and then it must be dropped.
+ */
+static int rx_header(struct vnet_qp *io, const struct iovec *iov, unsigned int niov, uint32_t len,
 		     const struct net_rx_meta *meta, uint16_t num_buffers,
 		     struct virtio_net_hdr_v1 *guest)
 {
@@ -45,8 +90,16 @@ static int rx_header(struct vnet_qp *io, const struct iovec *iov, unsigned int n
 	 */
 	uint64_t f = (n->negotiated & ~vnet_ctrl_offload_bits()) |
 		     atomic_load_explicit(&n->rx_accept, memory_order_relaxed);
+	uint64_t csum = VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	struct net_rx_meta m = *meta;
 
-	if (!vnet_hdr_rx_build(meta, f, num_buffers, guest)) {
+	if (m.csum_partial && m.gso == NET_RX_GSO_NONE && (n->negotiated & csum) && !(f & csum) &&
+	    rx_soft_csum(iov, niov, len, &m)) {
+		STAT_INC(io->p->stats.rx_soft_csum);
+		m.csum_partial = false;
+		m.l4_csum = NET_CSUM_UNKNOWN;
+	}
+	if (!vnet_hdr_rx_build(&m, f, num_buffers, guest)) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame needs offloads the guest did not "
 				"negotiate (csum_partial %d gso %d); dropped", n->t.name,
 				meta->csum_partial, meta->gso);
@@ -177,7 +230,7 @@ static void mrg_deliver(struct vnet_qp *io, uint32_t len, const struct net_rx_me
 
 		left -= MIN(left, cap);
 	}
-	if (rx_header(io, io->mrg_iov, io->mrg_niov, meta, used, &guest)) {
+	if (rx_header(io, io->mrg_iov, io->mrg_niov, len, meta, used, &guest)) {
 		/* The first buffer carries the drop; the others stay available for the next frame. */
 		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_OFFLOAD);
 		held_pop(io, 1);
@@ -272,7 +325,7 @@ static void rx_deliver(struct vnet_qp *io, struct rx_req *r, uint32_t len,
 {
 	struct virtio_net_hdr_v1 guest;
 
-	if (rx_header(io, r->iov, r->niov, meta, 1, &guest)) {
+	if (rx_header(io, r->iov, r->niov, len, meta, 1, &guest)) {
 		rx_drop(io, r->head, VNET_DROP_RX_OFFLOAD);
 		return;
 	}

@@ -60,6 +60,7 @@ struct vnet_stats {
 	uint64_t tx_offload_err[VNET_TX_ERR_MAX];
 	uint64_t rx_packets, rx_bytes, rx_dropped;
 	uint64_t rx_data_valid, rx_csum_partial, rx_gso, rx_merged;
+	uint64_t rx_soft_csum;	/* partial checksums finished for a guest that gave GUEST_CSUM up */
 	uint64_t drops[VNET_DROP_MAX];
 	uint64_t interrupts;
 	/* verify=on: frames checked, and mismatches by kind */
