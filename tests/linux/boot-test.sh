@@ -34,7 +34,7 @@
 #                    driver, iperf3 -P 4 both ways from each CPU moving packets on both queue
 #                    pairs, ethtool -L combined 1 and back under TCP load both ways (the
 #                    transfers complete; the device's active pairs and control commands follow)
-#       ctrl         the control queue (same machine): ethtool -K rx-gro-hw off/on changing the
+#       ctrl         the control queue (the same without queues=: 2 pairs by default): ethtool -K rx-gro-hw off/on changing the
 #                    guest offloads and the tap's, promisc and allmulticast on/off, the multicast
 #                    table, a new MAC (the device's, the host's neighbour entry, TCP both ways)
 #       reboot       the guest's own `reboot -f` (Linux's default path on this machine: EFI,
@@ -337,12 +337,13 @@ run_case() {
 		;;
 	soft) netopts=,offload=soft,verify=on ;;
 	mq | ctrl)
-		# Two vCPUs and two queue pairs on a multi-queue tap; the steps print several blocks and
-		# ask for metrics snapshots (ctrl runs its own transfers instead of the usual two).
-		tapflags=(multi_queue) netopts=,queues=2 steps=$c snaps=1 append=" guest.pairs=2"
+		# Two vCPUs and two queue pairs on a multi-queue tap (ctrl: as many as vCPUs, minnow's
+		# default there); the steps print several blocks and ask for metrics snapshots (ctrl
+		# runs its own transfers instead of the usual two).
+		tapflags=(multi_queue) steps=$c snaps=1 append=" guest.pairs=2"
 		judge=(--pairs 2 --snapshots "$dir")
 		if [[ $c == mq ]]; then
-			ports='5201 5202'
+			ports='5201 5202' netopts=,queues=2
 		else
 			dirs='' judge+=(--host-neigh "$dir/neigh.txt")
 		fi

@@ -225,17 +225,20 @@ def block_ok(rep, b, title, name):
 
 
 def ctrl_final(rep, a, what):
-    """The final metrics' control queue: every command the driver sent succeeded."""
+    """The final metrics' control queue: every command the driver sent succeeded; the device
+    has --pairs queue pairs."""
     try:
         net = Net(load(a.metrics))
         c = net.ctrl
         errs = {k: v for k, v in c["errors"].items() if v}
-        ok = c["commands"] > 0 and c["err"] == 0 and not errs and c["ok"] == c["commands"]
+        mx = net.get("queue_pairs")["max"]
+        ok = (c["commands"] > 0 and c["err"] == 0 and not errs and c["ok"] == c["commands"] and
+              mx == (a.pairs or 2))
         rep.check("minnow control queue (%s)" % what, ok,
-                  "%d commands, %d ok, %d failed%s; %d queue pairs at most" % (
+                  "%d commands, %d ok, %d failed%s; %d queue pairs at most (want %d)" % (
                       c["commands"], c["ok"], c["err"],
                       " (%s)" % ", ".join("%s=%d" % kv for kv in errs.items()) if errs else "",
-                      net.get("queue_pairs")["max"]))
+                      mx, a.pairs or 2))
         return net
     except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
         rep.check("minnow control queue (%s)" % what, False, "cannot read %s: %s" % (a.metrics, e))

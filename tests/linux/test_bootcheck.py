@@ -434,6 +434,12 @@ class MultiQueue(unittest.TestCase):
         rc, failed, _, out = self.run_ctrl(final=net_metrics(self.metrics(), commands=13, err=2))
         self.assertEqual(failed, ["minnow control queue (ctrl)"], out)
 
+    def test_ctrl_one_pair_by_default_fails(self):
+        m = net_metrics(self.metrics(), commands=13)
+        m["devices"][0]["net"]["queue_pairs"]["max"] = 1
+        rc, failed, _, out = self.run_ctrl(final=m)
+        self.assertEqual(failed, ["minnow control queue (ctrl)"], out)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
