@@ -279,7 +279,8 @@ host_clients() {
 
 # snapshots: while the guest runs, each "guest-snapshot: NAME N" line it prints (guest/init's
 # snapshot) gets minnow's metrics of that moment (SIGUSR1 to minnow, the child of timeout) kept as
-# metrics-NAME.json, then the answer the guest waits for: the address 10.99.1.(100+N) on the tap.
+# metrics-NAME.json with the host's neighbour entry for the guest in neigh-NAME.txt, then the
+# answer the guest waits for: the address 10.99.1.(100+N) on the tap.
 snapshots() {
 	local seen=0 lines name n pid before i
 	while kill -0 "$vmm_pid" 2>/dev/null; do
@@ -296,6 +297,7 @@ snapshots() {
 				sleep 0.05
 			done
 			cp -- "$dir/metrics.json" "$dir/metrics-$name.json" || echo "boot-test: no metrics for snapshot $name"
+			nsx ip neigh show 10.99.1.2 dev tap0 >"$dir/neigh-$name.txt" 2>&1 || true
 			ip -n "$ns" addr add "10.99.1.$((100 + n))/32" dev tap0
 		done
 		sleep 0.2
@@ -345,7 +347,8 @@ run_case() {
 		if [[ $c == mq ]]; then
 			ports='5201 5202' netopts=,queues=2
 		else
-			dirs='' judge+=(--host-neigh "$dir/neigh.txt")
+			# The host's neighbour entry at the end (it is flushed when minnow closes the tap).
+			dirs='' judge+=(--host-neigh "$dir/neigh-ctrl-end.txt")
 		fi
 		;;
 	gdb)
@@ -445,8 +448,6 @@ run_case() {
 		wait "$snap_pid" || true
 		snap_pid=
 	fi
-	# What the host's neighbour table says of the guest's address at the end (ctrl: its new MAC).
-	nsx ip neigh show 10.99.1.2 dev tap0 >"$dir/neigh.txt" 2>&1 || true
 	local elapsed=$((SECONDS - t0))
 	[[ $status -ne 124 ]] || echo "boot-test: the guest did not finish within $guest_timeout s (BOOT_TEST_TIMEOUT)"
 	if [[ -s $dir/vmm.out ]]; then
