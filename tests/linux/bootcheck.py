@@ -268,6 +268,9 @@ def judge_mq(rep, a, b):
             text, rc = b.get(nm, ("", -1))
             iperf(rep, "mq iperf3 -P 4 %s (%s) from CPU %d" % (d, what, cpu), text, rc, streams=4)
 
+    # Bytes each way on each pair during -P 4: more than the snapshot's answer (an ARP and a ping,
+    # counted in the same window) could make.
+    least = 16384
     title = "mq traffic on every queue pair"
     s = snapshots(rep, a, title, "mq-start", "mq-p4")
     if s:
@@ -278,9 +281,11 @@ def judge_mq(rep, a, b):
                      for i in range(p)}
             qp = s[0].get("queue_pairs")
             ok = (sorted(s1) == list(range(p)) and qp["max"] == p and qp["active"] == p and
-                  all(v and all(v[k] > 0 for k in keys) for v in delta.values()))
-            rep.check(title, ok, "queue pairs max %d, active %d (want %d); during -P 4: %s" % (
-                qp["max"], qp["active"], p, "; ".join(
+                  all(v and all(v[k] > 0 for k in keys) and v["rx_bytes"] >= least and
+                      v["tx_bytes"] >= least for v in delta.values()))
+            rep.check(title, ok, "queue pairs max %d, active %d (want %d); during -P 4 (want "
+                      "packets and %d bytes or more each way on each pair): %s" % (
+                qp["max"], qp["active"], p, least, "; ".join(
                     "pair %d: %s" % (i, ", ".join("%s +%d" % kv for kv in v.items()) if v else "missing")
                     for i, v in delta.items())))
         except (KeyError, TypeError) as e:
@@ -304,7 +309,20 @@ def judge_mq(rep, a, b):
                           "/".join(map(str, act)), p, p, more[0], more[1], p, errs))
         except (KeyError, TypeError) as e:
             rep.check(title, False, "metrics snapshot without %s" % e)
-    ctrl_final(rep, a, "mq")
+    net = ctrl_final(rep, a, "mq")
+    if net:
+        try:
+            pr = net.pairs
+            keys = ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped", "tx_dropped")
+            sums = {k: sum(q[k] for q in pr.values()) for k in keys}
+            diff = ["%s %d, pairs %d" % (k, net.n[k], sums[k]) for k in keys if net.n[k] != sums[k]]
+            drop = ["pair %d %s=%d" % (i, k, q[k]) for i, q in sorted(pr.items())
+                    for k in ("rx_dropped", "tx_dropped") if q[k]]
+            rep.check("mq per-pair counters", not diff and not drop,
+                      "; ".join(diff + drop) or "the %d pairs add up to the device's totals (%s), "
+                      "none dropped" % (len(pr), ", ".join("%s %d" % (k, sums[k]) for k in keys[:4])))
+        except (KeyError, TypeError) as e:
+            rep.check("mq per-pair counters", False, "metrics without %s" % e)
 
 
 def judge_ctrl(rep, a, b):
@@ -314,20 +332,29 @@ def judge_ctrl(rep, a, b):
     net = ctrl_final(rep, a, "ctrl")
     neg = net.d["transport"]["negotiated"] if net else 0
 
+    # TCP from the host while rx-gro-hw is off (between the off and on snapshots) comes without
+    # a super-frame; after on (until ctrl-promisc) with them again.
     title = "ctrl rx-gro-hw off and on"
-    s = snapshots(rep, a, title, "ctrl-start", "ctrl-gro-hw-off", "ctrl-gro-hw-on") \
-        if block_ok(rep, b, title, "ctrl-gro-hw") is not None else None
+    s = snapshots(rep, a, title, "ctrl-start", "ctrl-gro-hw-off", "ctrl-gro-hw-on",
+                  "ctrl-promisc") if block_ok(rep, b, title, "ctrl-gro-hw") is not None else None
     if s:
         try:
             want = neg & GUEST_OFFLOADS
-            g = [x.ctrl["guest_offloads"] for x in s]
-            t = [x.tap for x in s]
+            g = [x.ctrl["guest_offloads"] for x in s[:3]]
+            t = [x.tap for x in s[:3]]
             wg = [want, want & ~GRO_HW, want]
             wt = [tap_flags(w) for w in wg]
-            ok = want & GRO_HW and g == wg and t == wt and t[1] != t[0]
-            rep.check(title, ok, "guest offloads %s (want %s), tap offloads %s (want %s)" % (
-                "/".join("0x%x" % v for v in g), "/".join("0x%x" % v for v in wg),
-                "/".join("0x%x" % v for v in t), "/".join("0x%x" % v for v in wt)))
+            off_bytes = s[2].n["rx_bytes"] - s[1].n["rx_bytes"]
+            off_gso = s[2].n["rx_gso"] - s[1].n["rx_gso"]
+            on_gso = s[3].n["rx_gso"] - s[2].n["rx_gso"]
+            ok = (want & GRO_HW and g == wg and t == wt and t[1] != t[0] and
+                  off_bytes >= 65536 and off_gso == 0 and on_gso > 0)
+            rep.check(title, ok, "guest offloads %s (want %s), tap offloads %s (want %s); from the "
+                      "host while off %d bytes (want 64 KiB or more) in %d super-frames (want 0), "
+                      "after on %d super-frames (want some)" % (
+                          "/".join("0x%x" % v for v in g), "/".join("0x%x" % v for v in wg),
+                          "/".join("0x%x" % v for v in t), "/".join("0x%x" % v for v in wt),
+                          off_bytes, off_gso, on_gso))
         except (KeyError, TypeError) as e:
             rep.check(title, False, "metrics snapshot without %s" % e)
 

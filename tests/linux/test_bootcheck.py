@@ -252,8 +252,9 @@ def blocks_log(blocks, steps_into=None):
 
 
 def net_metrics(base, pairs=None, active=2, commands=10, err=0, offloads=None, tap=None,
-                promisc=False, allmulti=False, mac="52:54:00:12:34:56", mc=3, uc=0):
-    """minnow's metrics (base: BootCheck.metrics()) with the multi-queue and ctrl parts."""
+                promisc=False, allmulti=False, mac="52:54:00:12:34:56", mc=3, uc=0, rx_gso=9):
+    """minnow's metrics (base: BootCheck.metrics()) with the multi-queue and ctrl parts: pairs
+    of (rx, tx) packets of 1000 bytes each, the device's totals their sums."""
     m = json.loads(json.dumps(base))
     d = m["devices"][0]
     d["transport"]["negotiated"] = NEGOTIATED
@@ -267,6 +268,9 @@ def net_metrics(base, pairs=None, active=2, commands=10, err=0, offloads=None, t
         "commands": commands, "ok": commands - err, "err": err,
         "errors": {"unknown_class": err}, "promisc": promisc, "allmulti": allmulti, "mac": mac,
         "mac_table": {"unicast": uc, "multicast": mc}, "guest_offloads": offloads})
+    for k in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped", "tx_dropped"):
+        d["net"][k] = sum(q[k] for q in d["net"]["queues"])
+    d["net"]["rx_gso"] = rx_gso
     return m
 
 
@@ -327,6 +331,22 @@ class MultiQueue(unittest.TestCase):
         rc, failed, _, out = self.run_mq(snaps=snaps)
         self.assertEqual(failed, ["mq traffic on every queue pair"], out)
         self.assertIn("pair 1: rx_packets +0", out)
+        # A few frames (the snapshot's own ARP and ping) are not -P 4's traffic.
+        snaps = self.mq_snaps(**{"mq-p4": net_metrics(self.metrics(), pairs=[(50, 40), (2, 20)],
+                                                      commands=3)})
+        rc, failed, _, out = self.run_mq(snaps=snaps)
+        self.assertEqual(failed, ["mq traffic on every queue pair"], out)
+
+    def test_mq_pairs_not_adding_up_or_dropping_fails(self):
+        m = net_metrics(self.metrics(), commands=5)
+        m["devices"][0]["net"]["tx_packets"] += 1
+        rc, failed, _, out = self.run_mq(final=m)
+        self.assertEqual(failed, ["mq per-pair counters"], out)
+        m = net_metrics(self.metrics(), commands=5)
+        m["devices"][0]["net"]["queues"][1]["rx_dropped"] = 1
+        m["devices"][0]["net"]["rx_dropped"] = 1
+        rc, failed, _, out = self.run_mq(final=m)
+        self.assertEqual(failed, ["mq per-pair counters"], out)
 
     def test_mq_missing_snapshot_fails(self):
         snaps = self.mq_snaps()
@@ -367,8 +387,8 @@ class MultiQueue(unittest.TestCase):
         base = self.metrics()
         s = {"ctrl-start": net_metrics(base, commands=3),
              "ctrl-gro-hw-off": net_metrics(base, commands=4, offloads=0x2, tap=0x1),
-             "ctrl-gro-hw-on": net_metrics(base, commands=5),
-             "ctrl-promisc": net_metrics(base, commands=9, promisc=True, allmulti=True),
+             "ctrl-gro-hw-on": net_metrics(base, pairs=[(200, 100), (100, 100)], commands=5),
+             "ctrl-promisc": net_metrics(base, commands=9, promisc=True, allmulti=True, rx_gso=20),
              "ctrl-nopromisc": net_metrics(base, commands=12),
              "ctrl-mac": net_metrics(base, commands=13, mac=NEW_MAC),
              "ctrl-end": net_metrics(base, commands=13, mac=NEW_MAC)}
@@ -410,10 +430,18 @@ class MultiQueue(unittest.TestCase):
         rc, failed, _, out = self.run_ctrl(serial=self.ctrl_blocks(**{
             "ctrl-gro-hw": ("not ok: rx-gro-hw off", 1)}))
         self.assertEqual(failed, ["ctrl rx-gro-hw off and on"], out)
+        # Super-frames from the tap while off, none after on, no traffic while off.
+        for name, doc in (("ctrl-gro-hw-on", net_metrics(base, pairs=[(200, 100), (100, 100)],
+                                                         commands=5, rx_gso=10)),
+                          ("ctrl-promisc", net_metrics(base, commands=9, promisc=True,
+                                                       allmulti=True, rx_gso=9)),
+                          ("ctrl-gro-hw-on", net_metrics(base, commands=5))):
+            rc, failed, _, out = self.run_ctrl(snaps=self.ctrl_snaps(**{name: doc}))
+            self.assertEqual(failed, ["ctrl rx-gro-hw off and on"], out)
 
     def test_ctrl_rx_mode_fails(self):
         base = self.metrics()
-        for name, doc in (("ctrl-promisc", net_metrics(base, commands=9, allmulti=True)),
+        for name, doc in (("ctrl-promisc", net_metrics(base, commands=9, allmulti=True, rx_gso=20)),
                           ("ctrl-nopromisc", net_metrics(base, commands=12, promisc=True)),
                           ("ctrl-nopromisc", net_metrics(base, commands=12, mc=2)),
                           ("ctrl-nopromisc", net_metrics(base, commands=12, uc=1))):
