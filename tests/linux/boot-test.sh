@@ -30,6 +30,13 @@
 #       bigmem       4 vCPUs and 5 GiB (rings and buffers above 4 GiB), a 9000-byte MTU on the
 #                    tap offered through VIRTIO_NET_F_MTU and used, iperf3 both ways
 #       soft         offload=soft (checksums and TSO done by minnow) with verify=on
+#       mq           two vCPUs, queues=2 on a multi-queue tap: 2 combined channels in the
+#                    driver, iperf3 -P 4 both ways from each CPU moving packets on both queue
+#                    pairs, ethtool -L combined 1 and back under TCP load both ways (the
+#                    transfers complete; the device's active pairs and control commands follow)
+#       ctrl         the control queue (the same without queues=: 2 pairs by default): ethtool -K rx-gro-hw off/on changing the
+#                    guest offloads and the tap's, promisc and allmulticast on/off, the multicast
+#                    table, a new MAC (the device's, the host's neighbour entry, TCP both ways)
 #       reboot       the guest's own `reboot -f` (Linux's default path on this machine: EFI,
 #                    then a jump to the reset vector) ends the run with status 3
 #       reboot-acpi, reboot-kbd, reboot-pci   the same through reboot=a (FADT reset register),
@@ -47,7 +54,7 @@
 #   --time S         seconds of each iperf3 run (default 2)
 #   --json OUT       the result (default .cache/linux-guest/boot-test-VMM.json)
 #   --junit OUT      the checks as JUnit XML, a testsuite per case
-# Environment: BOOT_TEST_TIMEOUT (seconds for each guest, default 300), BOOT_TEST_KEEP=1 keeps
+# Environment: BOOT_TEST_TIMEOUT (seconds for each guest, default 300; mq's gets 200 more), BOOT_TEST_KEEP=1 keeps
 # the logs, BOOT_TEST_NESTED_SMP sets the nested host's CPUs, BOOT_TEST_NESTED_TIMEOUT its seconds (default: by
 # the cases), BOOT_TEST_TRACE=1 traces the script. Exit status: 0 pass, 1 fail, 2 usage, 77 skip (no tun, iperf3, QEMU or kernel).
 set -euo pipefail
@@ -105,7 +112,7 @@ while (($#)); do
 	esac
 	shift
 done
-all_cases=" basic server pvh conformance bigmem soft reboot reboot-acpi reboot-kbd reboot-pci reboot-triple gdb "
+all_cases=" basic server pvh conformance bigmem soft mq ctrl reboot reboot-acpi reboot-kbd reboot-pci reboot-triple gdb "
 case $vmm in
 minnow)
 	[[ -x $minnow && -f $minnow ]] || { echo "boot-test: --minnow '$minnow': not an executable file" >&2 && usage; }
@@ -201,6 +208,8 @@ if [[ $where == nested ]]; then
 	for c in "${case_list[@]}"; do
 		case $c in
 		conformance) budget=$((budget + 300)) ;;
+		mq) budget=$((budget + 360)) ;;
+		ctrl) budget=$((budget + 240)) ;;
 		reboot*) budget=$((budget + 60)) ;;
 		*) budget=$((budget + 120)) ;;
 		esac
@@ -231,11 +240,12 @@ fi
 
 net_require
 net_netns boot
-vmm_pid='' counter_pid='' more_pids=()
+vmm_pid='' counter_pid='' snap_pid='' more_pids=()
 # shellcheck disable=SC2317 # called by net_cleanup
 net_cleanup_hook() {
 	local p
 	[[ -z $vmm_pid ]] || kill "$vmm_pid" 2>/dev/null
+	[[ -z $snap_pid ]] || kill "$snap_pid" 2>/dev/null
 	[[ -z $counter_pid ]] || kill "$counter_pid" 2>/dev/null
 	for p in "${more_pids[@]}"; do kill "$p" 2>/dev/null; done
 	if [[ ${BOOT_TEST_KEEP:-} == 1 ]]; then
@@ -268,6 +278,33 @@ host_clients() {
 	done
 }
 
+# snapshots: while the guest runs, each "guest-snapshot: NAME N" line it prints (guest/init's
+# snapshot) gets minnow's metrics of that moment (SIGUSR1 to minnow, the child of timeout) kept as
+# metrics-NAME.json with the host's neighbour entry for the guest in neigh-NAME.txt, then the
+# answer the guest waits for: the address 10.99.1.(100+N) on the tap.
+snapshots() {
+	local seen=0 lines name n pid before i
+	while kill -0 "$vmm_pid" 2>/dev/null; do
+		mapfile -t lines < <(tr -d '\r' <"$dir/serial.log" 2>/dev/null | grep -E '^guest-snapshot: [a-z0-9-]+ [0-9]+$')
+		for ((; seen < ${#lines[@]}; seen++)); do
+			read -r _ name n <<<"${lines[seen]}"
+			pid=$(cat "/proc/$vmm_pid/task/$vmm_pid/children" 2>/dev/null) || return 0
+			pid=${pid%% *}
+			[[ -n $pid ]] || return 0
+			before=$(stat -c '%i %y' "$dir/metrics.json" 2>/dev/null) || before=none
+			kill -USR1 "$pid" || return 0
+			for ((i = 0; i < 100; i++)); do
+				[[ $(stat -c '%i %y' "$dir/metrics.json" 2>/dev/null) == "$before" ]] || break
+				sleep 0.05
+			done
+			cp -- "$dir/metrics.json" "$dir/metrics-$name.json" || echo "boot-test: no metrics for snapshot $name"
+			nsx ip neigh show 10.99.1.2 dev tap0 >"$dir/neigh-$name.txt" 2>&1 || true
+			ip -n "$ns" addr add "10.99.1.$((100 + n))/32" dev tap0
+		done
+		sleep 0.2
+	done
+}
+
 # wait_for FILE WHAT PID: FILE appears while PID lives (5 s at most).
 wait_for() {
 	local i
@@ -282,7 +319,8 @@ wait_for() {
 # run_case NAME: one boot, judged; its JSON in $base_dir/NAME.json, the status in case_rc.
 run_case() {
 	local c=$1 role=client cpus=2 mem=512M tap_mtu='' netopts='' extra=() steps='' dirs=tx,rx
-	local want_exit=0 append='' ipv6='' http='' judge=() p boot=$kernel
+	local want_exit=0 append='' ipv6='' http='' judge=() p boot=$kernel tapflags=() snaps=''
+	local ports=5201 tmo=$guest_timeout
 	dir=$base_dir/$c
 	mkdir -p -- "$dir"
 	case $c in
@@ -301,6 +339,20 @@ run_case() {
 		judge=(--mem-above $((4 << 30)) --cpus 4 --mtu 9000)
 		;;
 	soft) netopts=,offload=soft,verify=on ;;
+	mq | ctrl)
+		# Two vCPUs and two queue pairs on a multi-queue tap (ctrl: as many as vCPUs, minnow's
+		# default there); the steps print several blocks and ask for metrics snapshots (ctrl
+		# runs its own transfers instead of the usual two).
+		tapflags=(multi_queue) steps=$c snaps=1 append=" guest.pairs=2"
+		judge=(--pairs 2 --snapshots "$dir")
+		if [[ $c == mq ]]; then
+			# Seven transfers, one of them 27 s: about 250 s on the nested host.
+			ports='5201 5202' netopts=,queues=2 tmo=$((guest_timeout + 200))
+		else
+			# The host's neighbour entry at the end (it is flushed when minnow closes the tap).
+			dirs='' judge+=(--host-neigh "$dir/neigh-ctrl-end.txt")
+		fi
+		;;
 	gdb)
 		# 4-level paging: the stub's page walk does not know 5-level tables yet.
 		role=none dirs='' steps=gdb extra=(--gdb "$dir/gdb.sock" --cpuid-mask la57)
@@ -325,7 +377,7 @@ run_case() {
 	else
 		net_ns_init "$ns"
 	fi
-	net_tap
+	net_tap ${tapflags[@]+"${tapflags[@]}"}
 	[[ -z $tap_mtu ]] || ip -n "$ns" link set tap0 mtu "$tap_mtu"
 	[[ -z $ipv6 ]] || ip -n "$ns" addr add fd00:99::1/64 dev tap0 nodad
 	local mtu
@@ -337,8 +389,8 @@ run_case() {
 	counter_pid=$!
 	wait_for "$dir/counter.ready" "the frame counter" "$counter_pid"
 	if [[ $role == client ]]; then
-		for p in 5201 5202 5203 5204; do
-			[[ $p == 5201 || $c == conformance ]] || continue
+		[[ $c != conformance ]] || ports='5201 5202 5203 5204'
+		for p in $ports; do
 			ip netns exec "$ns" iperf3 -s -p "$p" >"$dir/iperf3-server-$p.out" 2>&1 &
 			more_pids+=($!)
 		done
@@ -363,6 +415,7 @@ run_case() {
 	# the MTU (QEMU only with host_mtu=).
 	local features=CSUM,GUEST_CSUM,HOST_TSO4,HOST_TSO6,GUEST_TSO4,GUEST_TSO6,HOST_ECN,GUEST_ECN,MRG_RXBUF,MAC,STATUS,INDIRECT_DESC,EVENT_IDX,VERSION_1
 	local cmd metrics=()
+	[[ -z $snaps ]] || features+=,CTRL_VQ,CTRL_RX,CTRL_GUEST_OFFLOADS,CTRL_MAC_ADDR,MQ
 	if [[ $vmm == minnow ]]; then
 		features+=,MTU
 		metrics=(--metrics "$dir/metrics.json")
@@ -380,8 +433,12 @@ run_case() {
 	fi
 	echo "boot-test: $vmm: ${cmd[*]}"
 	local t0=$SECONDS status=0
-	ip netns exec "$ns" timeout "$guest_timeout" "${cmd[@]}" </dev/null >"$dir/vmm.out" 2>&1 &
+	ip netns exec "$ns" timeout "$tmo" "${cmd[@]}" </dev/null >"$dir/vmm.out" 2>&1 &
 	vmm_pid=$!
+	if [[ -n $snaps ]]; then
+		snapshots &
+		snap_pid=$!
+	fi
 	[[ $role != server ]] || host_clients
 	if [[ $c == gdb ]]; then
 		"$py" "$here/gdbkernel.py" "$dir/gdb.sock" "$dir/serial.log" 120 >"$dir/gdb.out" 2>&1 || true
@@ -389,8 +446,12 @@ run_case() {
 	fi
 	wait "$vmm_pid" || status=$?
 	vmm_pid=
+	if [[ -n $snap_pid ]]; then
+		wait "$snap_pid" || true
+		snap_pid=
+	fi
 	local elapsed=$((SECONDS - t0))
-	[[ $status -ne 124 ]] || echo "boot-test: the guest did not finish within $guest_timeout s (BOOT_TEST_TIMEOUT)"
+	[[ $status -ne 124 ]] || echo "boot-test: the guest did not finish within $tmo s (BOOT_TEST_TIMEOUT)"
 	if [[ -s $dir/vmm.out ]]; then
 		echo "boot-test: $vmm's own output:"
 		sed 's/^/    /' "$dir/vmm.out" | tail -n 20

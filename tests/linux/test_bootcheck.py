@@ -24,12 +24,14 @@ tcp-segmentation-offload: on
 generic-receive-offload: on"""
 
 
-def iperf_json(client=True, reverse=0, received=10**9, error=None):
+def iperf_json(client=True, reverse=0, received=10**9, error=None, streams=None):
     start = {"connecting_to": {"host": "10.99.1.1"}} if client else {"accepted_connection": {}}
-    start["test_start"] = {"reverse": reverse}
+    start["test_start"] = {"reverse": reverse, "num_streams": len(streams or [0])}
     j = {"start": start, "end": {
         "sum_sent": {"bytes": 10**9, "seconds": 2.0, "bits_per_second": 4e9, "retransmits": 0},
         "sum_received": {"bytes": received, "seconds": 2.0, "bits_per_second": received * 4.0}}}
+    if streams is not None:  # the bytes each stream moved
+        j["end"]["streams"] = [{"sender": {"bytes": n}, "receiver": {"bytes": n}} for n in streams]
     if error:
         j["error"] = error
     return json.dumps(j, indent=1)
@@ -51,8 +53,18 @@ FRAMES = {"iface": "tap0", "mtu": 1500,
 
 
 class BootCheck(unittest.TestCase):
-    def run_check(self, serial, frames=FRAMES, exit_status=0, metrics=None, extra=(), junit=None):
+    def run_check(self, serial, frames=FRAMES, exit_status=0, metrics=None, extra=(), junit=None,
+                  snaps=None, neigh=None):
         with tempfile.TemporaryDirectory() as d:
+            for name, doc in (snaps or {}).items():
+                with open(os.path.join(d, "metrics-%s.json" % name), "w") as f:
+                    json.dump(doc, f)
+            if snaps is not None:
+                extra = list(extra) + ["--snapshots", d]
+            if neigh is not None:
+                with open(os.path.join(d, "neigh.txt"), "w") as f:
+                    f.write(neigh)
+                extra = list(extra) + ["--host-neigh", os.path.join(d, "neigh.txt")]
             paths = {n: os.path.join(d, n) for n in ("serial", "frames", "metrics", "out")}
             with open(paths["serial"], "w") as f:
                 f.write(serial)
@@ -211,6 +223,250 @@ class BootCheck(unittest.TestCase):
         self.assertIn('tests="%d" failures="1"' % len(r["checks"]), x)
         self.assertEqual(x.count("<testcase "), len(r["checks"]))
         self.assertIn('name="minnow exit status"><failure message="1 (want 0)"/>', x)
+
+
+# --- multi-queue and the control queue ---------------------------------------------------------
+
+ETHTOOL_L = """Channel parameters for eth0:
+Pre-set maximums:
+RX:\t\tn/a
+TX:\t\tn/a
+Other:\t\tn/a
+Combined:\t%d
+Current hardware settings:
+RX:\t\tn/a
+TX:\t\tn/a
+Other:\t\tn/a
+Combined:\t%d
+guest-queues: %d rx, %d tx
+guest-xps: tx-0 cpus 1
+guest-xps: tx-1 cpus 2"""
+NEGOTIATED = 0x130c7bbaf  # basic's features with CTRL_VQ, CTRL_RX, MQ, CTRL_MAC_ADDR, GUEST_OFFLOADS
+NEW_MAC = "02:00:00:99:00:02"
+
+
+def blocks_log(blocks, steps_into=None):
+    """log() with blocks (name, body, rc) before its end marker."""
+    text = "\r\n".join("<<< %s\r\n%s\r\n>>> %s rc=%d" % (n, body, n, rc) for n, body, rc in blocks)
+    return log().replace("=== guest end", text + "\r\n=== guest end")
+
+
+def net_metrics(base, pairs=None, active=2, commands=10, err=0, offloads=None, tap=None,
+                promisc=False, allmulti=False, mac="52:54:00:12:34:56", mc=3, uc=0, rx_gso=9):
+    """minnow's metrics (base: BootCheck.metrics()) with the multi-queue and ctrl parts: pairs
+    of (rx, tx) packets of 1000 bytes each, the device's totals their sums."""
+    m = json.loads(json.dumps(base))
+    d = m["devices"][0]
+    d["transport"]["negotiated"] = NEGOTIATED
+    offloads = 0x382 if offloads is None else offloads  # GUEST_CSUM, TSO4, TSO6, ECN
+    d["tap_offloads_active"] = 0xf if tap is None else tap
+    pairs = pairs or [(100, 100), (100, 100)]
+    d["net"].update(queue_pairs={"max": 2, "active": active}, queues=[
+        {"pair": i, "rx_packets": rx, "rx_bytes": rx * 1000, "tx_packets": tx,
+         "tx_bytes": tx * 1000, "rx_dropped": 0, "tx_dropped": 0, "kicks": 5, "interrupts": 5}
+        for i, (rx, tx) in enumerate(pairs)], ctrl={
+        "commands": commands, "ok": commands - err, "err": err,
+        "errors": {"unknown_class": err}, "promisc": promisc, "allmulti": allmulti, "mac": mac,
+        "mac_table": {"unicast": uc, "multicast": mc}, "guest_offloads": offloads})
+    for k in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped", "tx_dropped"):
+        d["net"][k] = sum(q[k] for q in d["net"]["queues"])
+    d["net"]["rx_gso"] = rx_gso
+    return m
+
+
+class MultiQueue(unittest.TestCase):
+    """Steps mq and ctrl: their blocks and the metrics snapshots."""
+    run_check = BootCheck.run_check
+    metrics = staticmethod(BootCheck.metrics)
+
+    def mq_blocks(self, **change):
+        b = {"mq-channels": (ETHTOOL_L % (2, 2, 2, 2), 0),
+             "mq-switch": ("ok: combined 1 while TCP runs\nok: snapshot mq-one\n"
+                           "ok: combined 2 again\nok: both transfers still running", 0),
+             "mq-switch-tx": (iperf_json(streams=[5, 5]), 0),
+             "mq-switch-rx": (iperf_json(reverse=1, streams=[5, 5]), 0)}
+        for cpu in (0, 1):
+            b["mq-p4-tx-cpu%d" % cpu] = (iperf_json(streams=[1, 2, 3, 4]), 0)
+            b["mq-p4-rx-cpu%d" % cpu] = (iperf_json(reverse=1, streams=[1, 2, 3, 4]), 0)
+        b.update(change)
+        return blocks_log([(n, body, rc) for n, (body, rc) in b.items()])
+
+    def mq_snaps(self, **change):
+        base = self.metrics()
+        s = {"mq-start": net_metrics(base, pairs=[(10, 10), (0, 0)], commands=3),
+             "mq-p4": net_metrics(base, pairs=[(50, 40), (30, 20)], commands=3),
+             "mq-one": net_metrics(base, pairs=[(60, 50), (35, 25)], active=1, commands=4),
+             "mq-end": net_metrics(base, pairs=[(90, 80), (40, 30)], commands=5)}
+        s.update(change)
+        return s
+
+    def run_mq(self, serial=None, snaps=None, final=None):
+        return self.run_check(serial or self.mq_blocks(), snaps=snaps or self.mq_snaps(),
+                              metrics=final or net_metrics(self.metrics(), commands=5),
+                              extra=["--steps", "mq", "--pairs", "2"])
+
+    def test_mq_passes(self):
+        rc, failed, r, out = self.run_mq()
+        self.assertEqual((rc, failed), (0, []), out)
+        names = [c["name"] for c in r["checks"]]
+        for n in ("mq channels", "mq traffic on every queue pair", "mq combined 1 and back under load",
+                  "mq iperf3 -P 4 rx (host to guest) from CPU 1", "mq iperf3 -P 2 tx across the switches",
+                  "minnow control queue (mq)"):
+            self.assertIn(n, names)
+
+    def test_mq_one_channel_fails(self):
+        rc, failed, _, out = self.run_mq(serial=self.mq_blocks(**{
+            "mq-channels": (ETHTOOL_L % (2, 1, 1, 1), 0)}))
+        self.assertEqual(failed, ["mq channels"], out)
+
+    def test_mq_p4_stream_missing_or_idle_fails(self):
+        for streams in ([1, 2, 3], [1, 2, 0, 4]):
+            rc, failed, _, out = self.run_mq(serial=self.mq_blocks(**{
+                "mq-p4-tx-cpu1": (iperf_json(streams=streams), 0)}))
+            self.assertEqual(failed, ["mq iperf3 -P 4 tx (guest to host) from CPU 1"], out)
+
+    def test_mq_idle_pair_fails(self):
+        snaps = self.mq_snaps(**{"mq-p4": net_metrics(self.metrics(), pairs=[(50, 40), (0, 20)],
+                                                      commands=3)})
+        rc, failed, _, out = self.run_mq(snaps=snaps)
+        self.assertEqual(failed, ["mq traffic on every queue pair"], out)
+        self.assertIn("pair 1: rx_packets +0", out)
+        # A few frames (the snapshot's own ARP and ping) are not -P 4's traffic.
+        snaps = self.mq_snaps(**{"mq-p4": net_metrics(self.metrics(), pairs=[(50, 40), (2, 20)],
+                                                      commands=3)})
+        rc, failed, _, out = self.run_mq(snaps=snaps)
+        self.assertEqual(failed, ["mq traffic on every queue pair"], out)
+
+    def test_mq_pairs_not_adding_up_or_dropping_fails(self):
+        m = net_metrics(self.metrics(), commands=5)
+        m["devices"][0]["net"]["tx_packets"] += 1
+        rc, failed, _, out = self.run_mq(final=m)
+        self.assertEqual(failed, ["mq per-pair counters"], out)
+        m = net_metrics(self.metrics(), commands=5)
+        m["devices"][0]["net"]["queues"][1]["rx_dropped"] = 1
+        m["devices"][0]["net"]["rx_dropped"] = 1
+        rc, failed, _, out = self.run_mq(final=m)
+        self.assertEqual(failed, ["mq per-pair counters"], out)
+
+    def test_mq_missing_snapshot_fails(self):
+        snaps = self.mq_snaps()
+        del snaps["mq-start"]
+        rc, failed, _, out = self.run_mq(snaps=snaps)
+        self.assertEqual(failed, ["mq traffic on every queue pair"], out)
+
+    def test_mq_pairs_not_following_fails(self):
+        for name, doc in (("mq-one", net_metrics(self.metrics(), active=2, commands=4)),
+                          ("mq-end", net_metrics(self.metrics(), active=1, commands=5)),
+                          ("mq-one", net_metrics(self.metrics(), active=1, commands=3))):
+            rc, failed, _, out = self.run_mq(snaps=self.mq_snaps(**{name: doc}))
+            self.assertEqual(failed, ["mq combined 1 and back under load"], out)
+
+    def test_mq_switch_step_or_transfer_fails(self):
+        rc, failed, _, out = self.run_mq(serial=self.mq_blocks(**{
+            "mq-switch": ("not ok: both transfers still running", 1)}))
+        self.assertEqual(failed, ["mq combined 1 and back under load"], out)
+        rc, failed, _, out = self.run_mq(serial=self.mq_blocks(**{
+            "mq-switch-rx": (iperf_json(reverse=1, streams=[5, 5], error="control socket closed"), 1)}))
+        self.assertEqual(failed, ["mq iperf3 -P 2 rx across the switches"], out)
+
+    def test_mq_failed_command_fails(self):
+        rc, failed, _, out = self.run_mq(final=net_metrics(self.metrics(), commands=5, err=1))
+        self.assertEqual(failed, ["minnow control queue (mq)"], out)
+
+    # ctrl
+
+    def ctrl_blocks(self, **change):
+        b = {"ctrl-features": ("rx-checksumming: on [fixed]\nrx-gro-hw: on", 0),
+             "ctrl-gro-hw": ("ok: rx-gro-hw off\nok: rx-gro-hw on", 0),
+             "ctrl-rx-mode": ("guest-multicast: 3\nok: snapshot ctrl-nopromisc", 0),
+             "ctrl-mac": ("guest-mac: %s\nok: the interface has %s" % (NEW_MAC, NEW_MAC), 0)}
+        b.update(change)
+        return blocks_log([(n, body, rc) for n, (body, rc) in b.items()])
+
+    def ctrl_snaps(self, **change):
+        base = self.metrics()
+        s = {"ctrl-start": net_metrics(base, commands=3),
+             "ctrl-gro-hw-off": net_metrics(base, commands=4, offloads=0x2, tap=0x1),
+             "ctrl-gro-hw-on": net_metrics(base, pairs=[(200, 100), (100, 100)], commands=5),
+             "ctrl-promisc": net_metrics(base, commands=9, promisc=True, allmulti=True, rx_gso=20),
+             "ctrl-nopromisc": net_metrics(base, commands=12),
+             "ctrl-mac": net_metrics(base, commands=13, mac=NEW_MAC),
+             "ctrl-end": net_metrics(base, commands=13, mac=NEW_MAC)}
+        s.update(change)
+        return s
+
+    def run_ctrl(self, serial=None, snaps=None, final=None,
+                 neigh="10.99.1.2 lladdr %s STALE\n" % NEW_MAC):
+        return self.run_check(serial or self.ctrl_blocks(), snaps=snaps or self.ctrl_snaps(),
+                              metrics=final or net_metrics(self.metrics(), commands=13),
+                              extra=["--steps", "ctrl", "--pairs", "2"], neigh=neigh)
+
+    def test_ctrl_passes(self):
+        rc, failed, r, out = self.run_ctrl()
+        self.assertEqual((rc, failed), (0, []), out)
+        self.assertEqual(sorted(c["name"] for c in r["checks"] if c["name"].startswith("ctrl")),
+                         ["ctrl new MAC", "ctrl promisc and allmulticast", "ctrl rx-gro-hw off and on"])
+
+    def test_ctrl_new_keys_beside_the_device_pass(self):
+        def flat(m):  # queue_pairs and ctrl in the device's object rather than in "net"
+            d = m["devices"][0]
+            d["queue_pairs"], d["ctrl"] = d["net"].pop("queue_pairs"), d["net"].pop("ctrl")
+            return m
+        rc, failed, _, out = self.run_ctrl(
+            snaps={k: flat(v) for k, v in self.ctrl_snaps().items()},
+            final=flat(net_metrics(self.metrics(), commands=13)))
+        self.assertEqual((rc, failed), (0, []), out)
+
+    def test_ctrl_offloads_not_following_fail(self):
+        base = self.metrics()
+        for doc in (net_metrics(base, commands=4, offloads=0x382, tap=0xf),  # command ignored
+                    net_metrics(base, commands=4, offloads=0x2, tap=0xf),    # tap not told
+                    net_metrics(base, commands=4, offloads=0x0, tap=0x0)):   # GUEST_CSUM lost too
+            rc, failed, _, out = self.run_ctrl(snaps=self.ctrl_snaps(**{"ctrl-gro-hw-off": doc}))
+            self.assertEqual(failed, ["ctrl rx-gro-hw off and on"], out)
+        rc, failed, _, out = self.run_ctrl(snaps=self.ctrl_snaps(**{
+            "ctrl-gro-hw-on": net_metrics(base, commands=5, offloads=0x2, tap=0x1)}))
+        self.assertEqual(failed, ["ctrl rx-gro-hw off and on"], out)
+        rc, failed, _, out = self.run_ctrl(serial=self.ctrl_blocks(**{
+            "ctrl-gro-hw": ("not ok: rx-gro-hw off", 1)}))
+        self.assertEqual(failed, ["ctrl rx-gro-hw off and on"], out)
+        # Super-frames from the tap while off, none after on, no traffic while off.
+        for name, doc in (("ctrl-gro-hw-on", net_metrics(base, pairs=[(200, 100), (100, 100)],
+                                                         commands=5, rx_gso=10)),
+                          ("ctrl-promisc", net_metrics(base, commands=9, promisc=True,
+                                                       allmulti=True, rx_gso=9)),
+                          ("ctrl-gro-hw-on", net_metrics(base, commands=5))):
+            rc, failed, _, out = self.run_ctrl(snaps=self.ctrl_snaps(**{name: doc}))
+            self.assertEqual(failed, ["ctrl rx-gro-hw off and on"], out)
+
+    def test_ctrl_rx_mode_fails(self):
+        base = self.metrics()
+        for name, doc in (("ctrl-promisc", net_metrics(base, commands=9, allmulti=True, rx_gso=20)),
+                          ("ctrl-nopromisc", net_metrics(base, commands=12, promisc=True)),
+                          ("ctrl-nopromisc", net_metrics(base, commands=12, mc=2)),
+                          ("ctrl-nopromisc", net_metrics(base, commands=12, uc=1))):
+            rc, failed, _, out = self.run_ctrl(snaps=self.ctrl_snaps(**{name: doc}))
+            self.assertEqual(failed, ["ctrl promisc and allmulticast"], out)
+
+    def test_ctrl_mac_fails(self):
+        rc, failed, _, out = self.run_ctrl(snaps=self.ctrl_snaps(**{
+            "ctrl-mac": net_metrics(self.metrics(), commands=13)}))
+        self.assertEqual(failed, ["ctrl new MAC"], out)
+        rc, failed, _, out = self.run_ctrl(neigh="10.99.1.2 lladdr 52:54:00:12:34:56 STALE\n")
+        self.assertEqual(failed, ["ctrl new MAC"], out)
+        rc, failed, _, out = self.run_ctrl(serial=self.ctrl_blocks(**{
+            "ctrl-mac": ("guest-mac: %s\nping: sendto: timeout" % NEW_MAC, 1)}))
+        self.assertEqual(failed, ["ctrl new MAC"], out)
+
+    def test_ctrl_failed_command_fails(self):
+        rc, failed, _, out = self.run_ctrl(final=net_metrics(self.metrics(), commands=13, err=2))
+        self.assertEqual(failed, ["minnow control queue (ctrl)"], out)
+
+    def test_ctrl_one_pair_by_default_fails(self):
+        m = net_metrics(self.metrics(), commands=13)
+        m["devices"][0]["net"]["queue_pairs"]["max"] = 1
+        rc, failed, _, out = self.run_ctrl(final=m)
+        self.assertEqual(failed, ["minnow control queue (ctrl)"], out)
 
 
 if __name__ == "__main__":
