@@ -24,9 +24,11 @@
 // (tests/kvm/net-hostile.sh). Cases that reset the device take the next two
 // queues of virtio.c's pool (four per run).
 //
-// The rings are driven in nethostile_ring.c; the cases are in nethostile_tx.c and
+// The rings are driven in nethostile_ring.c; the cases are in nethostile_tx.c,
+// nethostile_ctrl.c (the control queue) and
 // nethostile_rx.c. This file runs the mode.
 #include "nethostile.h"
+#include "nethostile_ctrl.h"
 #include "nethostile_ring.h"
 #include "nethostile_rx.h"
 #include "nethostile_tx.h"
@@ -104,7 +106,7 @@ static bool nh_open(struct nh *h, struct str cmdline)
 
 int net_hostile(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
 {
-	static const void *const tables[] = {nh_tx_cases, nh_rx_cases};
+	static const void *const tables[] = {nh_tx_cases, nh_rx_cases, nh_ctrl_cases};
 	static struct nh nh;
 	struct nh *h = &nh;
 	struct str name = {"", 0};
@@ -140,7 +142,8 @@ int net_hostile(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t
 		/* Nothing more may come back than the chains made available. */
 		hl_spin_us(QUIET_US);
 		if (nh_used_idx(&h->rx) != h->rx.last_used ||
-		    nh_used_idx(&h->tx) != h->tx.last_used) {
+		    nh_used_idx(&h->tx) != h->tx.last_used ||
+		    (h->ctl.q && nh_used_idx(&h->ctl) != h->ctl.last_used)) {
 			hl_fact(&h->log, "rx_used_idx", nh_used_idx(&h->rx));
 			hl_fact(&h->log, "tx_used_idx", nh_used_idx(&h->tx));
 			hl_fail(&h->log, "more used entries than chains made available");

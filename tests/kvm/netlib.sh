@@ -64,9 +64,10 @@ net_ns_init() {
 	ip -n "$n" link set lo up
 }
 
-# net_tap: tap0 (vnet_hdr) in ns, 10.99.1.1/24, up; sets tap_mac.
+# net_tap: tap0 (vnet_hdr, and multi_queue if net_tap_mq is set) in ns, 10.99.1.1/24, up; sets
+# tap_mac.
 net_tap() {
-	ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr
+	ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr ${net_tap_mq:+multi_queue}
 	ip -n "$ns" addr add 10.99.1.1/24 dev tap0
 	ip -n "$ns" link set tap0 up
 	tap_mac=$(nsx cat /sys/class/net/tap0/address)
