@@ -22,7 +22,7 @@
 // flags, with nothing written past the used length. Whether a frame reached
 // the wire, and the device's own counters, the test script checks
 // (tests/kvm/net-hostile.sh). Cases that reset the device take the next two
-// queues of virtio.c's pool (four per run).
+// queues of virtio.c's pool (four per run, then RINGS more in RAM).
 //
 // The rings are driven in nethostile_ring.c; the cases are in nethostile_tx.c,
 // nethostile_ctrl.c (the control queue) and
@@ -38,6 +38,7 @@
 #define BAD_AREA    (256u << 10) /* the bad chain's bytes, writable piece at +64 KiB */
 #define PAYLOAD_DEF 64
 #define PAYLOAD_MAX 1400
+#define RINGS	    6 /* virtqueues in RAM: a second setup with 2 pairs and the control queue */
 
 extern char _end[]; /* probe.ld: the end of the image (.bss included) */
 
@@ -128,7 +129,10 @@ int net_hostile(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t
 	}
 	hl_clock_init();
 	h->accept = c->accept;
-	mem = pool(map, nmap, BAD_AREA + 2 * GOOD_AREA);
+	/* Rings beyond virtio.c's static four (resets, all pairs) after the buffers. */
+	mem = pool(map, nmap, BAD_AREA + 2 * GOOD_AREA + RINGS * virtq_mem_bytes());
+	if (mem)
+		virtq_pool_add(mem + BAD_AREA + 2 * GOOD_AREA, RINGS);
 	if (!mem) {
 		hl_fail(&h->log, "no RAM above the probe image for the buffers");
 		report(h, name, 0);

@@ -186,16 +186,20 @@ static bool case_ctrl_header_missing(struct nh *h)
 	return ctrl_run(h, 1, VIRTIO_NET_ERR);
 }
 
-/* The header and ack both device-writable: nothing to read. The ack is the last byte. */
+/*
+ * The header and ack both device-writable: nothing to read. The device writes
+ * VIRTIO_NET_ERR into the first writable byte (as QEMU does: offset 0 of the
+ * writable part), the header's class; the command byte and the ack stay.
+ */
 static bool case_ctrl_header_writable(struct nh *h)
 {
 	cmd_chain(h, CLASS_RX, VIRTIO_NET_CTRL_RX_PROMISC, NULL, 0, 1, true);
 	h->chain[0].write = true;
-	if (!ctrl_run(h, 1, VIRTIO_NET_ERR))
+	if (!ctrl_run(h, 1, CANARY))
 		return false;
 	hl_fact(&h->log, "hdr_after", (uint32_t)h->bad[0] << 8 | h->bad[1]);
-	return (h->bad[0] == CLASS_RX && h->bad[1] == VIRTIO_NET_CTRL_RX_PROMISC) ||
-	       hl_fail(&h->log, "the device wrote into the writable header");
+	return (h->bad[0] == VIRTIO_NET_ERR && h->bad[1] == VIRTIO_NET_CTRL_RX_PROMISC) ||
+	       hl_fail(&h->log, "not VIRTIO_NET_ERR in the first writable byte alone");
 }
 
 /* -- class and command -- */
@@ -391,10 +395,20 @@ static bool case_ctrl_pairs_0x8001(struct nh *h)
 	return pairs_err(h, 0x8001);
 }
 
+/* §5.1.6.5.5: the driver MUST set up the queues first: pair 1's are not. */
+static bool case_ctrl_pairs_not_set_up(struct nh *h)
+{
+	return pairs_err(h, h->max_pairs);
+}
+
+/* A reset, every pair's queues set up, then max_virtqueue_pairs: OK. */
 static bool case_ctrl_pairs_max(struct nh *h)
 {
 	uint16_t pairs = h->max_pairs;
 
+	h->all_pairs = true;
+	if (!nh_setup(h))
+		return false;
 	hl_fact(&h->log, "pairs", pairs);
 	return cmd_ok(h, CLASS_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2);
 }
@@ -433,6 +447,7 @@ const struct nhcase nh_ctrl_cases[] = {
 	{"ctrl_pairs_zero", case_ctrl_pairs_zero, C_MQ},
 	{"ctrl_pairs_above_max", case_ctrl_pairs_above_max, C_MQ},
 	{"ctrl_pairs_0x8001", case_ctrl_pairs_0x8001, C_MQ},
+	{"ctrl_pairs_not_set_up", case_ctrl_pairs_not_set_up, C_MQ},
 	{"ctrl_pairs_max", case_ctrl_pairs_max, C_MQ},
 	{NULL, NULL, 0},
 };

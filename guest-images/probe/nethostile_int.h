@@ -46,6 +46,7 @@ struct nh {
 	struct nhq rx, tx;
 	struct nhq ctl;	    /* with CTRL_VQ: the control queue (q NULL without) */
 	uint16_t max_pairs; /* with MQ: max_virtqueue_pairs (the control queue is 2 × it) */
+	bool all_pairs;	    /* with MQ: set up every pair's queues, not just the first */
 	uint16_t good_head; /* the good chain's descriptor: each queue's last */
 	uint64_t accept;    /* features the case takes besides BASE_FEATURES */
 	uint8_t *bad, *good, *rxgood;

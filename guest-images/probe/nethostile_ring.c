@@ -199,12 +199,12 @@ struct virtio_net_hdr *nh_tx_udp(struct nh *h, bool partial)
 /*
  * With CTRL_VQ: the control queue after the pairs (§5.1.2: index 2 with one
  * pair, 2 × max_virtqueue_pairs with MQ; the pairs beyond the first are left
- * unset). Polled as the others.
+ * unset unless all_pairs, and get no buffers). Polled as the others.
  */
 static bool nh_setup_ctrl(struct nh *h)
 {
 	uint16_t pairs = 1;
-	const char *why;
+	const char *why = NULL;
 
 	h->ctl = (struct nhq){NULL, 0, 0};
 	if (!(h->dev.negotiated & NF(CTRL_VQ)))
@@ -218,7 +218,13 @@ static bool nh_setup_ctrl(struct nh *h)
 		virtio_fail(&h->dev);
 		return hl_fail(&h->log, "max_virtqueue_pairs outside 1-4");
 	}
-	why = virtq_setup(&h->dev, 2u * pairs, NH_QSIZE);
+	for (unsigned int q = 2; q < 2u * pairs && h->all_pairs && !why; q++) {
+		why = virtq_setup(&h->dev, q, NH_QSIZE);
+		if (!why)
+			h->dev.vq[q].avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	}
+	if (!why)
+		why = virtq_setup(&h->dev, 2u * pairs, NH_QSIZE);
 	if (why) {
 		virtio_fail(&h->dev);
 		return hl_fail(&h->log, why);

@@ -380,7 +380,8 @@ MQC="g.ctrl_queue=4 g.max_pairs=2 c.promisc=true"
 # The header (§5.1.6.5): short, missing, device-writable.
 run ctrl_header_one_byte "$CTRL_ERR $RXC ce.short=1"
 run ctrl_header_missing "$CTRL_ERR $RXC ce.short=1"
-run ctrl_header_writable "$CTRL_ERR $RXC ce.layout=1"
+# The header device-writable: VIRTIO_NET_ERR in the first writable byte (0x0100: ERR, PROMISC).
+run ctrl_header_writable "$CTRL_ERR $RXC ce.layout=1 g.ack=165 g.hdr_after=256"
 # Class and command.
 run ctrl_unknown_class "$CTRL_ERR $RXC ce.class=1"
 run ctrl_rx_unknown_command "$CTRL_ERR $RXC ce.command=1"
@@ -397,7 +398,7 @@ run ctrl_offloads_not_negotiated "$CTRL_ERR $RXC ce.not_negotiated=1"
 run ctrl_ack_readonly "$CTRL_NOACK $RXC ce.no_ack=1"
 run ctrl_no_ack "$CTRL_NOACK $RXC ce.no_ack=1"
 run ctrl_ack_two_bytes "$CTRL_ERR $RXC c.allmulti=false ce.layout=1"
-run ctrl_write_then_read "$CTRL_NOACK $RXC ce.chain=1 bc.order=1 bc.total=1"
+run ctrl_write_then_read "$CTRL_NOACK $RXC ce.chain=1 qc.chains=1 bc.order=1"
 run ctrl_command_too_long "$CTRL_ERR $RXC ce.layout=1"
 # Class, command and data in three descriptors: allowed.
 run ctrl_split_pieces "$CTRL_OK $RXC c.allmulti=true"
@@ -421,6 +422,9 @@ run ctrl_offloads_unnegotiated_bit "$CTRL_ERR $RXC c.guest_offloads=0 ce.offload
 run ctrl_pairs_zero "$CTRL_ERR $MQC qp.active=1 g.pairs=0 ce.pairs=1"
 run ctrl_pairs_above_max "$CTRL_ERR $MQC qp.active=1 g.pairs=3 ce.pairs=1"
 run ctrl_pairs_0x8001 "$CTRL_ERR $MQC qp.active=1 g.pairs=32769 ce.pairs=1"
+# Pair 1's queues not set up (§5.1.6.5.5: the driver MUST first): refused.
+run ctrl_pairs_not_set_up "$CTRL_ERR $MQC qp.active=1 g.pairs=2 ce.pairs=1"
+# A reset, both pairs' queues set up, VQ_PAIRS_SET 2: OK (--metrics shows the new rings).
 run ctrl_pairs_max "$CTRL_OK $MQC qp.active=2 g.pairs=2"
 
 exec 3>&-
