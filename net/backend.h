@@ -100,8 +100,21 @@ struct backend_ops {
 	void (*tx)(struct backend *be, uint32_t id, struct backend_tx *pkt);
 	/* Returns whether frames completed during the call (tx_done: slots the device may refill). */
 	bool (*tx_flush)(struct backend *be);
-	/* Any thread, the I/O thread stopped: what the guest accepts on RX (its rx_* caps). */
+	/*
+	 * What the guest accepts on RX (its rx_* caps): any thread, the I/O thread
+	 * stopped, or the control queue's while it runs (the host applies it to
+	 * frames it has not read yet; the device checks every frame anyway).
+	 */
 	int (*set_rx_offloads)(struct backend *be, const struct net_caps *accept);
+	/*
+	 * Any thread, also while the I/O thread runs: attaches (true) or detaches
+	 * (false) this pair's queue of a multi-queue host (a tap: TUNSETQUEUE).
+	 * Detached, the backend starts no read (the reads lent stay lent: none
+	 * completes until it is attached again and a kick arrives), a write may
+	 * fail (the frame is dropped and counted), and EBADFD is no sign that the
+	 * host went away. 0 or -errno.
+	 */
+	int (*set_queue)(struct backend *be, bool enabled);
 	/* Any thread, the I/O thread stopped: closes the host side and frees be. */
 	void (*close)(struct backend *be);
 };
@@ -117,7 +130,9 @@ struct backend {
 	 */
 	struct net_caps offer;
 	unsigned int mtu;		/* the host interface's MTU */
-	unsigned int offloads;		/* the host's receive offloads now set, as it names them */
+	unsigned int offloads;		/* the host's receive offloads now set, as it names them
+					   (written by whoever calls set_rx_offloads; STAT_READ) */
+	bool multiqueue;		/* one queue of a multi-queue host: set_queue detaches */
 	struct backend_stats stats;
 };
 
@@ -161,6 +176,11 @@ static inline int __must_check backend_set_rx_offloads(struct backend *be,
 						       const struct net_caps *accept)
 {
 	return be->ops->set_rx_offloads(be, accept);
+}
+
+static inline int __must_check backend_set_queue(struct backend *be, bool enabled)
+{
+	return be->ops->set_queue(be, enabled);
 }
 
 static inline void backend_close(struct backend *be)

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
 
 #include "net/backends.h"
 #include "net/tap_sync.h"
@@ -13,7 +16,9 @@ static struct tap *backends_new(const struct net_config *cfg)
 	return cfg->io_sync ? tap_sync_new() : tap_uring_new();
 }
 
-int backends_open(const struct net_config *cfg, struct backend **out, char *err, size_t errlen)
+/* Queue q of the tap: 0, or -errno with a message in err. */
+static int backends_open_one(const struct net_config *cfg, unsigned int q, bool multi,
+			     struct backend **out, char *err, size_t errlen)
 {
 	struct tap *t = backends_new(cfg);
 	int ret;
@@ -22,12 +27,49 @@ int backends_open(const struct net_config *cfg, struct backend **out, char *err,
 		snprintf(err, errlen, "cannot set up the tap backend: out of memory");
 		return -ENOMEM;
 	}
-	ret = tap_open(t, cfg, err, errlen);
+	ret = tap_open(t, cfg, q, multi, err, errlen);
 	if (ret) {
 		free(t);
 		return ret;
 	}
 	*out = &t->be;
+	return 0;
+}
+
+int backends_open(const struct net_config *cfg, struct backend **out, unsigned int *n, char *err,
+		  size_t errlen)
+{
+	unsigned int want = cfg->nfds ? cfg->nfds : cfg->queues ? cfg->queues : 1;
+	bool multi = want > 1;
+	int ret = 0;
+
+	for (unsigned int q = 0; q < want; q++) {
+		ret = backends_open_one(cfg, q, multi, &out[q], err, errlen);
+		/*
+		 * The default (queues= not given) on a tap that cannot be
+		 * multi-queue, like a persistent one made without multi_queue:
+		 * tun says EINVAL, and one queue pair does what minnow always did.
+		 */
+		if (ret == -EINVAL && q == 0 && multi && cfg->tap && !cfg->queues_set) {
+			log_info("tap '%s' cannot be multi-queue (%s): one queue pair instead of "
+				 "%u; create it with 'ip tuntap add ... multi_queue' for more",
+				 cfg->tap, strerror(-ret), want);
+			want = 1;
+			multi = false;
+			ret = backends_open_one(cfg, 0, false, &out[0], err, errlen);
+		}
+		if (ret) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", err);
+			if (multi)
+				snprintf(err, errlen, "queues=%u: %s", want, why);
+			while (q)
+				backend_close(out[--q]);
+			return ret;
+		}
+	}
+	*n = want;
 	return 0;
 }
 

@@ -10,8 +10,13 @@
 #include "net/backend.h"
 #include "net/config.h"
 
-/* The backend cfg asks for (a tap, on io_uring or io=sync): -errno with a message in err. */
-int backends_open(const struct net_config *cfg, struct backend **out, char *err,
+/*
+ * The backends cfg asks for (a tap, on io_uring or io=sync), one per queue
+ * pair, into out[0 .. *n) (room for NET_QUEUES_MAX): cfg->queues (or fds=)
+ * of them on a multi-queue tap; where queues= was not given and the tap
+ * cannot be multi-queue, one. -errno with a message in err.
+ */
+int backends_open(const struct net_config *cfg, struct backend **out, unsigned int *n, char *err,
 		  size_t errlen) __must_check;
 
 /* The same over an fd that behaves like a tap (a SOCK_SEQPACKET socket in tests): caps as given. */

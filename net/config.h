@@ -7,12 +7,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define NET_QUEUES_MAX 8	/* queue pairs of one device (virtio-net MQ), the default's cap */
+
 /* --net: one virtio-net device on a tap. */
 struct net_config {
 	bool enabled;
 	const char *tap;	/* tap=NAME: points at tap_name; NULL with fd=N */
 	char tap_name[16];
 	int fd;			/* fd=N (tap NULL) */
+	int fds[NET_QUEUES_MAX];	/* fds=A:B:...: one pre-opened tap queue per pair (tap NULL) */
+	unsigned int nfds;	/* 0: no fds= */
+	unsigned int queues;	/* queue pairs; with queues_set false, the default to try */
+	bool queues_set;	/* queues= (or fds=) asked for them: no fallback to one */
 	uint8_t mac[6];
 	bool mac_set;		/* else a random locally administered MAC */
 	unsigned int mtu;	/* 0: the tap's */
@@ -20,6 +26,7 @@ struct net_config {
 	bool csum;		/* offer checksum offloads (both directions) */
 	bool tso;		/* offer segmentation offloads (both directions) */
 	bool mrg_rxbuf;
+	bool ctrl;		/* offer the control queue (CTRL_VQ, CTRL_RX, MAC_ADDR, GUEST_OFFLOADS, MQ) */
 	bool io_sync;		/* io=sync: plain readv/writev instead of io_uring, a baseline */
 	const char *pcap;	/* pcap=FILE: points at pcap_path; NULL: no capture */
 	char pcap_path[4096];	/* PATH_MAX */

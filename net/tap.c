@@ -39,9 +39,10 @@ static void tap_probe(struct tap *t)
 		t->be.offloads = 0;
 }
 
-static int tap_create(struct tap *t, const char *name, char *err, size_t errlen)
+static int tap_create(struct tap *t, const char *name, bool multi, char *err, size_t errlen)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
+					  (multi ? IFF_MULTI_QUEUE : 0) };
 
 	if (strlen(name) >= IFNAMSIZ)
 		return log_errbuf(err, errlen, -EINVAL, "tap name '%s' is longer than %d characters",
@@ -52,14 +53,15 @@ static int tap_create(struct tap *t, const char *name, char *err, size_t errlen)
 			       "module; run as root or with CAP_NET_ADMIN)", strerror(errno));
 	strcpy(ifr.ifr_name, name);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
-		return log_errbuf(err, errlen, -errno, "cannot attach to tap '%s': %s (does it exist "
-			       "as a tap, without multi_queue, and may you use it?)", name,
-			       strerror(errno));
+		return log_errbuf(err, errlen, -errno, "cannot attach to tap '%s'%s: %s (does it exist "
+			       "as a tap, %s, and may you use it?)", name,
+			       multi ? " as a multi-queue tap" : "", strerror(errno),
+			       multi ? "created with multi_queue" : "without multi_queue");
 	strcpy(t->name, ifr.ifr_name);
 	return 0;
 }
 
-static int tap_adopt(struct tap *t, int fd, char *err, size_t errlen)
+static int tap_adopt(struct tap *t, int fd, bool multi, char *err, size_t errlen)
 {
 	struct ifreq ifr = { 0 };
 	int fl;
@@ -72,6 +74,10 @@ static int tap_adopt(struct tap *t, int fd, char *err, size_t errlen)
 		return log_errbuf(err, errlen, -EINVAL, "fd %d: tap '%s' must be opened with IFF_TAP, "
 			       "IFF_NO_PI and IFF_VNET_HDR (flags 0x%x)", fd, ifr.ifr_name,
 			       ifr.ifr_flags);
+	if (multi && !(ifr.ifr_flags & IFF_MULTI_QUEUE))
+		return log_errbuf(err, errlen, -EINVAL, "fd %d: tap '%s' is not multi-queue "
+			       "(IFF_MULTI_QUEUE), so fds= cannot give it several queues", fd,
+			       ifr.ifr_name);
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return log_errbuf(err, errlen, -errno, "fd %d: cannot make it non-blocking", fd);
@@ -148,7 +154,8 @@ static void tap_offer(struct tap *t, const struct net_config *cfg)
 			 cfg->offload_soft ? "offload=soft" : "the tap refuses these offloads", soft);
 }
 
-int tap_open(struct tap *t, const struct net_config *cfg, char *err, size_t errlen)
+int tap_open(struct tap *t, const struct net_config *cfg, unsigned int queue, bool multi,
+	     char *err, size_t errlen)
 {
 	const struct backend_ops *ops = t->be.ops;
 	int hdr = TAP_HDR_LEN, sndbuf;
@@ -158,7 +165,9 @@ int tap_open(struct tap *t, const struct net_config *cfg, char *err, size_t errl
 	t->be.ops = ops;
 	t->fd = -1;
 	t->be.name = t->name;
-	ret = cfg->tap ? tap_create(t, cfg->tap, err, errlen) : tap_adopt(t, cfg->fd, err, errlen);
+	t->be.multiqueue = multi;
+	ret = cfg->tap ? tap_create(t, cfg->tap, multi, err, errlen) :
+			 tap_adopt(t, cfg->nfds ? cfg->fds[queue] : cfg->fd, multi, err, errlen);
 	if (!ret && ioctl(t->fd, TUNSETVNETHDRSZ, &hdr) < 0)
 		ret = log_errbuf(err, errlen, -errno, "tap '%s': cannot set a 12-byte virtio-net "
 			      "header: %s", t->name, strerror(errno));
@@ -173,7 +182,7 @@ int tap_open(struct tap *t, const struct net_config *cfg, char *err, size_t errl
 	/* tun's default; TUNSETSNDBUF (QEMU's sndbuf=) makes writes say EAGAIN when it is full. */
 	t->never_full = ioctl(t->fd, TUNGETSNDBUF, &sndbuf) == 0 && sndbuf == INT_MAX;
 	/* The guest sizes its buffers by the MTU we advertise: the tap must not send more (§5.1.4.1). */
-	if (cfg->mtu && cfg->mtu != t->be.mtu && (ret = tap_set_mtu(t, cfg->mtu))) {
+	if (queue == 0 && cfg->mtu && cfg->mtu != t->be.mtu && (ret = tap_set_mtu(t, cfg->mtu))) {
 		snprintf(err, errlen, "cannot set tap '%s' to MTU %u: %s (needs CAP_NET_ADMIN; or "
 			 "drop mtu= to use the tap's %u)", t->name, cfg->mtu, strerror(-ret),
 			 t->be.mtu);
@@ -239,7 +248,32 @@ int tap_set_rx_offloads(struct backend *be, const struct net_caps *accept)
 
 	if (!t->is_socket && ioctl(t->fd, TUNSETOFFLOAD, flags) < 0)
 		return -errno;
-	be->offloads = flags;
+	__atomic_store_n(&be->offloads, flags, __ATOMIC_RELAXED);	/* read by --metrics */
+	return 0;
+}
+
+int tap_set_queue(struct backend *be, bool enabled)
+{
+	struct tap *t = tap_of(be);
+	struct ifreq ifr = { .ifr_flags = enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE };
+
+	if (atomic_load(&t->detached) == !enabled)
+		return 0;
+	/*
+	 * Detaching: the flag first, so an EBADFD from a read or write that the
+	 * detach makes fail is never taken for a tap that went away; attaching:
+	 * the flag last, so no read starts before the queue takes frames.
+	 */
+	if (!enabled)
+		atomic_store(&t->detached, true);
+	if (!t->is_socket && be->multiqueue && ioctl(t->fd, TUNSETQUEUE, &ifr) < 0) {
+		int ret = -errno;
+
+		atomic_store(&t->detached, enabled);	/* unchanged */
+		return ret;
+	}
+	if (enabled)
+		atomic_store(&t->detached, false);
 	return 0;
 }
 

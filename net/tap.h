@@ -7,6 +7,7 @@
 #define MINNOW_TAP_H
 
 #include <net/if.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "base/compiler.h"
@@ -23,6 +24,7 @@ struct tap {
 	struct net_caps caps;	/* what the kernel's tun accepts (the probe) */
 	struct net_caps hw;	/* TX offloads the tap finishes itself; the rest go soft */
 	bool is_socket;		/* a test socketpair: no tun ioctls */
+	atomic_bool detached;	/* this queue is detached (tap_set_queue): EBADFD is expected */
 	bool never_full;	/* send buffer unlimited (tun's INT_MAX): no write says EAGAIN */
 	int stop_fd;		/* the I/O thread's stop eventfd (tap_attach): ends a soft wait */
 	uint8_t soft_scratch[SOFT_SCRATCH_LEN];	/* one software-offloaded frame at a time */
@@ -34,14 +36,17 @@ static inline struct tap *tap_of(struct backend *be)
 }
 
 /*
- * For a backend that embeds t and has set t->be.ops (kept):
- * attaches to the tap cfg->tap (creating it needs CAP_NET_ADMIN), or adopts
- * cfg->fd after checking it is a tap with IFF_VNET_HDR; sets cfg->mtu if
- * given. Probes which offloads the kernel accepts, sets none, and decides
- * what to offer (tap_offer). On error returns -errno with a message that
- * says what to do.
+ * For a backend that embeds t and has set t->be.ops (kept): queue `queue`
+ * of the tap. Attaches to the tap cfg->tap (creating it needs
+ * CAP_NET_ADMIN; multi: with IFF_MULTI_QUEUE), or adopts cfg->fd (queue 0)
+ * or cfg->fds[queue] after checking it is a tap with IFF_VNET_HDR (and
+ * IFF_MULTI_QUEUE when multi); queue 0 sets cfg->mtu if given. Probes which
+ * offloads the kernel accepts, sets none, and decides what to offer
+ * (tap_offer). On error returns -errno with a message that says what to do;
+ * -EINVAL from TUNSETIFF with multi means the tap cannot be multi-queue.
  */
-int tap_open(struct tap *t, const struct net_config *cfg, char *err, size_t errlen) __must_check;
+int tap_open(struct tap *t, const struct net_config *cfg, unsigned int queue, bool multi,
+	     char *err, size_t errlen) __must_check;
 /* The same over an fd that behaves like a tap (a SOCK_SEQPACKET socket in tests): caps as given. */
 void tap_from_socket(struct tap *t, const struct net_config *cfg, int fd,
 		     const struct net_caps *caps);
@@ -51,6 +56,8 @@ void tap_close(struct tap *t);
 /* The shared backend_ops: the I/O thread's set-up, and TUNSETOFFLOAD from the guest's caps. */
 void tap_attach(struct tap *t, const struct backend_loop *loop);
 int tap_set_rx_offloads(struct backend *be, const struct net_caps *accept) __must_check;
+/* TUNSETQUEUE attach or detach (backend_ops.set_queue); a socket only keeps the state. */
+int tap_set_queue(struct backend *be, bool enabled) __must_check;
 
 /* TUNSETOFFLOAD flags for what the guest accepts on RX: 0 without rx_csum. */
 unsigned int tap_rx_flags(const struct net_caps *accept);

@@ -51,7 +51,8 @@ static void sync_pop(struct sync_fifo *f)
 
 static void sync_gone(struct tap_sync *s, int res)
 {
-	if (res != -EBADFD || s->gone)
+	/* A queue detached on purpose (VQ_PAIRS_SET) says EBADFD too: not gone. */
+	if (res != -EBADFD || s->gone || atomic_load(&s->tap.detached))
 		return;
 	s->gone = true;
 	s->loop.ev.gone(s->loop.ev.ctx);
@@ -95,13 +96,15 @@ static unsigned int sync_rx_pass(struct tap_sync *s)
 {
 	unsigned int done = 0;
 
-	while (s->rxf.count && !s->stopping) {
+	/* Detached (VQ_PAIRS_SET): nothing is read; the lent buffers wait, in order. */
+	while (s->rxf.count && !s->stopping && !atomic_load(&s->tap.detached)) {
 		uint32_t id = s->rxf.id[s->rxf.first];
 		struct net_rx_meta meta;
 		ssize_t n = readv(s->tap.fd, s->rx[id].iov, s->rx[id].niov + 1);
 		int res = n < 0 ? -errno : (int)n;
 
-		if (res == -EAGAIN || res == -EINTR)
+		if (res == -EAGAIN || res == -EINTR ||
+		    (res == -EBADFD && atomic_load(&s->tap.detached)))
 			break;
 		sync_pop(&s->rxf);
 		done++;
@@ -166,7 +169,8 @@ static int sync_run(struct backend *be)
 		while (sync_tx_pass(s) + sync_rx_pass(s))
 			;
 		ev->batch(ev->ctx);
-		p[3].events = (s->rxf.count ? POLLIN : 0) | (s->txf.count ? POLLOUT : 0);
+		p[3].events = (s->rxf.count && !atomic_load(&s->tap.detached) ? POLLIN : 0) |
+			      (s->txf.count ? POLLOUT : 0);
 		/* A detached tap reports POLLERR for ever: poll it only when we want something. */
 		p[3].fd = p[3].events && !s->gone ? s->tap.fd : -1;
 		if (poll(p, 4, -1) < 0 && errno != EINTR)
@@ -213,6 +217,7 @@ static const struct backend_ops tap_sync_ops = {
 	.tx = sync_tx,
 	.tx_flush = sync_tx_flush,
 	.set_rx_offloads = tap_set_rx_offloads,
+	.set_queue = tap_set_queue,
 	.close = sync_close,
 };
 

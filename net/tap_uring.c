@@ -42,8 +42,9 @@ struct tap_uring {
 	bool tx_link;
 	unsigned int polls;	/* armed multishot polls */
 	/* RX: reads go to the kernel as one hard-linked chain at a time. */
-	unsigned int rx_in_kernel, rx_queued;
+	unsigned int rx_in_kernel, rx_queued, rx_parked;
 	uint32_t rx_queue[BACKEND_RX_IDS];
+	uint32_t rx_park[BACKEND_RX_IDS];	/* reads a detach failed (EBADFD), in order */
 	struct uring_rx rx[BACKEND_RX_IDS];
 	/*
 	 * TX order: tx_queue holds frames ready for the next batch; tx_retry the
@@ -128,14 +129,18 @@ static void uring_rx_post(struct backend *be, uint32_t id, struct iovec *iov, un
 static void uring_rx_flush(struct backend *be)
 {
 	struct tap_uring *u = uring_of(be);
-	unsigned int n = u->rx_queued;
+	unsigned int n = u->rx_queued, p = u->rx_parked;
 
-	if (!n || u->rx_in_kernel)
+	/* Detached: no read starts (it would fail at once); the lent buffers wait. */
+	if (!(n + p) || u->rx_in_kernel || atomic_load(&u->tap.detached))
 		return;
+	/* Reads a detach made fail go first again: frames still complete in the order lent. */
+	for (unsigned int i = 0; i < p; i++)
+		uring_read(u, u->rx_park[i], i + 1 < n + p);
 	for (unsigned int i = 0; i < n; i++)
-		uring_read(u, u->rx_queue[i], i + 1 < n);
-	u->rx_in_kernel += n;
-	u->rx_queued = 0;
+		uring_read(u, u->rx_queue[i], p + i + 1 < n + p);
+	u->rx_in_kernel += n + p;
+	u->rx_queued = u->rx_parked = 0;
 }
 
 static void uring_rx_done(struct tap_uring *u, uint32_t id, int res)
@@ -151,6 +156,11 @@ static void uring_rx_done(struct tap_uring *u, uint32_t id, int res)
 	u->rx_in_kernel--;
 	if (u->stopping)
 		return;	/* the device is resetting: it forgets the buffer */
+	if ((res == -EBADFD || res == -ECANCELED) && atomic_load(&u->tap.detached)) {
+		/* The queue was detached (VQ_PAIRS_SET): the buffer stays lent, unread. */
+		u->rx_park[u->rx_parked++] = id;
+		return;
+	}
 	if (res == -EBADFD)
 		uring_gone(u);
 	res = tap_rx_result(r->iov, r->niov, r->cap, res, &meta);
@@ -262,7 +272,7 @@ static void uring_tx_done(struct tap_uring *u, uint32_t id, int res)
 	}
 	if (u->stopping)
 		return;	/* the device is resetting: it forgets the frame */
-	if (res == -EBADFD)
+	if (res == -EBADFD && !atomic_load(&u->tap.detached))
 		uring_gone(u);
 	u->loop.ev.tx_done(u->loop.ev.ctx, id, &r);
 	if (!u->tx_in_kernel)
@@ -287,6 +297,9 @@ static void uring_kick(struct tap_uring *u, const struct io_uring_cqe *cqe, unsi
 		return;
 	while (read(fd, &v, sizeof(v)) > 0)
 		;	/* clear the eventfd; every kick means "look at the ring" */
+	/* The queue may be attached again (VQ_PAIRS_SET kicks): the reads it held start. */
+	if (q == BACKEND_RXQ)
+		uring_rx_flush(&u->tap.be);
 	u->loop.ev.kick(u->loop.ev.ctx, q);
 }
 
@@ -414,6 +427,7 @@ static const struct backend_ops tap_uring_ops = {
 	.tx = uring_tx,
 	.tx_flush = uring_tx_flush,
 	.set_rx_offloads = tap_set_rx_offloads,
+	.set_queue = tap_set_queue,
 	.close = uring_close,
 };
 

@@ -27,11 +27,19 @@ static const char cli_usage[] =
 	"  -m, --mem SIZE          guest RAM: a number with K, M, G or T; a plain\n"
 	"                          number is MiB (default 256M, at least 4M)\n"
 	"      --serial MODE       where COM1 goes: stdio (default), file=PATH, off\n"
-	"      --net SPEC          a virtio-net device on a tap: tap=NAME or fd=N, then\n"
-	"                          ,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,\n"
-	"                          mrg_rxbuf=on|off,io=uring|sync (defaults: random MAC,\n"
-	"                          the tap's MTU, 256, all offloads the tap supports,\n"
+	"      --net SPEC          a virtio-net device on a tap: tap=NAME, fd=N, or\n"
+	"                          fds=A:B:.. (pre-opened queues of a multi-queue tap,\n"
+	"                          one per queue pair), then ,queues=N (1-8 queue pairs;\n"
+	"                          default: one per vCPU up to 8 where the tap can be\n"
+	"                          multi-queue, else 1; an explicit N the tap cannot do\n"
+	"                          is an error), ,mac=..,mtu=..,queue_size=..,csum=on|off,\n"
+	"                          tso=on|off,mrg_rxbuf=on|off,ctrl=on|off,io=uring|sync\n"
+	"                          (defaults: random MAC, the tap's MTU, 256, all\n"
+	"                          offloads the tap supports, the control queue on,\n"
 	"                          io_uring; io=sync is a readv/writev baseline);\n"
+	"                          the control queue lets the guest change its receive\n"
+	"                          offloads (ethtool -K), queue pairs (ethtool -L),\n"
+	"                          promiscuous/allmulti mode and MAC (recorded);\n"
 	"                          ,pcap=FILE writes every packet to FILE (pcapng);\n"
 	"                          ,verify=on checks each offloaded TX frame's header\n"
 	"                          against its bytes (counted in --metrics);\n"
@@ -258,6 +266,9 @@ static enum cli_result cli_parse_run(int argc, char **argv, struct vm_config *cf
 	if (cfg->net_verify && !cfg->net.enabled)
 		return cli_err(err, errlen, "--net-verify needs a network device (--net tap=NAME)");
 	cfg->net.verify |= cfg->net_verify;
+	/* One queue pair per vCPU by default, capped; a tap that cannot do it gets one (backends.h). */
+	if (cfg->net.enabled && !cfg->net.queues_set)
+		cfg->net.queues = cfg->net.fd >= 0 ? 1 : MIN(cfg->cpus, (unsigned int)NET_QUEUES_MAX);
 	return CLI_RUN;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// --net tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,mrg_rxbuf=on|off,
-//        io=uring|sync,pcap=FILE,verify=on|off,offload=tap|soft]: the virtio-net device's options
+// --net tap=NAME|fd=N|fds=A:B:..[,queues=N,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,
+//        mrg_rxbuf=on|off,ctrl=on|off,io=uring|sync,pcap=FILE,verify=on|off,offload=tap|soft]:
+//        the virtio-net device's options
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,9 @@
 #include "vmm/cli_net.h"
 #include "vmm/cli_parse.h"
 
-#define NET_FORM "expected tap=NAME|fd=N[,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off," \
-		 "mrg_rxbuf=on|off,io=uring|sync,pcap=FILE,verify=on|off,offload=tap|soft]"
+#define NET_FORM "expected tap=NAME|fd=N|fds=A:B:..[,queues=N,mac=..,mtu=..,queue_size=..," \
+		 "csum=on|off,tso=on|off,mrg_rxbuf=on|off,ctrl=on|off,io=uring|sync,pcap=FILE," \
+		 "verify=on|off,offload=tap|soft]"
 
 static int cli_net_bool(const char *v, bool *out)
 {
@@ -37,6 +39,31 @@ static int cli_net_mac(const char *v, uint8_t mac[6])
 	return (mac[0] & 1) ? -EINVAL : 0;
 }
 
+/* fds=A:B:...: one pre-opened tap queue per pair, 1 to NET_QUEUES_MAX of them. */
+static int cli_net_fds(const char *v, struct net_config *n)
+{
+	const char *p = v;
+
+	n->nfds = 0;
+	while (*p) {
+		unsigned int fd;
+		char num[16];
+		size_t len = strcspn(p, ":");
+
+		if (!len || len >= sizeof(num) || n->nfds == NET_QUEUES_MAX)
+			return -EINVAL;
+		memcpy(num, p, len);
+		num[len] = 0;
+		if (cli_parse_uint(num, 0, 1 << 20, &fd))
+			return -EINVAL;
+		n->fds[n->nfds++] = (int)fd;
+		p += len;
+		if (*p == ':' && !*++p)
+			return -EINVAL;	/* a trailing ':' */
+	}
+	return n->nfds ? 0 : -EINVAL;
+}
+
 /* One key=value item; 0, or -EINVAL with err naming it. */
 static int cli_net_item(struct net_config *n, char *item, char *err, size_t errlen)
 {
@@ -58,6 +85,11 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 	} else if (strcmp(item, "fd") == 0) {
 		bad = cli_parse_uint(v, 0, 1 << 20, &fd);
 		n->fd = bad ? -1 : (int)fd;
+	} else if (strcmp(item, "fds") == 0) {
+		bad = cli_net_fds(v, n);
+	} else if (strcmp(item, "queues") == 0) {
+		bad = cli_parse_uint(v, 1, NET_QUEUES_MAX, &n->queues);
+		n->queues_set = !bad;
 	} else if (strcmp(item, "mac") == 0) {
 		bad = cli_net_mac(v, n->mac);
 		n->mac_set = !bad;
@@ -71,6 +103,8 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 		bad = cli_net_bool(v, &n->tso);
 	else if (strcmp(item, "mrg_rxbuf") == 0)
 		bad = cli_net_bool(v, &n->mrg_rxbuf);
+	else if (strcmp(item, "ctrl") == 0)
+		bad = cli_net_bool(v, &n->ctrl);
 	else if (strcmp(item, "verify") == 0)
 		bad = cli_net_bool(v, &n->verify);
 	else if (strcmp(item, "offload") == 0) {
@@ -94,7 +128,9 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 			{ "tap", "an interface name of 1-15 characters" }, { "fd", "a file descriptor" },
 			{ "mac", "a unicast MAC like 52:54:00:12:34:56" }, { "mtu", "68-65535" },
 			{ "queue_size", "a power of two from 2 to 256" }, { "csum", "on or off" },
-			{ "tso", "on or off" }, { "mrg_rxbuf", "on or off" },
+			{ "tso", "on or off" }, { "mrg_rxbuf", "on or off" }, { "ctrl", "on or off" },
+			{ "fds", "1 to 8 file descriptors separated by ':'" },
+			{ "queues", "1 to 8 queue pairs" },
 			{ "io", "uring (default) or sync (a readv/writev baseline)" },
 			{ "pcap", "a path of at most 4095 bytes for the packet capture" },
 			{ "verify", "on or off" },
@@ -121,15 +157,25 @@ int cli_parse_net(const char *arg, struct net_config *n, char *err, size_t errle
 		return -EINVAL;
 	}
 	*n = (struct net_config){ .enabled = true, .fd = -1, .queue_size = 256, .csum = true,
-				  .tso = true, .mrg_rxbuf = true };
+				  .tso = true, .mrg_rxbuf = true, .ctrl = true };
 	list = strdup(arg);
 	if (!list)
 		return -ENOMEM;
 	for (char *item = strtok_r(list, ",", &save); item && !ret; item = strtok_r(NULL, ",", &save))
 		ret = cli_net_item(n, item, err, errlen);
-	if (!ret && !n->tap == (n->fd < 0)) {
-		snprintf(err, errlen, "--net '%s': give exactly one of tap=NAME or fd=N", arg);
+	if (!ret && (!!n->tap + (n->fd >= 0) + (n->nfds > 0)) != 1) {
+		snprintf(err, errlen, "--net '%s': give exactly one of tap=NAME, fd=N or fds=A:B:..",
+			 arg);
 		ret = -EINVAL;
+	}
+	if (!ret && n->nfds && n->queues_set && n->queues != n->nfds) {
+		snprintf(err, errlen, "--net '%s': queues=%u but fds= gives %u queues", arg, n->queues,
+			 n->nfds);
+		ret = -EINVAL;
+	}
+	if (!ret && n->nfds) {
+		n->queues = n->nfds;
+		n->queues_set = true;
 	}
 	free(list);
 	return ret;

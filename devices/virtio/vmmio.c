@@ -59,6 +59,7 @@ int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const str
 	t->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	t->offered = ops->features(dev) | VIRTIO_BIT(VIRTIO_F_VERSION_1);
 	t->queue_max = ops->queue_max;
+	t->nr_queues = ops->nr_queues;
 	snprintf(t->name, sizeof(t->name), "%s@0x%llx", ops->name, (unsigned long long)base);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->violation_lock, NULL);
@@ -109,6 +110,19 @@ void vmmio_destroy(struct vmmio *t)
 	pthread_mutex_destroy(&t->violation_lock);
 }
 
+int vmmio_set_nr_queues(struct vmmio *t, unsigned int nr)
+{
+	if (nr == 0 || nr > VMMIO_MAX_QUEUES)
+		return -EINVAL;
+	for (unsigned int i = t->nr_queues; i < nr; i++) {
+		t->queues[i].kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (t->queues[i].kick_fd < 0)
+			return -errno;
+	}
+	t->nr_queues = nr;
+	return 0;
+}
+
 int vmmio_set_queue_max(struct vmmio *t, uint16_t max)
 {
 	if (max == 0 || max > t->ops->queue_max || (max & (max - 1)))
@@ -124,7 +138,7 @@ uint64_t vmmio_features(const struct vmmio *t)
 
 bool vmmio_queue(const struct vmmio *t, unsigned int index, struct vmmio_queue *out)
 {
-	if (index >= t->ops->nr_queues || !t->queues[index].ready)
+	if (index >= t->nr_queues || !t->queues[index].ready)
 		return false;
 	*out = t->queues[index];
 	return true;
@@ -167,7 +181,7 @@ static void vmmio_reset(struct vmmio *t)
 {
 	if (t->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		t->ops->reset(t->dev);
-	for (unsigned int i = 0; i < t->ops->nr_queues; i++) {
+	for (unsigned int i = 0; i < t->nr_queues; i++) {
 		int kick_fd = t->queues[i].kick_fd;
 
 		if (vmmio_kick_assign(t, i, false))
@@ -185,7 +199,7 @@ static void vmmio_driver_ok(struct vmmio *t)
 {
 	int ret = 0;
 
-	for (unsigned int i = 0; i < t->ops->nr_queues && !ret; i++)
+	for (unsigned int i = 0; i < t->nr_queues && !ret; i++)
 		if (t->queues[i].ready)
 			ret = vmmio_kick_assign(t, i, true);
 	if (ret) {
@@ -268,7 +282,7 @@ static struct vmmio_queue *vmmio_setup_queue(struct vmmio *t, const char *reg)
 {
 	struct vmmio_queue *q;
 
-	if (t->queue_sel >= t->ops->nr_queues) {
+	if (t->queue_sel >= t->nr_queues) {
 		vmmio_guest_err(t, VMMIO_ERR_QUEUE_SEL, "%s with QueueSel %u", reg, t->queue_sel);
 		return NULL;
 	}
@@ -339,7 +353,7 @@ static void vmmio_notify(struct vmmio *t, uint32_t v)
 	uint64_t one = 1;
 
 	/* A kick KVM did not absorb: no ioeventfd (tests), or no such queue, or too early. */
-	if (v >= t->ops->nr_queues || !t->queues[v].ready ||
+	if (v >= t->nr_queues || !t->queues[v].ready ||
 	    !(t->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		vmmio_guest_err(t, VMMIO_ERR_NOTIFY, "QueueNotify %u (status 0x%x)", v, t->status);
 		return;
@@ -379,7 +393,7 @@ static uint32_t vmmio_read_queue_reg(struct vmmio *t, uint64_t off)
 {
 	const struct vmmio_queue *q;
 
-	if (t->queue_sel >= t->ops->nr_queues) {
+	if (t->queue_sel >= t->nr_queues) {
 		/* §4.2.2: QueueNumMax reads 0 for a queue that does not exist; so does the rest. */
 		if (off != VIRTIO_MMIO_QUEUE_NUM_MAX)
 			vmmio_guest_err(t, VMMIO_ERR_QUEUE_SEL, "read 0x%llx with QueueSel %u",
@@ -551,7 +565,7 @@ static void vmmio_dump(struct vmmio *t, const struct virtq *q, int head, const c
 		status, atomic_load(&t->needs_reset) ? " + NEEDS_RESET" : "");
 	fprintf(stderr, "  features offered 0x%llx acked 0x%llx\n", (unsigned long long)t->offered,
 		(unsigned long long)__atomic_load_n(&t->driver_features, __ATOMIC_RELAXED));
-	for (unsigned int i = 0; i < t->ops->nr_queues; i++)
+	for (unsigned int i = 0; i < t->nr_queues; i++)
 		vmmio_dump_queue(t, i, t->ops->queue ? t->ops->queue(t->dev, i) : NULL);
 	if (q && head >= 0 && head < q->size)
 		virtq_dump_chain(q, head, stderr);

@@ -17,7 +17,7 @@
 #include "devices/virtio/vdev.h"
 #include "devices/virtio/virtq.h"
 
-#define VMMIO_MAX_QUEUES 8
+#define VMMIO_MAX_QUEUES 17	/* virtio-net: 8 queue pairs and the control queue */
 #define VMMIO_WINDOW	 0x1000
 
 /* What the driver did wrong, one counter each (DESIGN §5). */
@@ -55,6 +55,7 @@ struct vmmio {
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
 	uint64_t offered;
 	uint16_t queue_max;	/* QueueNumMax: ops->queue_max unless the device lowered it */
+	unsigned int nr_queues;	/* ops->nr_queues unless the device raised it */
 	uint64_t driver_features;
 	/* What the last DRIVER_OK saw: kept across resets, so that the metrics written after a
 	 * driver reset its device at power-off still say what was negotiated. */
@@ -82,6 +83,8 @@ struct vmmio {
 int vmmio_init(struct vmmio *t, const struct vdev_ops *ops, void *dev, const struct gmem *gm,
 	       uint64_t base, uint32_t gsi, int vm_fd, int irq_fd) __must_check;
 void vmmio_destroy(struct vmmio *t);
+/* Sets this instance's number of queues (<= VMMIO_MAX_QUEUES); before the guest runs. */
+int vmmio_set_nr_queues(struct vmmio *t, unsigned int nr) __must_check;
 /* Lowers QueueNumMax for this instance (a power of two <= ops->queue_max); before the guest runs. */
 int vmmio_set_queue_max(struct vmmio *t, uint16_t max) __must_check;
 struct bus_dev vmmio_bus_dev(struct vmmio *t);

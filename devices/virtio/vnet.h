@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// virtio-net device (virtio 1.2 §5.1): one queue pair on a net backend (net/backend.h), features
-// from what the backend offers, an I/O thread per queue pair (vnet_io.c).
+// virtio-net device (virtio 1.2 §5.1): queue pairs on net backends (net/backend.h), one backend
+// and one I/O thread each (vnet_io.c), a control queue (vnet_cq.c), features from what the
+// backend offers.
 #ifndef MINNOW_VNET_H
 #define MINNOW_VNET_H
 
@@ -19,10 +20,13 @@
  */
 int vnet_init(struct vnet *n, const struct net_config *cfg, const struct gmem *gm, uint64_t base,
 	      uint32_t gsi, int vm_fd, int irq_fd, char *err, size_t errlen) __must_check;
-/* The same over a backend already open; the device owns it from here, even on failure. */
-int vnet_init_backend(struct vnet *n, const struct net_config *cfg, struct backend *be,
-		      const struct gmem *gm, uint64_t base, uint32_t gsi, int vm_fd,
-		      int irq_fd) __must_check;
+/*
+ * The same over npairs backends already open (be[0..npairs), one per queue
+ * pair, npairs <= NET_QUEUES_MAX); the device owns them from here, even on failure.
+ */
+int vnet_init_backend(struct vnet *n, const struct net_config *cfg, struct backend **be,
+		      unsigned int npairs, const struct gmem *gm, uint64_t base, uint32_t gsi,
+		      int vm_fd, int irq_fd) __must_check;
 void vnet_stop(struct vnet *n);
 void vnet_destroy(struct vnet *n);
 void vnet_metrics(struct vnet *n, FILE *out);

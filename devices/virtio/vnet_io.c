@@ -14,6 +14,9 @@
 
 static void io_kick(void *ctx, unsigned int queue)
 {
+	struct vnet_qp *io = ctx;
+
+	STAT_INC(io->p->kicks);
 	if (queue == VNET_RXQ)
 		vnet_rx_fill(ctx);
 	else
@@ -45,14 +48,14 @@ static void io_batch(void *ctx)
 
 	if (io->rx_pushed) {
 		io->rx_pushed = false;
-		need |= virtq_should_notify(&n->rxq);
+		need |= virtq_should_notify(&io->p->rxq);
 	}
 	if (io->tx_pushed) {
 		io->tx_pushed = false;
-		need |= virtq_should_notify(&n->txq);
+		need |= virtq_should_notify(&io->p->txq);
 	}
 	if (need) {
-		STAT_INC(n->stats.interrupts);
+		STAT_INC(io->p->stats.interrupts);
 		vmmio_interrupt(&n->t, VIRTIO_MMIO_INT_VRING);
 	}
 }
@@ -82,8 +85,9 @@ static void *io_thread(void *arg)
 	struct vnet_qp *io = arg;
 	struct vnet *n = io->n;
 	const struct backend_loop loop = {
-		.kick_fd = { n->t.queues[VNET_RXQ].kick_fd, n->t.queues[VNET_TXQ].kick_fd },
-		.stop_fd = n->stop_fd,
+		.kick_fd = { n->t.queues[2 * io->p->index + VNET_RXQ].kick_fd,
+			     n->t.queues[2 * io->p->index + VNET_TXQ].kick_fd },
+		.stop_fd = io->p->stop_fd,
 		.ev = { .ctx = io, .kick = io_kick, .rx_done = io_rx_done, .tx_done = io_tx_done,
 			.tx_idle = io_tx_idle, .batch = io_batch, .gone = io_gone },
 	};
@@ -102,8 +106,9 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
-int vnet_io_start(struct vnet *n)
+int vnet_io_start(struct vnet_pair *p)
 {
+	struct vnet *n = p->n;
 	struct vnet_qp *io = calloc(1, sizeof(*io));
 	uint64_t gso = VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) |
 		       VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO4);
@@ -113,15 +118,20 @@ int vnet_io_start(struct vnet *n)
 	if (!io)
 		return -ENOMEM;
 	io->n = n;
-	io->be = n->be;
-	/* §5.1.6.3.1: 65562 bytes with guest GSO; else a tagged frame of MTU plus the header. */
+	io->p = p;
+	io->be = p->be;
+	/*
+	 * §5.1.6.3.1: 65562 bytes with guest GSO; else a tagged frame of MTU plus
+	 * the header. Sized by the negotiated features: GUEST_OFFLOADS_SET may
+	 * later turn GSO off, never on beyond them.
+	 */
 	io->rx_need = VNET_HDR_LEN + ((n->negotiated & gso) ? VNET_MAX_FRAME : 18u + n->mtu);
 	io->mrg = n->negotiated & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	pthread_mutex_init(&io->lock, NULL);
 	pthread_cond_init(&io->cond, NULL);
-	while (read(n->stop_fd, &v, sizeof(v)) > 0)
+	while (read(p->stop_fd, &v, sizeof(v)) > 0)
 		;	/* a stop left from an earlier reset */
-	ret = -pthread_create(&n->thread, NULL, io_thread, io);
+	ret = -pthread_create(&p->thread, NULL, io_thread, io);
 	if (!ret) {
 		pthread_mutex_lock(&io->lock);
 		while (!io->init_done)
@@ -129,9 +139,9 @@ int vnet_io_start(struct vnet *n)
 		ret = io->init_result;
 		pthread_mutex_unlock(&io->lock);
 		if (ret) {
-			log_err("%s: cannot start the network backend: %s", n->t.name,
-				strerror(-ret));
-			pthread_join(n->thread, NULL);
+			log_err("%s: cannot start the network backend of queue pair %u: %s",
+				n->t.name, p->index, strerror(-ret));
+			pthread_join(p->thread, NULL);
 		}
 	}
 	if (ret) {
@@ -140,21 +150,21 @@ int vnet_io_start(struct vnet *n)
 		free(io);
 		return ret;
 	}
-	n->io = io;
+	p->io = io;
 	return 0;
 }
 
-void vnet_io_stop(struct vnet *n)
+void vnet_io_stop(struct vnet_pair *p)
 {
 	uint64_t one = 1;
 
-	if (!n->io)
+	if (!p->io)
 		return;
-	if (write(n->stop_fd, &one, sizeof(one)) != sizeof(one))
-		log_err("%s: cannot stop the I/O thread", n->t.name);
-	pthread_join(n->thread, NULL);
-	pthread_mutex_destroy(&n->io->lock);
-	pthread_cond_destroy(&n->io->cond);
-	free(n->io);
-	n->io = NULL;
+	if (write(p->stop_fd, &one, sizeof(one)) != sizeof(one))
+		log_err("%s: cannot stop the I/O thread of queue pair %u", p->n->t.name, p->index);
+	pthread_join(p->thread, NULL);
+	pthread_mutex_destroy(&p->io->lock);
+	pthread_cond_destroy(&p->io->cond);
+	free(p->io);
+	p->io = NULL;
 }

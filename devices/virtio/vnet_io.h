@@ -7,9 +7,9 @@
 #include "base/compiler.h"
 #include "devices/virtio/vnet_state.h"
 
-/* Starts the I/O thread over n's queues and backend; 0 or -errno (logged). */
-int vnet_io_start(struct vnet *n) __must_check;
+/* Starts pair p's I/O thread over its queues and backend; 0 or -errno (logged). */
+int vnet_io_start(struct vnet_pair *p) __must_check;
 /* Stops it: the backend takes back everything in flight before this returns. */
-void vnet_io_stop(struct vnet *n);
+void vnet_io_stop(struct vnet_pair *p);
 
 #endif

@@ -8,6 +8,20 @@
 
 #include "devices/virtio/vnet_pcap.h"
 
+/*
+ * The capture ring has one producer: with several queue pairs their I/O
+ * threads take turns (the one lock pairs share, and only with pcap=).
+ */
+static void vnet_pcap_put(struct vnet *n, const struct pcap_pkt *pkt, const struct iovec *iov,
+			  unsigned int niov, size_t skip, uint32_t len)
+{
+	if (n->npairs > 1)
+		pthread_mutex_lock(&n->pcap_lock);
+	pcap_record(n->pcap, pkt, iov, niov, skip, len);
+	if (n->npairs > 1)
+		pthread_mutex_unlock(&n->pcap_lock);
+}
+
 void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, size_t skip,
 		  uint32_t frame_len, const struct virtio_net_hdr_v1 *hdr, const char *drop,
 		  const struct verify_result *verify)
@@ -24,7 +38,7 @@ void vnet_pcap_tx(struct vnet *n, const struct iovec *iov, unsigned int niov, si
 	}
 
 	/* Without a header there is no frame either: a record of length 0 carries the verdict. */
-	pcap_record(n->pcap, &pkt, iov, niov, skip, hdr ? frame_len : 0);
+	vnet_pcap_put(n, &pkt, iov, niov, skip, hdr ? frame_len : 0);
 }
 
 void vnet_pcap_tx_offload(struct vnet *n, const struct iovec *iov, unsigned int niov, uint32_t len,
@@ -42,5 +56,5 @@ void vnet_pcap_rx(struct vnet *n, const struct iovec *iov, unsigned int niov, ui
 {
 	struct pcap_pkt pkt = { .tx = false, .queue = VNET_RXQ, .hdr = hdr, .drop = drop };
 
-	pcap_record(n->pcap, &pkt, iov, niov, VNET_HDR_LEN, hdr ? len - VNET_HDR_LEN : 0);
+	vnet_pcap_put(n, &pkt, iov, niov, VNET_HDR_LEN, hdr ? len - VNET_HDR_LEN : 0);
 }

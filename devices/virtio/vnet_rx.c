@@ -7,39 +7,99 @@
 
 #include "base/stat.h"
 #include "base/trace.h"
+#include "devices/virtio/vnet_ctrl.h"
 #include "devices/virtio/vnet_iov.h"
 #include "devices/virtio/vnet_pcap.h"
 #include "devices/virtio/vnet_rx.h"
+#include "net/l34.h"
 
 static void rx_drop(struct vnet_qp *io, uint16_t head, enum vnet_drop why)
 {
 	struct vnet *n = io->n;
 
-	STAT_INC(n->stats.rx_dropped);
-	STAT_INC(n->stats.drops[why]);
+	STAT_INC(io->p->stats.rx_dropped);
+	STAT_INC(io->p->stats.drops[why]);
 	trace(TRACE_NET, "%s: RX head %u: drop (%s)", n->t.name, head, vnet_drop_names[why]);
 	if (why == VNET_DROP_RX_READONLY)
-		vmmio_violation(&n->t, &n->rxq, head,
+		vmmio_violation(&n->t, &io->p->rxq, head,
 				"RX chain %u dropped (device-readable buffers)", head);
 	/* Nothing reaches the guest: the record is the verdict alone, with no frame. */
 	if (n->pcap)
 		vnet_pcap_rx(n, NULL, 0, 0, NULL, vnet_drop_names[why]);
-	virtq_push(&n->rxq, head, 0);
+	virtq_push(&io->p->rxq, head, 0);
 	io->rx_pushed = true;
 }
 
+/* Stores v big-endian at byte off of the buffers. */
+static void rx_put16(const struct iovec *iov, unsigned int niov, size_t off, uint16_t v)
+{
+	const uint8_t b[2] = { v >> 8, v & 0xff };
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < niov && k < 2; i++) {
+		size_t l = iov[i].iov_len;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		while (k < 2 && off < l)
+			((uint8_t *)iov[i].iov_base)[off++] = b[k++];
+		off = 0;
+	}
+}
+
 /*
- * Writes the header for what the guest negotiated (virtio 1.2 §5.1.6.4) at
- * the start of iov, from the backend's metadata, with num_buffers; -EINVAL
- * when the frame needs an offload the guest lacks, and then it must be dropped.
+ * The software path for a receive offload the guest gave up at run time
+ * (GUEST_OFFLOADS_SET without GUEST_CSUM) while the host still hands out a
+ * partial checksum (a frame read before TUNSETOFFLOAD took effect, or a
+ * backend that cannot change its offloads): the checksum is finished in the
+ * guest's buffer, the virtio rule (§5.1.6.2.1): the sum from csum_start to the
+ * end, stored at csum_start + csum_offset. false when the fields do not fit.
  */
-static int rx_header(struct vnet_qp *io, const struct iovec *iov, unsigned int niov,
+static bool rx_soft_csum(const struct iovec *iov, unsigned int niov, uint32_t len,
+			 const struct net_rx_meta *m)
+{
+	uint32_t frame = len - VNET_HDR_LEN;
+	uint64_t sum = 0;
+	uint16_t c;
+
+	if ((uint32_t)m->csum_start + m->csum_offset + 2 > frame ||
+	    !l34_sum_iov(iov, niov, VNET_HDR_LEN + m->csum_start, frame - m->csum_start, &sum))
+		return false;
+	c = (uint16_t)~l34_fold(sum);
+	rx_put16(iov, niov, VNET_HDR_LEN + m->csum_start + m->csum_offset,
+		 c || m->csum_offset != UDP_CSUM_OFF ? c : 0xffff);	/* UDP: 0 is "none" */
+	return true;
+}
+
+/*
+ * Writes the header for what the guest accepts now (virtio 1.2 §5.1.6.4) at
+ * the start of iov (a frame of len bytes, header included), from the
+ * backend's metadata, with num_buffers; -EINVAL when the frame needs an
+ * offload the guest lacks, and then it must be dropped.
+ */
+static int rx_header(struct vnet_qp *io, const struct iovec *iov, unsigned int niov, uint32_t len,
 		     const struct net_rx_meta *meta, uint16_t num_buffers,
 		     struct virtio_net_hdr_v1 *guest)
 {
 	struct vnet *n = io->n;
+	/*
+	 * What the guest accepts now (GUEST_OFFLOADS_SET may change it at any
+	 * time): read once per frame, so a command takes effect between frames.
+	 */
+	uint64_t f = (n->negotiated & ~vnet_ctrl_offload_bits()) |
+		     atomic_load_explicit(&n->rx_accept, memory_order_relaxed);
+	uint64_t csum = VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	struct net_rx_meta m = *meta;
 
-	if (!vnet_hdr_rx_build(meta, n->negotiated, num_buffers, guest)) {
+	if (m.csum_partial && m.gso == NET_RX_GSO_NONE && (n->negotiated & csum) && !(f & csum) &&
+	    rx_soft_csum(iov, niov, len, &m)) {
+		STAT_INC(io->p->stats.rx_soft_csum);
+		m.csum_partial = false;
+		m.l4_csum = NET_CSUM_UNKNOWN;
+	}
+	if (!vnet_hdr_rx_build(&m, f, num_buffers, guest)) {
 		log_ratelimited(&n->rl, LOG_WARN, "%s: RX frame needs offloads the guest did not "
 				"negotiate (csum_partial %d gso %d); dropped", n->t.name,
 				meta->csum_partial, meta->gso);
@@ -50,16 +110,18 @@ static int rx_header(struct vnet_qp *io, const struct iovec *iov, unsigned int n
 }
 
 /* Counts a frame of len bytes (header included) delivered with header g. */
-static void rx_count(struct vnet *n, uint32_t len, const struct virtio_net_hdr_v1 *g)
+static void rx_count(struct vnet_qp *io, uint32_t len, const struct virtio_net_hdr_v1 *g)
 {
+	struct vnet *n = io->n;
+
 	trace(TRACE_NET, "%s: RX frame %u flags 0x%x gso_type %u gso_size %u num_buffers %u: "
 	      "deliver", n->t.name, len - VNET_HDR_LEN, g->flags, g->gso_type, g->gso_size,
 	      g->num_buffers);
-	STAT_INC(n->stats.rx_packets);
-	STAT_ADD(n->stats.rx_bytes, len - VNET_HDR_LEN);
-	STAT_ADD(n->stats.rx_data_valid, !!(g->flags & VIRTIO_NET_HDR_F_DATA_VALID));
-	STAT_ADD(n->stats.rx_csum_partial, !!(g->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
-	STAT_ADD(n->stats.rx_gso, g->gso_type != VIRTIO_NET_HDR_GSO_NONE);
+	STAT_INC(io->p->stats.rx_packets);
+	STAT_ADD(io->p->stats.rx_bytes, len - VNET_HDR_LEN);
+	STAT_ADD(io->p->stats.rx_data_valid, !!(g->flags & VIRTIO_NET_HDR_F_DATA_VALID));
+	STAT_ADD(io->p->stats.rx_csum_partial, !!(g->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	STAT_ADD(io->p->stats.rx_gso, g->gso_type != VIRTIO_NET_HDR_GSO_NONE);
 }
 
 /* A guest buffer for one read, or a drop if it cannot hold a whole frame (§5.1.6.3.1). */
@@ -168,7 +230,7 @@ static void mrg_deliver(struct vnet_qp *io, uint32_t len, const struct net_rx_me
 
 		left -= MIN(left, cap);
 	}
-	if (rx_header(io, io->mrg_iov, io->mrg_niov, meta, used, &guest)) {
+	if (rx_header(io, io->mrg_iov, io->mrg_niov, len, meta, used, &guest)) {
 		/* The first buffer carries the drop; the others stay available for the next frame. */
 		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_OFFLOAD);
 		held_pop(io, 1);
@@ -180,15 +242,15 @@ static void mrg_deliver(struct vnet_qp *io, uint32_t len, const struct net_rx_me
 		struct mrg_chain *h = held_at(io, k);
 		uint32_t take = MIN(left, h->cap);
 
-		virtq_add_used(&n->rxq, k, h->head, take);
+		virtq_add_used(&io->p->rxq, k, h->head, take);
 		left -= take;
 	}
 	if (n->pcap)
 		vnet_pcap_rx(n, io->mrg_iov, io->mrg_niov, len, &guest, NULL);
-	virtq_publish(&n->rxq, used);	/* all of the frame's buffers at once (§5.1.6.4) */
+	virtq_publish(&io->p->rxq, used);	/* all of the frame's buffers at once (§5.1.6.4) */
 	held_pop(io, used);
-	rx_count(n, len, &guest);
-	STAT_ADD(n->stats.rx_merged, used > 1);
+	rx_count(io, len, &guest);
+	STAT_ADD(io->p->stats.rx_merged, used > 1);
 	io->rx_pushed = true;
 }
 
@@ -218,7 +280,7 @@ static void rx_refused(struct vnet_qp *io, unsigned int completed)
 {
 	if (completed) {	/* rare: no store to the counter per chain */
 		io->rx_pushed = true;
-		STAT_ADD(io->n->stats.rx_dropped, completed);
+		STAT_ADD(io->p->stats.rx_dropped, completed);
 	}
 }
 
@@ -234,9 +296,9 @@ void vnet_rx_fill(struct vnet_qp *io)
 		unsigned int completed = 0;
 		enum virtq_pop_result res = VIRTQ_EMPTY;
 
-		virtq_disable_kicks(&n->rxq);
+		virtq_disable_kicks(&io->p->rxq);
 		while ((io->mrg ? io->held_count < MRG_HELD : io->rx_busy < RX_INFLIGHT) &&
-		       (res = virtq_pop(&n->rxq, &c, &completed)) == VIRTQ_CHAIN) {
+		       (res = virtq_pop(&io->p->rxq, &c, &completed)) == VIRTQ_CHAIN) {
 			rx_refused(io, completed);
 			if (io->mrg)
 				mrg_hold(io, &c);
@@ -250,7 +312,7 @@ void vnet_rx_fill(struct vnet_qp *io)
 		rx_refused(io, completed);
 		if (io->mrg ? io->held_count == MRG_HELD : io->rx_busy == RX_INFLIGHT)
 			break;	/* full: a completion makes room and calls us again */
-	} while (virtq_enable_kicks(&n->rxq));
+	} while (virtq_enable_kicks(&io->p->rxq));
 	if (io->mrg)
 		mrg_submit(io);
 	else
@@ -263,14 +325,14 @@ static void rx_deliver(struct vnet_qp *io, struct rx_req *r, uint32_t len,
 {
 	struct virtio_net_hdr_v1 guest;
 
-	if (rx_header(io, r->iov, r->niov, meta, 1, &guest)) {
+	if (rx_header(io, r->iov, r->niov, len, meta, 1, &guest)) {
 		rx_drop(io, r->head, VNET_DROP_RX_OFFLOAD);
 		return;
 	}
-	rx_count(io->n, len, &guest);
+	rx_count(io, len, &guest);
 	if (io->n->pcap)
 		vnet_pcap_rx(io->n, r->iov, r->niov, len, &guest, NULL);
-	virtq_push(&io->n->rxq, r->head, len);
+	virtq_push(&io->p->rxq, r->head, len);
 	io->rx_pushed = true;
 }
 

@@ -6,12 +6,14 @@
 #define MINNOW_VNET_STATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "base/log.h"
 #include "devices/virtio/virtq.h"
 #include "devices/virtio/vmmio.h"
+#include "devices/virtio/vnet_ctrl.h"
 #include "devices/virtio/vnet_hdr.h"
 #include "net/backend.h"
 #include "net/config.h"
@@ -58,6 +60,7 @@ struct vnet_stats {
 	uint64_t tx_offload_err[VNET_TX_ERR_MAX];
 	uint64_t rx_packets, rx_bytes, rx_dropped;
 	uint64_t rx_data_valid, rx_csum_partial, rx_gso, rx_merged;
+	uint64_t rx_soft_csum;	/* partial checksums finished for a guest that gave GUEST_CSUM up */
 	uint64_t drops[VNET_DROP_MAX];
 	uint64_t interrupts;
 	/* verify=on: frames checked, and mismatches by kind */
@@ -67,23 +70,62 @@ struct vnet_stats {
 };
 
 struct vnet_qp;
+struct vnet;
+
+/* One queue pair: queues 2k (RX) and 2k+1 (TX), its backend and its I/O thread. */
+struct vnet_pair {
+	struct vnet *n;
+	unsigned int index;
+	struct backend *be;		/* this pair's host queue (a tap fd) */
+	struct virtq rxq, txq;		/* owned by the pair's I/O thread while it runs */
+	struct vnet_qp *io;		/* the running I/O thread's state; NULL when stopped */
+	pthread_t thread;
+	int stop_fd;			/* an eventfd: ends the pair's I/O thread */
+	/*
+	 * Whether the driver may use the pair (VQ_PAIRS_SET, §5.1.6.5.5): written
+	 * by the control queue's thread, read by the I/O thread before each TX
+	 * batch; a disabled pair takes no TX chain and its host queue is detached.
+	 */
+	atomic_bool enabled;
+	struct vnet_stats stats;	/* written by the pair's I/O thread */
+	uint64_t kicks;			/* kicks the I/O thread handled (base/stat.h) */
+};
+
+/* Control queue counters (written by the control thread; base/stat.h). */
+struct vnet_ctrl_stats {
+	uint64_t commands, ok, err;
+	uint64_t errors[VNET_CTRL_ERR_MAX];
+};
 
 struct vnet {
 	struct vmmio t;
-	struct backend *be;		/* the host side of the queue pair */
+	struct backend *be;		/* pair 0's backend (the tap's offloads, name, MTU) */
 	struct net_config cfg;		/* the --net options */
 	uint8_t mac[6];
 	uint16_t mtu;
-	uint64_t negotiated;		/* copied at DRIVER_OK for the I/O thread */
-	unsigned int active_offloads;	/* the host's RX offloads at the last DRIVER_OK, for metrics */
-	struct virtq rxq, txq;		/* owned by the I/O thread while it runs */
-	struct vnet_qp *io;		/* the running I/O thread's queue pair; NULL when stopped */
-	pthread_t thread;
+	unsigned int npairs;		/* queue pairs the backend has: max_virtqueue_pairs */
+	bool ctrl;			/* the control queue (and its features) is offered */
+	uint64_t negotiated;		/* copied at DRIVER_OK for the I/O threads */
+	unsigned int active_offloads;	/* the host's RX offloads now set, for metrics (STAT_READ) */
+	/* GUEST_* bits the guest accepts now: negotiated, then GUEST_OFFLOADS_SET; per frame. */
+	_Atomic uint64_t rx_accept;
+	struct vnet_pair pair[NET_QUEUES_MAX];
+	unsigned int active_pairs;	/* pairs in use (VQ_PAIRS_SET; 1 without MQ) (STAT_READ) */
+	unsigned int started;		/* pairs whose I/O thread runs (0 .. started-1) */
 	bool running;
-	int stop_fd;
-	struct vnet_stats stats;
+	/* The control queue: its ring, thread and state (vnet_cq.c). */
+	struct virtq ctrlq;
+	unsigned int ctrl_index;	/* its queue index: 2 * pairs, by what was negotiated */
+	pthread_t ctrl_thread;
+	bool ctrl_running;
+	int ctrl_stop_fd;
+	pthread_mutex_t ctrl_lock;	/* cs, for --metrics while the control thread writes it */
+	struct vnet_ctrl_state cs;
+	struct vnet_ctrl_stats cstats;
+	struct vnet_stats stats;	/* the pairs' totals, summed by vnet_stop (tests read it) */
 	struct log_ratelimit rl;
 	struct pcap *pcap;		/* --net ...,pcap=FILE; NULL: no capture */
+	pthread_mutex_t pcap_lock;	/* pcap's one producer, with several pairs */
 };
 
 /* A guest RX buffer lent to the backend for one frame. */
@@ -116,6 +158,7 @@ struct tx_req {
 /* The I/O thread's queue pair: what is lent to the backend, and the merged-read state. */
 struct vnet_qp {
 	struct vnet *n;
+	struct vnet_pair *p;
 	struct backend *be;
 	unsigned int rx_busy, tx_busy;	/* requests lent to the backend */
 	bool rx_pushed, tx_pushed;	/* used entries since the last interrupt decision */

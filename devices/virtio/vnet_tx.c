@@ -15,7 +15,7 @@
 
 static void tx_complete(struct vnet_qp *io, uint16_t head)
 {
-	virtq_push(&io->n->txq, head, 0);	/* TX buffers are only read: used length 0 */
+	virtq_push(&io->p->txq, head, 0);	/* TX buffers are only read: used length 0 */
 	io->tx_pushed = true;
 }
 
@@ -25,11 +25,11 @@ static void tx_drop(struct vnet_qp *io, const struct virtq_chain *c,
 	struct vnet *n = io->n;
 	uint16_t head = c->head;
 
-	STAT_INC(n->stats.tx_dropped);
-	STAT_INC(n->stats.drops[why]);
+	STAT_INC(io->p->stats.tx_dropped);
+	STAT_INC(io->p->stats.drops[why]);
 	trace(TRACE_NET, "%s: TX head %u: drop (%s)", n->t.name, head, vnet_drop_names[why]);
 	vmmio_fault(&n->t, why == VNET_DROP_TX_SEGMENTS ? VMMIO_UNSUPPORTED : VMMIO_VIOLATION,
-		    &n->txq, head, "TX chain %u dropped (%s)", head, why == VNET_DROP_TX_HEADER ?
+		    &io->p->txq, head, "TX chain %u dropped (%s)", head, why == VNET_DROP_TX_HEADER ?
 		    "shorter than the header" : why == VNET_DROP_TX_WRITABLE ?
 		    "device-writable buffers" : "too many pieces");
 	if (n->pcap)
@@ -54,18 +54,19 @@ static struct tx_req *tx_slot(struct vnet_qp *io, unsigned int *index)
  * logged; true, with the mismatches in *r, when the request disagrees with
  * the bytes.
  */
-static bool tx_verify(struct vnet *n, const struct virtio_net_hdr_v1 *hdr,
+static bool tx_verify(struct vnet_qp *io, const struct virtio_net_hdr_v1 *hdr,
 		      const struct iovec *frame, unsigned int nr_iov, uint32_t frame_len,
 		      struct verify_result *r)
 {
+	struct vnet *n = io->n;
 	char line[256];
 
-	STAT_INC(n->stats.verify_frames);
+	STAT_INC(io->p->stats.verify_frames);
 	if (!verify_frame(hdr, frame, nr_iov, frame_len, r))
 		return false;
-	STAT_INC(n->stats.verify_bad);
+	STAT_INC(io->p->stats.verify_bad);
 	for (int k = 0; k < VERIFY_KIND_MAX; k++)
-		STAT_ADD(n->stats.verify[k], !!(r->kinds & (1u << k)));
+		STAT_ADD(io->p->stats.verify[k], !!(r->kinds & (1u << k)));
 	if (log_threshold >= LOG_WARN) {
 		verify_describe(r, line, sizeof(line));
 		log_ratelimited(&n->rl, LOG_WARN, "%s: verify: TX frame's offload request disagrees "
@@ -102,16 +103,16 @@ static void tx_one(struct vnet_qp *io, const struct virtq_chain *c)
 	}
 	/* verify=on sees the guest's own request, also one validation will refuse. */
 	if (__builtin_expect(n->cfg.verify, 0) && verify_wanted(&guest))
-		bad = tx_verify(n, &guest, p->iov + 1, p->niov, frame_len, &vr);
+		bad = tx_verify(io, &guest, p->iov + 1, p->niov, frame_len, &vr);
 	err = vnet_hdr_tx_parse(&guest, p->iov + 1, p->niov, frame_len, n->negotiated, &p->meta);
 	if (err) {
 		/* An offload we cannot honour: never send a partial checksum or a super-frame. */
-		STAT_INC(n->stats.tx_dropped);
-		STAT_INC(n->stats.tx_offload_err[err]);
+		STAT_INC(io->p->stats.tx_dropped);
+		STAT_INC(io->p->stats.tx_offload_err[err]);
 		trace(TRACE_NET, "%s: TX head %u frame %u: drop (%s)", n->t.name, c->head,
 		      frame_len, vnet_tx_err_names[err]);
 		vmmio_fault(&n->t, err == VNET_TX_ERR_L3 ? VMMIO_UNSUPPORTED : VMMIO_VIOLATION,
-			    &n->txq, c->head, "TX frame dropped: bad offload request (%s), flags "
+			    &io->p->txq, c->head, "TX frame dropped: bad offload request (%s), flags "
 			    "0x%x gso_type %u csum_start %u csum_offset %u", vnet_tx_err_names[err],
 			    guest.flags, guest.gso_type, guest.csum_start, guest.csum_offset);
 		if (n->pcap)
@@ -136,20 +137,21 @@ static void tx_one(struct vnet_qp *io, const struct virtq_chain *c)
 }
 
 /* A soft frame's extra counts; false when the software path dropped it (counted here). */
-static bool tx_soft_counted(struct vnet *n, const struct tx_req *r,
+static bool tx_soft_counted(struct vnet_qp *io, const struct tx_req *r,
 			    const struct backend_tx_result *res)
 {
+	struct vnet *n = io->n;
 	const struct net_tx_meta *m = &r->pkt.meta;
 
-	STAT_INC(n->stats.soft_frames);
+	STAT_INC(io->p->stats.soft_frames);
 	if (res->err)
 		return true;	/* the host refused a segment: counted as any refusal */
 	if (!res->soft_err) {
-		STAT_ADD(n->stats.soft_segments, res->segments);
+		STAT_ADD(io->p->stats.soft_segments, res->segments);
 		return true;
 	}
-	STAT_INC(n->stats.tx_dropped);
-	STAT_INC(n->stats.soft_err[res->soft_err]);
+	STAT_INC(io->p->stats.tx_dropped);
+	STAT_INC(io->p->stats.soft_err[res->soft_err]);
 	log_ratelimited(&n->rl, LOG_WARN, "%s: TX frame dropped: software offload failed (%s), "
 			"len %u l2 %u l3 %u l4 %u mss %u", n->t.name, soft_err_names[res->soft_err],
 			m->len, m->l2_len, m->l3_len, m->l4_len, m->mss);
@@ -161,21 +163,21 @@ void vnet_tx_done(struct vnet_qp *io, uint32_t id, const struct backend_tx_resul
 	struct vnet *n = io->n;
 	struct tx_req *r = &io->tx[id];
 	const struct net_tx_meta *m = &r->pkt.meta;
-	bool soft_dropped = res->soft && !tx_soft_counted(n, r, res);
+	bool soft_dropped = res->soft && !tx_soft_counted(io, r, res);
 
 	r->busy = false;
 	io->tx_busy--;
 	if (res->err) {
-		STAT_INC(n->stats.tx_dropped);
-		STAT_INC(n->stats.drops[VNET_DROP_TX_TAP]);
+		STAT_INC(io->p->stats.tx_dropped);
+		STAT_INC(io->p->stats.drops[VNET_DROP_TX_TAP]);
 		log_ratelimited(&n->rl, LOG_WARN, "%s: '%s' refused a %u-byte frame: %s", n->t.name,
 				io->be->name, m->len, strerror(-res->err));
 	} else if (!soft_dropped) {
-		STAT_INC(n->stats.tx_packets);
-		STAT_ADD(n->stats.tx_bytes, m->len);
-		STAT_ADD(n->stats.tx_csum, !!(m->flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)));
-		STAT_ADD(n->stats.tx_tso, !!(m->flags & NET_TX_TSO));
-		STAT_ADD(n->stats.tx_uso, !!(m->flags & NET_TX_USO));
+		STAT_INC(io->p->stats.tx_packets);
+		STAT_ADD(io->p->stats.tx_bytes, m->len);
+		STAT_ADD(io->p->stats.tx_csum, !!(m->flags & (NET_TX_CSUM_TCP | NET_TX_CSUM_UDP)));
+		STAT_ADD(io->p->stats.tx_tso, !!(m->flags & NET_TX_TSO));
+		STAT_ADD(io->p->stats.tx_uso, !!(m->flags & NET_TX_USO));
 	}
 	if (n->pcap)
 		vnet_pcap_tx(n, r->pkt.iov + 1, r->pkt.niov, 0, m->len, &r->guest,
@@ -192,7 +194,7 @@ static void tx_refused(struct vnet_qp *io, unsigned int completed)
 {
 	if (completed) {	/* rare: no store to the counter per chain */
 		io->tx_pushed = true;
-		STAT_ADD(io->n->stats.tx_dropped, completed);
+		STAT_ADD(io->p->stats.tx_dropped, completed);
 	}
 }
 
@@ -206,9 +208,9 @@ static void tx_take(struct vnet_qp *io)
 		unsigned int completed = 0;
 		enum virtq_pop_result res = VIRTQ_EMPTY;
 
-		virtq_disable_kicks(&n->txq);
+		virtq_disable_kicks(&io->p->txq);
 		while (io->tx_busy < TX_INFLIGHT &&
-		       (res = virtq_pop(&n->txq, &c, &completed)) == VIRTQ_CHAIN) {
+		       (res = virtq_pop(&io->p->txq, &c, &completed)) == VIRTQ_CHAIN) {
 			tx_refused(io, completed);
 			tx_one(io, &c);
 		}
@@ -219,11 +221,19 @@ static void tx_take(struct vnet_qp *io)
 		tx_refused(io, completed);
 		if (io->tx_busy == TX_INFLIGHT)
 			break;	/* a completion frees a slot and calls us again */
-	} while (virtq_enable_kicks(&n->txq));
+	} while (virtq_enable_kicks(&io->p->txq));
 }
 
 void vnet_tx_drain(struct vnet_qp *io)
 {
+	/*
+	 * A pair VQ_PAIRS_SET disabled takes no new chain (its host queue is
+	 * detached); frames already lent complete. Read once per batch.
+	 */
+	if (!atomic_load(&io->p->enabled)) {
+		backend_tx_flush(io->be);
+		return;
+	}
 	/* Frames sent in software free their slots at once: take more chains into them. */
 	do
 		tx_take(io);

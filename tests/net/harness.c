@@ -480,6 +480,8 @@ static const struct {
 	{"tcp-stream", h_case_tcp_stream},
 	{"reset", h_case_reset},
 	{"tap-gone", h_case_tap_gone},
+	{"mq", h_case_mq},
+	{"mq-single-tap", h_case_mq_single_tap},
 };
 
 static void usage(void)

@@ -156,5 +156,7 @@ int h_case_rx_eagain(void);
 int h_case_tcp_stream(void);
 int h_case_reset(void);
 int h_case_tap_gone(void);
+int h_case_mq(void);
+int h_case_mq_single_tap(void);
 
 #endif

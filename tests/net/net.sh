@@ -8,7 +8,7 @@
 # Usage: net.sh HARNESS CASE [HARNESS-OPTIONS...]
 #   CASEs tx-tso6 and tx-soft-equal6 also set up IPv6 (fd99:1::/64, fd99:2::/64); every other
 #   case disables IPv6 so that no background traffic (router solicitations, MLD) reaches the taps.
-#   CASE rx-eagain gives tapA a txqueuelen of 5.
+#   CASE rx-eagain gives tapA a txqueuelen of 5; CASE mq makes tapA multi_queue.
 set -euo pipefail
 harness=$1 case=$2
 shift 2
@@ -52,7 +52,11 @@ else
 fi
 nsx sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 	net.ipv4.conf.default.rp_filter=0
-ip -n "$ns" tuntap add dev tapA mode tap vnet_hdr
+if [[ $case == mq ]]; then
+	ip -n "$ns" tuntap add dev tapA mode tap vnet_hdr multi_queue
+else
+	ip -n "$ns" tuntap add dev tapA mode tap vnet_hdr
+fi
 ip -n "$ns" tuntap add dev tapB mode tap
 if [[ $case == rx-eagain ]]; then
 	ip -n "$ns" link set tapA txqueuelen 5

@@ -25,7 +25,24 @@
 #define RING_AVAIL(q)	 (RING_BASE(q) + 0x4000)
 #define RING_USED(q)	 (RING_BASE(q) + 0x8000)
 #define TABLE(q, h)	 (0x100000ULL + (q) * 0x100000ULL + (h) * 0x1000ULL)
-#define SLOT(q, h)	 (0x400000ULL + ((q) * NETDRV_QSIZE + (h)) * (uint64_t)NETDRV_SLOT)
+#define SLOT(q, h)	 (0x1000000ULL + ((q) * NETDRV_QSIZE + (h)) * (uint64_t)NETDRV_SLOT)
+
+_Static_assert(TABLE(NETDRV_NQ, 0) <= SLOT(0, 0), "tables below the slots");
+_Static_assert(SLOT(NETDRV_NQ, 0) <= NETDRV_RAM, "every slot in RAM");
+
+#define RXQ(d)	 netdrv_q(d, VNET_RXQ)
+#define TXQ(d)	 netdrv_q(d, VNET_TXQ)
+
+void netdrv_use(struct netdrv *d, unsigned int k)
+{
+	d->pair = k;
+	d->peer_fd = d->nsock > k ? d->peer[k] : -1;
+}
+
+unsigned int netdrv_q(const struct netdrv *d, unsigned int which)
+{
+	return 2 * d->pair + which;
+}
 
 static void *gpa_ptr(struct netdrv *d, uint64_t gpa, uint64_t len)
 {
@@ -68,7 +85,7 @@ static int drv_fail(struct netdrv *d, const char *what, uint32_t got)
 /* Forget every chain and zero the rings: what a driver does before it sets the queues up. */
 static void drv_forget(struct netdrv *d)
 {
-	for (unsigned int q = 0; q < 2; q++) {
+	for (unsigned int q = 0; q < NETDRV_NQ; q++) {
 		ring_init(&d->q[q], &d->gm, d->qsize, RING_DESC(q), RING_AVAIL(q), RING_USED(q));
 		d->last_used[q] = 0;
 		d->nfree[q] = d->qsize;
@@ -125,8 +142,25 @@ int netdrv_up(struct netdrv *d, uint64_t want)
 	if (st != 0xb)
 		return drv_fail(d, "FEATURES_OK did not stick", st);
 	d->features = f;
-	if (drv_queue(d, VNET_RXQ) || drv_queue(d, VNET_TXQ))
-		return -EIO;
+	d->pairs = 1;
+	if (f & VIRTIO_BIT(VIRTIO_NET_F_MQ)) {
+		uint16_t max;
+
+		vmmio_read(&d->n.t, VIRTIO_MMIO_CONFIG + 8, (uint8_t *)&max, 2);
+		if (max < 1 || max > NETDRV_PAIRS)
+			return drv_fail(d, "max_virtqueue_pairs beyond what the driver lays out", max);
+		d->pairs = max;
+	}
+	for (unsigned int q = 0; q < 2 * d->pairs; q++)
+		if (drv_queue(d, q))
+			return -EIO;
+	/* §5.1.2: the control queue follows max_virtqueue_pairs' pairs (with MQ), else 2. */
+	d->ctrlq = -1;
+	if (f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) {
+		d->ctrlq = (int)(2 * d->pairs);
+		if (drv_queue(d, (unsigned int)d->ctrlq))
+			return -EIO;
+	}
 	netdrv_reg_write(d, VIRTIO_MMIO_STATUS, 0xf);
 	st = netdrv_status(d);
 	if (st != 0xf)
@@ -148,11 +182,13 @@ int netdrv_open(struct netdrv *d, const struct netdrv_cfg *cfg)
 {
 	const struct gmem_region ram = { 0, NETDRV_RAM, NULL };
 	struct net_config o = cfg->opts;
-	struct backend *be;
-	int sv[2], ret;
+	struct backend *be[NETDRV_PAIRS];
+	unsigned int pairs = cfg->pairs ? MIN(cfg->pairs, (unsigned int)NETDRV_PAIRS) : 1;
+	int sv[2], ret = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->irq_fd = d->peer_fd = d->dev_fd = -1;
+	d->ctrlq = -1;
 	d->opened = true;
 	d->qsize = cfg->qsize ? cfg->qsize : NETDRV_QSIZE;
 	ret = gmem_init(&d->gm, &ram, 1);
@@ -167,21 +203,32 @@ int netdrv_open(struct netdrv *d, const struct netdrv_cfg *cfg)
 	if (cfg->tap || cfg->tap_fd > 0) {
 		o.tap = cfg->tap;
 		o.fd = cfg->tap ? -1 : cfg->tap_fd;
+		if (cfg->queues) {
+			o.queues = cfg->queues;
+			o.queues_set = true;
+		}
 		ret = vnet_init(&d->n, &o, &d->gm, NETDRV_BASE, NETDRV_GSI, -1, d->irq_fd, d->err,
 				sizeof(d->err));
 	} else {
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-			return -errno;
-		d->dev_fd = sv[0];
-		d->peer_fd = sv[1];
-		if (cfg->sock_nonblock && fcntl(d->dev_fd, F_SETFL, O_NONBLOCK) < 0)
-			return -errno;
-		o.tap = NULL;
-		o.fd = d->dev_fd;
-		ret = backends_open_socket(&o, d->dev_fd, &cfg->caps, &be);
+		for (unsigned int k = 0; k < pairs && !ret; k++) {
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+				return -errno;
+			d->dev[k] = sv[0];
+			d->peer[k] = sv[1];
+			d->nsock++;
+			if (cfg->sock_nonblock && fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0)
+				return -errno;
+			o.tap = NULL;
+			o.fd = sv[0];
+			ret = backends_open_socket(&o, sv[0], &cfg->caps, &be[k]);
+			if (!ret)
+				be[k]->multiqueue = pairs > 1;	/* set_queue only flips its state */
+		}
+		d->dev_fd = d->dev[0];
+		d->peer_fd = d->peer[0];
 		if (!ret)
-			ret = vnet_init_backend(&d->n, &o, be, &d->gm, NETDRV_BASE, NETDRV_GSI, -1,
-						d->irq_fd);
+			ret = vnet_init_backend(&d->n, &o, be, pairs, &d->gm, NETDRV_BASE, NETDRV_GSI,
+						-1, d->irq_fd);
 		if (ret)
 			snprintf(d->err, sizeof(d->err), "vnet_init_backend: %s", strerror(-ret));
 	}
@@ -204,10 +251,14 @@ void netdrv_close(struct netdrv *d)
 	if (d->n_live)
 		vnet_destroy(&d->n);
 	d->n_live = false;
-	if (d->dev_fd >= 0)
-		close(d->dev_fd);
-	if (d->peer_fd >= 0)
-		close(d->peer_fd);
+	for (unsigned int k = 0; k < d->nsock; k++) {
+		if (d->dev[k] >= 0)
+			close(d->dev[k]);
+		/* A test may have closed pair 0's peer itself (and set peer_fd to -1). */
+		if (d->peer[k] >= 0 && (k || d->peer_fd >= 0))
+			close(d->peer[k]);
+	}
+	d->nsock = 0;
 	if (d->irq_fd >= 0)
 		close(d->irq_fd);
 	d->dev_fd = d->peer_fd = d->irq_fd = -1;
@@ -281,7 +332,9 @@ int netdrv_rx_post(struct netdrv *d, uint32_t len, uint32_t piece, unsigned int 
 	unsigned int n = 0;
 	uint32_t left = len;
 
-	if (len > NETDRV_SLOT || !d->nfree[VNET_RXQ])
+	unsigned int q = RXQ(d);
+
+	if (len > NETDRV_SLOT || !d->nfree[q])
 		return -1;
 	while (piece && left > piece && n < NETDRV_MAX_PIECES - 1) {
 		pieces[n++] = piece;
@@ -291,9 +344,8 @@ int netdrv_rx_post(struct netdrv *d, uint32_t len, uint32_t piece, unsigned int 
 	for (unsigned int i = 0; i < n; i++)
 		pflags[i] = i == 0 && (flags & NETDRV_WRONG_DIR) ? 0 : VRING_DESC_F_WRITE;
 	/* A pattern the device must overwrite, in place before the chain is published. */
-	memset(gpa_ptr(d, SLOT(VNET_RXQ, d->free_desc[VNET_RXQ][d->nfree[VNET_RXQ] - 1]), len), 0xa5,
-	       len);
-	return drv_chain(d, VNET_RXQ, pieces, pflags, n, flags);
+	memset(gpa_ptr(d, SLOT(q, d->free_desc[q][d->nfree[q] - 1]), len), 0xa5, len);
+	return drv_chain(d, q, pieces, pflags, n, flags);
 }
 
 void netdrv_rx_post_n(struct netdrv *d, unsigned int count, uint32_t len)
@@ -301,7 +353,7 @@ void netdrv_rx_post_n(struct netdrv *d, unsigned int count, uint32_t len)
 	for (unsigned int i = 0; i < count; i++)
 		if (netdrv_rx_post(d, len, 0, NETDRV_NO_KICK) < 0)
 			abort();	/* the test asked for more than the ring holds */
-	netdrv_kick(d, VNET_RXQ);
+	netdrv_kick(d, RXQ(d));
 }
 
 int netdrv_tx_raw(struct netdrv *d, const void *bytes, uint32_t len, const uint32_t *pieces,
@@ -310,17 +362,64 @@ int netdrv_tx_raw(struct netdrv *d, const void *bytes, uint32_t len, const uint3
 	uint32_t cut[NETDRV_MAX_PIECES];
 	uint16_t pflags[NETDRV_MAX_PIECES];
 	unsigned int n = drv_cut(len, pieces, npieces, cut);
+	unsigned int q = TXQ(d);
 	uint16_t head;
 
-	if (len > NETDRV_SLOT || d->nfree[VNET_TXQ] < ((flags & NETDRV_INDIRECT) ? 1 : n))
+	if (len > NETDRV_SLOT || d->nfree[q] < ((flags & NETDRV_INDIRECT) ? 1 : n))
 		return -1;
-	head = d->free_desc[VNET_TXQ][d->nfree[VNET_TXQ] - 1];
+	head = d->free_desc[q][d->nfree[q] - 1];
 	/* The bytes go in before the chain is made available (the avail.idx store publishes). */
 	if (len)
-		memcpy(gpa_ptr(d, SLOT(VNET_TXQ, head), len), bytes, len);
+		memcpy(gpa_ptr(d, SLOT(q, head), len), bytes, len);
 	for (unsigned int i = 0; i < n; i++)
 		pflags[i] = i == n - 1 && (flags & NETDRV_WRONG_DIR) ? VRING_DESC_F_WRITE : 0;
-	return drv_chain(d, VNET_TXQ, cut, pflags, n, flags);
+	return drv_chain(d, q, cut, pflags, n, flags);
+}
+
+long netdrv_ctrl_raw(struct netdrv *d, const void *out, uint32_t out_len, uint32_t in_len,
+		     uint8_t *ack)
+{
+	uint32_t pieces[2];
+	uint16_t pflags[2];
+	unsigned int n = 0, q;
+	struct netdrv_used u;
+	int head;
+
+	if (d->ctrlq < 0 || out_len + in_len > NETDRV_SLOT || !d->nfree[d->ctrlq])
+		return -1;
+	q = (unsigned int)d->ctrlq;
+	head = d->free_desc[q][d->nfree[q] - 1];
+	memcpy(gpa_ptr(d, SLOT(q, head), out_len + in_len), out, out_len);
+	memset(gpa_ptr(d, SLOT(q, head) + out_len, in_len + 1), 0xa5, in_len + 1);
+	if (out_len) {
+		pieces[n] = out_len;
+		pflags[n++] = 0;
+	}
+	if (in_len) {
+		pieces[n] = in_len;
+		pflags[n++] = VRING_DESC_F_WRITE;
+	}
+	if (drv_chain(d, q, pieces, pflags, n, 0) != head)
+		return -1;
+	if (!netdrv_wait_used(d, q, 1, 2000) || !netdrv_take_used(d, q, &u) || u.id != (uint32_t)head)
+		return -1;
+	*ack = *(uint8_t *)gpa_ptr(d, SLOT(q, head) + out_len, 1);
+	return u.len;
+}
+
+int netdrv_ctrl(struct netdrv *d, uint8_t cls, uint8_t cmd, const void *data, uint32_t len)
+{
+	uint8_t buf[4096], ack;
+
+	if (len + 2 > sizeof(buf))
+		return -1;
+	buf[0] = cls;
+	buf[1] = cmd;
+	if (len)
+		memcpy(buf + 2, data, len);
+	if (netdrv_ctrl_raw(d, buf, len + 2, 1, &ack) != 1)
+		return -1;
+	return ack;
 }
 
 int netdrv_tx(struct netdrv *d, const struct virtio_net_hdr_v1 *hdr, const void *frame,
@@ -424,11 +523,11 @@ long netdrv_rx_recv(struct netdrv *d, struct virtio_net_hdr_v1 *hdr, void *frame
 	struct netdrv_used u;
 	const uint8_t *p;
 
-	if (!netdrv_wait_used(d, VNET_RXQ, 1, timeout_ms) || !netdrv_take_used(d, VNET_RXQ, &u))
+	if (!netdrv_wait_used(d, RXQ(d), 1, timeout_ms) || !netdrv_take_used(d, RXQ(d), &u))
 		return -1;
 	if (id)
 		*id = u.id;
-	p = gpa_ptr(d, SLOT(VNET_RXQ, u.id), NETDRV_SLOT);
+	p = gpa_ptr(d, SLOT(RXQ(d), u.id), NETDRV_SLOT);
 	if (hdr)
 		memcpy(hdr, p, VNET_HDR_LEN);
 	if (frame && u.len > VNET_HDR_LEN)

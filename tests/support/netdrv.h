@@ -12,7 +12,9 @@
 #include "devices/virtio/vnet.h"
 #include "tests/support/ring.h"
 
-#define NETDRV_RAM	  (64 * MiB)
+#define NETDRV_RAM	  (192 * MiB)
+#define NETDRV_PAIRS	  4		/* queue pairs the driver can set up */
+#define NETDRV_NQ	  (2 * NETDRV_PAIRS + 1)	/* and the control queue */
 #define NETDRV_QSIZE	  256		/* the device's QueueNumMax */
 #define NETDRV_SLOT	  0x12000	/* guest bytes behind one chain: 72 KiB > 12 + 65550 */
 #define NETDRV_MAX_PIECES 128		/* descriptors in one chain */
@@ -33,6 +35,8 @@ struct netdrv_cfg {
 	uint64_t want;			/* features the driver asks for, ANDed with the offer */
 	uint16_t qsize;			/* QueueNum of both queues; 0: QueueNumMax, at most NETDRV_QSIZE */
 	bool sock_nonblock;		/* make the device's socket end O_NONBLOCK, as a tap is */
+	unsigned int pairs;		/* socketpair: this many (one socket each, "multi-queue") */
+	unsigned int queues;		/* a real tap: queues= (0: opts.queues, opts.queues_set) */
 };
 
 /* One chain the driver made available. */
@@ -51,13 +55,18 @@ struct netdrv {
 	int irq_fd;			/* eventfd the device pulses for interrupts */
 	int peer_fd;			/* the test's end of the socketpair; -1 with a real tap */
 	int dev_fd;			/* the device's end; -1 with a real tap */
+	int peer[NETDRV_PAIRS], dev[NETDRV_PAIRS];	/* every pair's (peer_fd, dev_fd: pair 0's) */
+	unsigned int nsock;		/* socketpairs opened */
+	unsigned int pair;		/* the pair netdrv_rx_post/tx/rx_recv/peer_* use (netdrv_use) */
+	unsigned int pairs;		/* pairs set up at the last netdrv_up */
+	int ctrlq;			/* the control queue's index, or -1 */
 	uint16_t qsize;
 	uint64_t offered, features;	/* device features; negotiated at FEATURES_OK */
-	struct ring q[2];		/* VNET_RXQ, VNET_TXQ */
-	uint16_t last_used[2];
-	uint16_t nfree[2];
-	uint16_t free_desc[2][NETDRV_QSIZE];
-	struct netdrv_chain chain[2][NETDRV_QSIZE];
+	struct ring q[NETDRV_NQ];	/* rx0, tx0, rx1, tx1, ..., control */
+	uint16_t last_used[NETDRV_NQ];
+	uint16_t nfree[NETDRV_NQ];
+	uint16_t free_desc[NETDRV_NQ][NETDRV_QSIZE];
+	struct netdrv_chain chain[NETDRV_NQ][NETDRV_QSIZE];
 	unsigned int bad_used;		/* used entries naming no chain the driver had out */
 	char err[256];
 };
@@ -84,6 +93,22 @@ int netdrv_up(struct netdrv *d, uint64_t want) __must_check;
 void netdrv_reset(struct netdrv *d);
 /* Stops the I/O thread (vnet_stop): the counters in d->n.stats are final and safe to read. */
 void netdrv_stop(struct netdrv *d);
+
+/* From now on netdrv_rx_post/tx/rx_recv/peer_* work on pair k (queues 2k, 2k+1). */
+void netdrv_use(struct netdrv *d, unsigned int k);
+/* The queue index of the pair in use: VNET_RXQ or VNET_TXQ of it. */
+unsigned int netdrv_q(const struct netdrv *d, unsigned int which);
+
+/*
+ * One control command (virtio 1.2 §5.1.6.5): out_len readable bytes (header
+ * and data), then in_len writable ones (the ack: 1; 0: none), kicked, and
+ * waited for. Returns the used length (-1 on timeout); *ack the first
+ * writable byte afterwards (0xa5 when the device left it alone).
+ */
+long netdrv_ctrl_raw(struct netdrv *d, const void *out, uint32_t out_len, uint32_t in_len,
+		     uint8_t *ack);
+/* class, command, data: the ack byte (VIRTIO_NET_OK/ERR), or -1 with no completion. */
+int netdrv_ctrl(struct netdrv *d, uint8_t cls, uint8_t cmd, const void *data, uint32_t len);
 
 uint32_t netdrv_status(struct netdrv *d);
 uint32_t netdrv_reg_read(struct netdrv *d, uint64_t off);

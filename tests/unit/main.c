@@ -19,7 +19,7 @@ static const struct {
 	{ "vnet_hdr_rx", vnet_hdr_rx_suite }, { "vnet", vnet_suite },
 	{ "pcap", pcap_suite },
 	{ "soft", soft_suite }, { "verify", verify_suite },
-	{ "gdbpkt", gdbpkt_suite }, { "gva", gva_suite },
+	{ "gdbpkt", gdbpkt_suite }, { "gva", gva_suite }, { "vnet_ctrl", vnet_ctrl_suite },
 };
 
 int main(int argc, char **argv)

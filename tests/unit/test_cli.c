@@ -286,6 +286,45 @@ START_TEST(test_cli_net_verify_offload_parsed_bad_named)
 }
 END_TEST
 
+/* --net queues=, fds=, ctrl=: the defaults (one pair per vCPU up to 8), and bad values named. */
+START_TEST(test_cli_net_queues_fds_ctrl)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "-c", "3", "--net", "tap=t0"), CLI_RUN);
+	ck_assert_uint_eq(c.net.queues, 3);
+	ck_assert(!c.net.queues_set && c.net.ctrl);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "-c", "20", "--net", "tap=t0"), CLI_RUN);
+	ck_assert_uint_eq(c.net.queues, NET_QUEUES_MAX);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "-c", "4", "--net", "fd=5"), CLI_RUN);
+	ck_assert_uint_eq(c.net.queues, 1);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,queues=4,ctrl=off"), CLI_RUN);
+	ck_assert_uint_eq(c.net.queues, 4);
+	ck_assert(c.net.queues_set && !c.net.ctrl);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "fds=7:8:9"), CLI_RUN);
+	ck_assert_uint_eq(c.net.nfds, 3);
+	ck_assert_int_eq(c.net.fds[2], 9);
+	ck_assert_uint_eq(c.net.queues, 3);
+	ck_assert(c.net.queues_set && !c.net.tap && c.net.fd < 0);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,queues=9"), CLI_USAGE);
+	ck_assert_str_eq(err, "--net: bad value '9' for queues (expected 1 to 8 queue pairs)");
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,queues=0"), CLI_USAGE);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "fds=7::8"), CLI_USAGE);
+	ck_assert_str_eq(err, "--net: bad value '7::8' for fds (expected 1 to 8 file descriptors "
+			 "separated by ':')");
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "fds=7:"), CLI_USAGE);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "fds=1:2:3:4:5:6:7:8:9"), CLI_USAGE);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "fds=7:8,queues=3"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "queues=3 but fds= gives 2 queues"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,fds=7:8"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "exactly one of tap=NAME, fd=N or fds=A:B:.."));
+	ck_assert_int_eq(PARSE(&c, "--help"), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(out_buf, "queues=N"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "fds=A:B:.."));
+	ck_assert_ptr_nonnull(strstr(out_buf, "ctrl=on|off"));
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -303,6 +342,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_debug_options_bad_named);
 	tcase_add_test(tc, test_cli_trace_help_done);
 	tcase_add_test(tc, test_cli_net_verify_offload_parsed_bad_named);
+	tcase_add_test(tc, test_cli_net_queues_fds_ctrl);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -427,7 +427,7 @@ START_TEST(test_vnet_tx_buffer_outside_ram_dropped_next_sent)
 	expect_peer_quiet();
 	expect_next_frame_sent();
 	netdrv_stop(&d);
-	ck_assert_uint_eq(d.n.txq.errors[VIRTQ_ERR_ADDR], 1);
+	ck_assert_uint_eq(d.n.pair[0].txq.errors[VIRTQ_ERR_ADDR], 1);
 	ck_assert_uint_eq(ST.tx_packets, 1);
 	ck_assert_uint_eq(netdrv_status(&d), 0xf);
 }
@@ -558,5 +558,6 @@ Suite *vnet_suite(void)
 	suite_add_tcase(s, vnet_mrg_tcase());
 	suite_add_tcase(s, vnet_reset_tcase());
 	suite_add_tcase(s, vnet_offload_tcase());
+	suite_add_tcase(s, vnet_mq_tcase());
 	return s;
 }
