@@ -156,3 +156,25 @@ mq mq-4 4 4 ,queues=4
 mq mq-4-active-2 4 2 ,queues=4
 # No queues=: one pair per vCPU.
 mq mq-default-2cpus 2 2 "" -c 2
+
+# No queues= on a single-queue tap: one pair whatever the vCPUs, so no MQ (CTRL_VQ still offered).
+ip -n "$ns" tuntap add dev tap1 mode tap vnet_hdr
+ip -n "$ns" link set tap1 up
+status=0
+nsx timeout 20 "$minnow" run -m 64M -c 2 -k "$probe" --net "tap=tap1,mac=$guest_mac" \
+	--metrics "$dir/single.json" -p "probe.mode=net-hello" </dev/null >"$dir/single.out" \
+	2>"$dir/single.err" || status=$?
+[[ $status -eq 0 ]] || fail "single-queue: minnow exit $status: $(cat "$dir/single.out" "$dir/single.err")"
+bad=$("$py" -c '
+import json, sys
+g = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{\"probe\"")][-1]
+n = json.load(open(sys.argv[2]))["devices"][0]["net"]
+f, errs = int(g["features"], 16), []
+if f & (1 << 22) or not f & (1 << 17):
+    errs.append("offer %#x: MQ (bit 22) offered or CTRL_VQ (bit 17) not" % f)
+if n["queue_pairs"] != {"max": 1, "active": 1} or len(n["queues"]) != 1:
+    errs.append("queue_pairs %s, %d queues" % (n["queue_pairs"], len(n["queues"])))
+print("; ".join(errs))
+' "$dir/single.out" "$dir/single.json") || fail "single-queue: cannot read the results: $(cat "$dir/single.out" "$dir/single.json")"
+[[ -z $bad ]] || fail "single-queue: $bad"
+echo "ok: single-queue tap, 2 vCPUs, no queues=: one pair, no MQ, $(jget "$dir/single.out" features)"
