@@ -108,6 +108,7 @@ for q, e in enumerate(n["queues"]):
     want("queues[%d].rx_packets" % q, e["rx_packets"], g["queues"][q]["rx"])
     want("queues[%d].rx_dropped" % q, e["rx_dropped"], 0)
     want("queues[%d].tx_dropped" % q, e["tx_dropped"], 0)
+    want("queues[%d].interrupts" % q, e["interrupts"], 0)  # the probe polls, NO_INTERRUPT
 want("tx_packets", n["tx_packets"], sum(e["tx"] for e in g["queues"]))
 want("rx_packets", n["rx_packets"], sum(e["rx"] for e in g["queues"]))
 c = n["ctrl"]
