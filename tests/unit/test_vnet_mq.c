@@ -224,6 +224,16 @@ static void expect_metrics(const char *want)
 	vnet_metrics(&d.n, f);
 	fclose(f);
 	ck_assert_msg(strstr(buf, want), "'%s' not in %s", want, buf);
+	/* Well-formed, as far as a test without a JSON parser can tell. */
+	for (const char *no = ",,\0[,\0,]\0,}\0{,\0"; *no; no += strlen(no) + 1)
+		ck_assert_msg(!strstr(buf, no), "'%s' in %s", no, buf);
+	for (const char *pairs = "{}[]"; *pairs; pairs += 2) {
+		int depth = 0;
+
+		for (const char *c = buf; *c; c++)
+			depth += (*c == pairs[0]) - (*c == pairs[1]);
+		ck_assert_msg(depth == 0, "unbalanced %c%c in %s", pairs[0], pairs[1], buf);
+	}
 	free(buf);
 }
 
