@@ -67,7 +67,7 @@ const char *netdrv_cfg_parse(struct str cmdline, struct netdrv_cfg *cfg)
 }
 
 /* RAM from the first 2 MiB boundary above the image to the end of its memory map entry. */
-static const char *pool_init(const struct hvm_memmap_entry *map, uint32_t nmap)
+const char *netdrv_pool_init(const struct hvm_memmap_entry *map, uint32_t nmap)
 {
 	uint64_t start = ((uintptr_t)_end + POOL_ALIGN - 1) & ~(POOL_ALIGN - 1);
 
@@ -251,7 +251,7 @@ const char *netdrv_open(struct netdrv *nd, struct str cmdline, const struct netd
 	memset(nd, 0, sizeof(*nd));
 	nd->cfg = *cfg;
 	nd->idle_ticks = hz / 1000 * cfg->timeout_ms;
-	why = pool_init(map, nmap);
+	why = netdrv_pool_init(map, nmap);
 	if (!why)
 		why = find_device(nd, cmdline);
 	if (why)

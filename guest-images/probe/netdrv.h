@@ -29,6 +29,11 @@
 #define VIRTIO_NET_F_HOST_UFO	14
 #define VIRTIO_NET_F_MRG_RXBUF	15
 #define VIRTIO_NET_F_STATUS	16
+#define VIRTIO_NET_F_CTRL_VQ	17
+#define VIRTIO_NET_F_CTRL_RX	18
+#define VIRTIO_NET_F_MQ		22
+#define VIRTIO_NET_F_CTRL_MAC_ADDR 23
+#define VIRTIO_NET_F_CTRL_GUEST_OFFLOADS 2
 #define VIRTIO_NET_F_GUEST_USO4 54
 #define VIRTIO_NET_F_GUEST_USO6 55
 #define VIRTIO_NET_F_HOST_USO	56
@@ -48,6 +53,27 @@
 
 #define NETDRV_RXQ 0
 #define NETDRV_TXQ 1
+
+/* §5.1.6.5: the control virtqueue (index 2 * max_virtqueue_pairs with MQ, else 2). */
+struct virtio_net_ctrl_hdr {
+	uint8_t class;
+	uint8_t cmd;
+};
+
+#define VIRTIO_NET_OK			     0
+#define VIRTIO_NET_ERR			     1
+#define VIRTIO_NET_CTRL_RX		     0
+#define VIRTIO_NET_CTRL_RX_PROMISC	     0
+#define VIRTIO_NET_CTRL_RX_ALLMULTI	     1
+#define VIRTIO_NET_CTRL_MAC		     1
+#define VIRTIO_NET_CTRL_MAC_TABLE_SET	     0
+#define VIRTIO_NET_CTRL_MAC_ADDR_SET	     1
+#define VIRTIO_NET_CTRL_MQ		     4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET	     0
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN	     1
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX	     0x8000
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS	     5
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET   0
 
 /* §5.1.6: the header before every frame (VERSION_1: always with num_buffers). */
 struct virtio_net_hdr {
@@ -194,6 +220,8 @@ bool netdrv_wait(struct netdrv *nd);
 /* Interrupts off (interrupt mode), and the device reset if reset is set. */
 void netdrv_close(struct netdrv *nd, bool reset);
 
+/* The pool netdrv_alloc takes from (netdrv_open sets it up): RAM above the image. */
+const char *netdrv_pool_init(const struct hvm_memmap_entry *map, uint32_t nmap);
 /* Zeroed memory from the same pool as the buffers (after netdrv_open); NULL when out. */
 uint8_t *netdrv_alloc(uint64_t size);
 

@@ -22,11 +22,13 @@
 // flags, with nothing written past the used length. Whether a frame reached
 // the wire, and the device's own counters, the test script checks
 // (tests/kvm/net-hostile.sh). Cases that reset the device take the next two
-// queues of virtio.c's pool (four per run).
+// queues of virtio.c's pool (four per run, then RINGS more in RAM).
 //
-// The rings are driven in nethostile_ring.c; the cases are in nethostile_tx.c and
+// The rings are driven in nethostile_ring.c; the cases are in nethostile_tx.c,
+// nethostile_ctrl.c (the control queue) and
 // nethostile_rx.c. This file runs the mode.
 #include "nethostile.h"
+#include "nethostile_ctrl.h"
 #include "nethostile_ring.h"
 #include "nethostile_rx.h"
 #include "nethostile_tx.h"
@@ -36,6 +38,7 @@
 #define BAD_AREA    (256u << 10) /* the bad chain's bytes, writable piece at +64 KiB */
 #define PAYLOAD_DEF 64
 #define PAYLOAD_MAX 1400
+#define RINGS	    6 /* virtqueues in RAM: a second setup with 2 pairs and the control queue */
 
 extern char _end[]; /* probe.ld: the end of the image (.bss included) */
 
@@ -104,7 +107,7 @@ static bool nh_open(struct nh *h, struct str cmdline)
 
 int net_hostile(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t nmap)
 {
-	static const void *const tables[] = {nh_tx_cases, nh_rx_cases};
+	static const void *const tables[] = {nh_tx_cases, nh_rx_cases, nh_ctrl_cases};
 	static struct nh nh;
 	struct nh *h = &nh;
 	struct str name = {"", 0};
@@ -126,7 +129,10 @@ int net_hostile(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t
 	}
 	hl_clock_init();
 	h->accept = c->accept;
-	mem = pool(map, nmap, BAD_AREA + 2 * GOOD_AREA);
+	/* Rings beyond virtio.c's static four (resets, all pairs) after the buffers. */
+	mem = pool(map, nmap, BAD_AREA + 2 * GOOD_AREA + RINGS * virtq_mem_bytes());
+	if (mem)
+		virtq_pool_add(mem + BAD_AREA + 2 * GOOD_AREA, RINGS);
 	if (!mem) {
 		hl_fail(&h->log, "no RAM above the probe image for the buffers");
 		report(h, name, 0);
@@ -140,7 +146,8 @@ int net_hostile(struct str cmdline, const struct hvm_memmap_entry *map, uint32_t
 		/* Nothing more may come back than the chains made available. */
 		hl_spin_us(QUIET_US);
 		if (nh_used_idx(&h->rx) != h->rx.last_used ||
-		    nh_used_idx(&h->tx) != h->tx.last_used) {
+		    nh_used_idx(&h->tx) != h->tx.last_used ||
+		    (h->ctl.q && nh_used_idx(&h->ctl) != h->ctl.last_used)) {
 			hl_fact(&h->log, "rx_used_idx", nh_used_idx(&h->rx));
 			hl_fact(&h->log, "tx_used_idx", nh_used_idx(&h->tx));
 			hl_fail(&h->log, "more used entries than chains made available");

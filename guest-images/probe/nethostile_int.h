@@ -26,6 +26,7 @@
 #define C_CSUM	      NF(CSUM)
 #define C_TSO	      (NF(CSUM) | NF(HOST_TSO4))
 #define C_MRG	      NF(MRG_RXBUF)
+#define C_CTRL	      (NF(CTRL_VQ) | NF(CTRL_RX)) /* the control queue (nethostile_ctrl.c) */
 
 /* One descriptor's worth of a chain. */
 struct piece {
@@ -43,6 +44,9 @@ struct nhq {
 struct nh {
 	struct virtio_dev dev;
 	struct nhq rx, tx;
+	struct nhq ctl;	    /* with CTRL_VQ: the control queue (q NULL without) */
+	uint16_t max_pairs; /* with MQ: max_virtqueue_pairs (the control queue is 2 × it) */
+	bool all_pairs;	    /* with MQ: set up every pair's queues, not just the first */
 	uint16_t good_head; /* the good chain's descriptor: each queue's last */
 	uint64_t accept;    /* features the case takes besides BASE_FEATURES */
 	uint8_t *bad, *good, *rxgood;

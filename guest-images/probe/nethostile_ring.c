@@ -197,6 +197,44 @@ struct virtio_net_hdr *nh_tx_udp(struct nh *h, bool partial)
 }
 
 /*
+ * With CTRL_VQ: the control queue after the pairs (§5.1.2: index 2 with one
+ * pair, 2 × max_virtqueue_pairs with MQ; the pairs beyond the first are left
+ * unset unless all_pairs, and get no buffers). Polled as the others.
+ */
+static bool nh_setup_ctrl(struct nh *h)
+{
+	uint16_t pairs = 1;
+	const char *why = NULL;
+
+	h->ctl = (struct nhq){NULL, 0, 0};
+	if (!(h->dev.negotiated & NF(CTRL_VQ)))
+		return true;
+	if (h->dev.negotiated & NF(MQ)) {
+		pairs = virtio_config_read16(&h->dev, VIRTIO_NET_CFG_PAIRS);
+		hl_fact(&h->log, "max_pairs", pairs);
+	}
+	h->max_pairs = pairs;
+	if (!pairs || 2u * pairs >= VIRTIO_MAX_QUEUES) {
+		virtio_fail(&h->dev);
+		return hl_fail(&h->log, "max_virtqueue_pairs outside 1-4");
+	}
+	for (unsigned int q = 2; q < 2u * pairs && h->all_pairs && !why; q++) {
+		why = virtq_setup(&h->dev, q, NH_QSIZE);
+		if (!why)
+			h->dev.vq[q].avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	}
+	if (!why)
+		why = virtq_setup(&h->dev, 2u * pairs, NH_QSIZE);
+	if (why) {
+		virtio_fail(&h->dev);
+		return hl_fail(&h->log, why);
+	}
+	h->ctl = (struct nhq){&h->dev.vq[2 * pairs], 0, 0};
+	h->ctl.q->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	return true;
+}
+
+/*
  * §3.1.1 with the case's features (a reset first), MAC and MTU, both queues on
  * fresh rings (the next two of virtio.c's pool), DRIVER_OK.
  */
@@ -235,6 +273,8 @@ bool nh_setup(struct nh *h)
 		return hl_fail(&h->log, "queues smaller than 256 entries (QueueNumMax)");
 	}
 	h->good_head = NH_QSIZE - 1;
+	if (!nh_setup_ctrl(h))
+		return false;
 	/* Polling: no used buffer notifications, on either queue (no EVENT_IDX). */
 	h->rx.q->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	h->tx.q->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;

@@ -6,6 +6,7 @@
 #include "lib.h"
 #include "nethostile.h"
 #include "netmodes.h"
+#include "netmq.h"
 #include "nettcp.h"
 #include "netverify.h"
 #include "probe.h"
@@ -705,7 +706,7 @@ static int mode_net_hostile(void)
 	return net_hostile(cmdline, map, n);
 }
 
-/* The net-* modes (netmodes.c, nettcp.c, netverify.c) need the memory map for their buffers. */
+/* The net-* modes (netmodes.c, nettcp.c, netverify.c, netmq.c) need the memory map for their buffers. */
 #define NET_MODE(fn)                                                                               \
 	static int mode_net_##fn(void)                                                             \
 	{                                                                                          \
@@ -721,6 +722,7 @@ NET_MODE(echo)
 NET_MODE(tcp_tx)
 NET_MODE(tcp_rx)
 NET_MODE(verify)
+NET_MODE(mq)
 
 struct probe_mode {
 	const char *name;
@@ -749,6 +751,7 @@ static const struct probe_mode probe_modes[] = {
 	{"net-tcp-rx", mode_net_tcp_rx},
 	{"net-hostile", mode_net_hostile},
 	{"net-verify", mode_net_verify},
+	{"net-mq", mode_net_mq},
 };
 
 void probe_main(void)

@@ -48,6 +48,8 @@ struct virtq_mem {
 
 static struct virtq_mem virtq_pool[VIRTQ_POOL];
 static unsigned int virtq_pool_used;
+static struct virtq_mem *virtq_extra; /* virtq_pool_add: after the static pool */
+static unsigned int virtq_extra_n, virtq_extra_used;
 
 static uint32_t reg_read(const struct virtio_dev *d, uint32_t off)
 {
@@ -270,7 +272,7 @@ const char *virtq_setup(struct virtio_dev *d, unsigned int index, unsigned int m
 
 	if (index >= VIRTIO_MAX_QUEUES || !max_size || max_size > VIRTQ_MAX)
 		return "bad virtqueue index or size";
-	if (virtq_pool_used >= VIRTQ_POOL)
+	if (virtq_pool_used >= VIRTQ_POOL && virtq_extra_used >= virtq_extra_n)
 		return "out of virtqueue memory";
 	reg_write(d, VIRTIO_MMIO_QUEUE_SEL, index);
 	if (reg_read(d, VIRTIO_MMIO_QUEUE_READY))
@@ -282,7 +284,8 @@ const char *virtq_setup(struct virtio_dev *d, unsigned int index, unsigned int m
 	while (num & (num - 1)) /* split rings: a power of 2 (§2.7) */
 		num &= num - 1;
 
-	m = &virtq_pool[virtq_pool_used++];
+	m = virtq_pool_used < VIRTQ_POOL ? &virtq_pool[virtq_pool_used++]
+					 : &virtq_extra[virtq_extra_used++];
 	memset(m, 0, sizeof(*m));
 	q = &d->vq[index];
 	memset(q, 0, sizeof(*q));
@@ -312,6 +315,18 @@ const char *virtq_setup(struct virtio_dev *d, unsigned int index, unsigned int m
 	barrier(); /* the zeroed rings before QueueReady */
 	reg_write(d, VIRTIO_MMIO_QUEUE_READY, 1);
 	return NULL;
+}
+
+void virtq_pool_add(void *mem, unsigned int n)
+{
+	virtq_extra = mem;
+	virtq_extra_n = n;
+	virtq_extra_used = 0;
+}
+
+uint64_t virtq_mem_bytes(void)
+{
+	return sizeof(struct virtq_mem);
 }
 
 void virtio_driver_ok(struct virtio_dev *d)

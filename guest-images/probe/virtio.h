@@ -72,8 +72,8 @@
 
 /* Limits of this driver. */
 #define VIRTIO_MAX_DEVICES 8   /* virtio_mmio.device= words looked at */
-#define VIRTIO_MAX_QUEUES  3   /* virtqueues per device (virtio-net: rx, tx, ctrl) */
-#define VIRTQ_POOL	   4   /* virtqueues set up in one run, all devices together */
+#define VIRTIO_MAX_QUEUES  9   /* virtqueues per device (virtio-net: 4 pairs and ctrl) */
+#define VIRTQ_POOL	   4   /* virtqueues in .bss for one run (virtq_pool_add: more) */
 #define VIRTQ_MAX	   256 /* largest queue size set up (a power of 2) */
 #define VIRTQ_INDIRECT_MAX 8   /* descriptors in one indirect table */
 
@@ -186,6 +186,12 @@ const char *virtio_init(struct virtio_dev *d, uint64_t accept);
  * a static pool (VIRTQ_POOL queues per run). Returns NULL or a reason.
  */
 const char *virtq_setup(struct virtio_dev *d, unsigned int index, unsigned int max_size);
+/*
+ * More ring memory for virtq_setup once the static pool is used up: n queues
+ * in mem (4 KiB aligned, n * virtq_mem_bytes() bytes, zeroed or not).
+ */
+void virtq_pool_add(void *mem, unsigned int n);
+uint64_t virtq_mem_bytes(void);
 /* §3.1.1 step 8: DRIVER_OK. After it, buffers may be made available and kicked. */
 void virtio_driver_ok(struct virtio_dev *d);
 /* FAILED added to the status (the driver gave up). */

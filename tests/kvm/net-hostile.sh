@@ -14,6 +14,12 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netlib.sh"
 require_kvm
 minnow=$1 probe=$2
+# The third argument picks the cases: "data" (default: the TX and RX queues) or "ctrl" (the
+# control queue, docs/catalogue.md H35, on a multi-queue tap with 2 pairs: kvm-net-ctrl).
+set=${3:-data} net_opts=
+if [[ $set == ctrl ]]; then
+	net_tap_mq=1 net_opts=,queues=2
+fi
 # NET_HOSTILE_CASES="NAME ...": run only these cases (when debugging one).
 only=" ${NET_HOSTILE_CASES:-} "
 
@@ -117,8 +123,11 @@ while True:
 # Compares minnow's metrics, the probe's line and the peer's record with the expectations:
 # KEY=VALUE words, KEY one of n.X (the "net" object), d.X (drops), o.X (tx_offload_errors),
 # t.X (transport), e.X (driver_errors), v.X (the device: tap_offloads), q0.X/q1.X (RX/TX queue), b0.X/b1.X (their bad_chains),
+# c.X (the control queue's counters and state), ce.X (its errors by reason), cm.X (its MAC
+# table), qp.X (queue_pairs), qc.X/bc.X (the last ring and its
+# bad_chains: the control queue when the probe set one up),
 # p.X (the peer), g.X (the probe). VALUE: a number or string, or a sum of numbers and g.X.
-# Every key of d, o, e, b0, b1 not named must be 0. Prints the differences.
+# Every key of d, o, e, b0, b1, ce not named must be 0. Prints the differences.
 check_py='
 import json, sys
 m = json.load(open(sys.argv[1]))
@@ -131,13 +140,17 @@ for pre, obj in (("n", n), ("d", n["drops"]), ("o", n["tx_offload_errors"]),
                  ("t", d["transport"]), ("e", d["transport"]["driver_errors"]),
                  ("q0", d["queues"][0]), ("q1", d["queues"][1]),
                  ("b0", d["queues"][0]["bad_chains"]), ("b1", d["queues"][1]["bad_chains"]),
-                 ("v", d), ("p", peer), ("g", g)):
+                 ("v", d), ("p", peer), ("g", g), ("c", n.get("ctrl", {})),
+                 ("ce", n.get("ctrl", {}).get("errors", {})),
+                 ("cm", n.get("ctrl", {}).get("mac_table", {})), ("qp", n.get("queue_pairs", {})),
+                 ("qc", d["queues"][-1] if "ctrl_queue" in g else {}),
+                 ("bc", d["queues"][-1]["bad_chains"] if "ctrl_queue" in g else {})):
     for k, v in obj.items():
         if not isinstance(v, (dict, list)):
             got[pre + "." + k] = v
 want = {}
 for k in got:
-    if k.split(".")[0] in ("d", "o", "e", "b0", "b1"):
+    if k.split(".")[0] in ("d", "o", "e", "b0", "b1", "ce"):
         want[k] = "0"
 for kv in sys.argv[4:]:
     k, v = kv.split("=", 1)
@@ -186,10 +199,15 @@ run() {
 	local name=$1 expect=$2 status=0 start end bad lines
 	local out=$dir/$name.out err=$dir/$name.err m=$dir/$name.json
 	[[ $only == "  " || $only == *" $name "* ]] || return 0
+	if [[ $set == ctrl ]]; then
+		[[ $name == ctrl_* ]] || return 0
+	elif [[ $name == ctrl_* ]]; then
+		return 0
+	fi
 	echo "begin $name" >&3
 	wait_file "$dir/$name.begun" "$name"
 	start=$(date +%s%N)
-	nsx timeout 20 "$minnow" run -m 64M -k "$probe" --net "tap=tap0,mac=$guest_mac" \
+	nsx timeout 20 "$minnow" run -m 64M -k "$probe" --net "tap=tap0,mac=$guest_mac$net_opts" \
 		--metrics "$m" -p "probe.mode=net-hostile probe.case=$name $ip4 probe.size=$size" \
 		</dev/null >"$out" 2>"$err" || status=$?
 	end=$(date +%s%N)
@@ -342,6 +360,72 @@ p.wire_types=0800,0800 p.wire_lens=50,50 v.tap_offloads=0 g.first_flags=1 g.rx_f
 g.good_id=255 t.features=4295032872"
 run rx_reset_with_reads_in_flight "$RX q0.chains=65 q0.next_avail=65 q0.next_used=1 n.rx_dropped=0
 g.good_id=255 g.reset_bufs=128 g.exit_bufs=120 g.old_rx_used_idx=0"
+
+# -- the control queue (H35), kvm-net-ctrl: a multi-queue tap, queues=2 (the control queue is 4
+# with MQ negotiated, 2 without). Each case: its command on the control queue, then a good
+# command (VIRTIO_NET_OK: PROMISC on with CTRL_RX, else GUEST_OFFLOADS_SET 0), then the good
+# datagram on TX queue 1. A refused command: VIRTIO_NET_ERR in the ack with used length 1, or
+# used length 0 and the ack untouched (0xa5) when there is no writable ack; counted by reason.
+CTRL="$COMMON q0.chains=0 q0.next_avail=0 q0.next_used=0 q1.chains=1 q1.next_avail=1 q1.next_used=1
+n.rx_packets=0 n.rx_bytes=0 n.rx_dropped=0 n.tx_packets=1 n.tx_bytes=g.good_len n.tx_dropped=0
+p.ready=0 p.dgrams=1 p.wire=1 p.wire_types=0800 p.wire_lens=106 g.good_len=106 g.bad_id=3
+g.good_ack=0 qc.chains=2 qc.next_avail=2 qc.next_used=2 qc.broken=no c.commands=2 qp.max=2"
+CTRL_ERR="$CTRL c.ok=1 c.err=1 g.ack=1 g.bad_used_len=1"
+CTRL_NOACK="$CTRL c.ok=1 c.err=1 g.ack=165 g.bad_used_len=0"
+CTRL_OK="$CTRL c.ok=2 c.err=0 g.ack=0 g.bad_used_len=1"
+# CTRL_VQ and CTRL_RX (control queue 2), the good command turns PROMISC on.
+RXC="g.ctrl_queue=2 qp.active=1 c.promisc=true"
+# With MQ: the control queue is 4.
+MQC="g.ctrl_queue=4 g.max_pairs=2 c.promisc=true"
+# The header (§5.1.6.5): short, missing, device-writable.
+run ctrl_header_one_byte "$CTRL_ERR $RXC ce.short=1"
+run ctrl_header_missing "$CTRL_ERR $RXC ce.short=1"
+# The header device-writable: VIRTIO_NET_ERR in the first writable byte (0x0100: ERR, PROMISC).
+run ctrl_header_writable "$CTRL_ERR $RXC ce.layout=1 g.ack=165 g.hdr_after=256"
+# Class and command.
+run ctrl_unknown_class "$CTRL_ERR $RXC ce.class=1"
+run ctrl_rx_unknown_command "$CTRL_ERR $RXC ce.command=1"
+run ctrl_mq_rss_config "$CTRL_ERR $MQC qp.active=1 ce.not_negotiated=1"
+# A class whose feature was not negotiated (CTRL_VQ and CTRL_GUEST_OFFLOADS only, or CTRL_RX).
+run ctrl_rx_not_negotiated "$CTRL_ERR g.ctrl_queue=2 c.guest_offloads=0 ce.not_negotiated=1"
+run ctrl_mac_table_not_negotiated "$CTRL_ERR g.ctrl_queue=2 c.guest_offloads=0 ce.not_negotiated=1"
+run ctrl_mac_addr_not_negotiated "$CTRL_ERR $RXC ce.not_negotiated=1"
+run ctrl_mq_not_negotiated "$CTRL_ERR $RXC ce.not_negotiated=1"
+run ctrl_offloads_not_negotiated "$CTRL_ERR $RXC ce.not_negotiated=1"
+# The ack: read-only or missing (nothing to write: used length 0); two writable bytes (not the
+# layout of §5.1.6.5: refused, VIRTIO_NET_ERR in the first); the ring refusing the chain
+# (writable before readable: used length 0); over 16 KiB of command (a MAC table of ~2700).
+run ctrl_ack_readonly "$CTRL_NOACK $RXC ce.no_ack=1"
+run ctrl_no_ack "$CTRL_NOACK $RXC ce.no_ack=1"
+run ctrl_ack_two_bytes "$CTRL_ERR $RXC c.allmulti=false ce.layout=1"
+run ctrl_write_then_read "$CTRL_NOACK $RXC ce.chain=1 qc.chains=1 bc.order=1"
+run ctrl_command_too_long "$CTRL_ERR $RXC ce.layout=1"
+# Class, command and data in three descriptors: allowed.
+run ctrl_split_pieces "$CTRL_OK $RXC c.allmulti=true"
+# The data's length.
+run ctrl_promisc_no_data "$CTRL_ERR $RXC ce.length=1"
+run ctrl_promisc_two_bytes "$CTRL_ERR $RXC ce.length=1"
+run ctrl_pairs_one_byte "$CTRL_ERR $MQC qp.active=1 ce.length=1"
+run ctrl_offloads_four_bytes "$CTRL_ERR $RXC ce.length=1"
+run ctrl_mac_addr_five_bytes "$CTRL_ERR $RXC ce.length=1"
+# MAC tables (§5.1.6.5.2): counts that do not fit the data, trailing bytes; then a good one.
+run ctrl_mac_table_unicast_overflow "$CTRL_ERR $RXC ce.mac_table=1 cm.unicast=0 cm.multicast=0"
+run ctrl_mac_table_count_huge "$CTRL_ERR $RXC ce.mac_table=1 cm.unicast=0 cm.multicast=0"
+run ctrl_mac_table_no_multicast "$CTRL_ERR $RXC ce.mac_table=1 cm.unicast=0 cm.multicast=0"
+run ctrl_mac_table_trailing "$CTRL_ERR $RXC ce.mac_table=1 cm.unicast=0 cm.multicast=0"
+run ctrl_mac_table_good "$CTRL_OK $RXC cm.unicast=2 cm.multicast=1"
+run ctrl_mac_addr_set "$CTRL_OK $RXC c.mac=52:54:00:ab:cd:ef"
+# GUEST_OFFLOADS_SET (§5.1.6.5.6.2): 0 is allowed, an offload not negotiated is not.
+run ctrl_offloads_set_zero "$CTRL_OK $RXC c.guest_offloads=0"
+run ctrl_offloads_unnegotiated_bit "$CTRL_ERR $RXC c.guest_offloads=0 ce.offloads=1"
+# VQ_PAIRS_SET (§5.1.6.5.5): 1 to max_virtqueue_pairs (2).
+run ctrl_pairs_zero "$CTRL_ERR $MQC qp.active=1 g.pairs=0 ce.pairs=1"
+run ctrl_pairs_above_max "$CTRL_ERR $MQC qp.active=1 g.pairs=3 ce.pairs=1"
+run ctrl_pairs_0x8001 "$CTRL_ERR $MQC qp.active=1 g.pairs=32769 ce.pairs=1"
+# Pair 1's queues not set up (§5.1.6.5.5: the driver MUST first): refused.
+run ctrl_pairs_not_set_up "$CTRL_ERR $MQC qp.active=1 g.pairs=2 ce.pairs=1"
+# A reset, both pairs' queues set up, VQ_PAIRS_SET 2: OK (--metrics shows the new rings).
+run ctrl_pairs_max "$CTRL_OK $MQC qp.active=2 g.pairs=2"
 
 exec 3>&-
 wait "$peer_pid" || fail "the peer failed: $(cat "$dir/peer.log")"

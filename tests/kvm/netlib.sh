@@ -64,11 +64,11 @@ net_ns_init() {
 	ip -n "$n" link set lo up
 }
 
-# net_tap [FLAG...]: tap0 (vnet_hdr, and the FLAGs of ip tuntap such as multi_queue) in ns,
-# 10.99.1.1/24, up; sets tap_mac.
+# net_tap [FLAG...]: tap0 (vnet_hdr, the FLAGs of ip tuntap such as multi_queue, and multi_queue
+# if net_tap_mq is set) in ns, 10.99.1.1/24, up; sets tap_mac.
 # shellcheck disable=SC2120 # the flags are optional
 net_tap() {
-	ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr "$@"
+	ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr ${net_tap_mq:+multi_queue} "$@"
 	ip -n "$ns" addr add 10.99.1.1/24 dev tap0
 	ip -n "$ns" link set tap0 up
 	tap_mac=$(nsx cat /sys/class/net/tap0/address)
