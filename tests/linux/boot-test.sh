@@ -240,6 +240,8 @@ fi
 
 net_require
 net_netns boot
+# Each case makes its own namespace into $ns (run_case): the first one must go at exit too.
+net_more_ns+=("$ns")
 vmm_pid='' counter_pid='' snap_pid='' more_pids=()
 # shellcheck disable=SC2317 # called by net_cleanup
 net_cleanup_hook() {
