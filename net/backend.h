@@ -123,6 +123,7 @@ struct backend_ops {
 struct backend {
 	const struct backend_ops *ops;
 	const char *name;		/* the host interface, for logs, metrics and captures */
+	char engine[64];		/* how it moves frames ("io_uring+fixed_file"), for metrics */
 	/*
 	 * The offload decision (tap capabilities, software fallback, what the
 	 * user switched off): what the device may offer. Whatever the host

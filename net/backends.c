@@ -11,22 +11,34 @@
 #include "net/tap_sync.h"
 #include "net/tap_uring.h"
 
-static struct tap *backends_new(const struct net_config *cfg)
+/* The engine io= names: 0, or -errno with a message in err. */
+static int backends_new(const struct net_config *cfg, struct tap **out, char *err, size_t errlen)
 {
-	return cfg->io_sync ? tap_sync_new() : tap_uring_new();
+	unsigned int features = 0;
+	int ret;
+
+	if (!cfg->io_sync) {
+		ret = tap_uring_features(&features, err, errlen);
+		if (ret)
+			return ret;
+	}
+	*out = cfg->io_sync ? tap_sync_new() : tap_uring_new(features);
+	if (!*out) {
+		snprintf(err, errlen, "cannot set up the tap backend: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Queue q of the tap: 0, or -errno with a message in err. */
 static int backends_open_one(const struct net_config *cfg, unsigned int q, bool multi,
 			     struct backend **out, char *err, size_t errlen)
 {
-	struct tap *t = backends_new(cfg);
-	int ret;
+	struct tap *t;
+	int ret = backends_new(cfg, &t, err, errlen);
 
-	if (!t) {
-		snprintf(err, errlen, "cannot set up the tap backend: out of memory");
-		return -ENOMEM;
-	}
+	if (ret)
+		return ret;
 	ret = tap_open(t, cfg, q, multi, err, errlen);
 	if (ret) {
 		free(t);
@@ -76,10 +88,14 @@ int backends_open(const struct net_config *cfg, struct backend **out, unsigned i
 int backends_open_socket(const struct net_config *cfg, int fd, const struct net_caps *caps,
 			 struct backend **out)
 {
-	struct tap *t = backends_new(cfg);
+	char err[160];
+	struct tap *t;
+	int ret = backends_new(cfg, &t, err, sizeof(err));
 
-	if (!t)
-		return -ENOMEM;
+	if (ret) {
+		log_err("%s", err);
+		return ret;
+	}
 	tap_from_socket(t, cfg, fd, caps);
 	*out = &t->be;
 	return 0;

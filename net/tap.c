@@ -154,15 +154,23 @@ static void tap_offer(struct tap *t, const struct net_config *cfg)
 			 cfg->offload_soft ? "offload=soft" : "the tap refuses these offloads", soft);
 }
 
+/* A fresh tap, but for what the backend that embeds it set: its ops and its engine's name. */
+static void tap_clear(struct tap *t)
+{
+	struct backend keep = t->be;
+
+	memset(t, 0, sizeof(*t));
+	t->be.ops = keep.ops;
+	memcpy(t->be.engine, keep.engine, sizeof(keep.engine));
+}
+
 int tap_open(struct tap *t, const struct net_config *cfg, unsigned int queue, bool multi,
 	     char *err, size_t errlen)
 {
-	const struct backend_ops *ops = t->be.ops;
 	int hdr = TAP_HDR_LEN, sndbuf;
 	int ret;
 
-	memset(t, 0, sizeof(*t));
-	t->be.ops = ops;
+	tap_clear(t);
 	t->fd = -1;
 	t->be.name = t->name;
 	t->be.multiqueue = multi;
@@ -203,10 +211,7 @@ void tap_close(struct tap *t)
 void tap_from_socket(struct tap *t, const struct net_config *cfg, int fd,
 		     const struct net_caps *caps)
 {
-	const struct backend_ops *ops = t->be.ops;
-
-	memset(t, 0, sizeof(*t));
-	t->be.ops = ops;
+	tap_clear(t);
 	t->fd = fd;
 	t->caps = *caps;
 	t->be.mtu = cfg->mtu ? cfg->mtu : 1500;

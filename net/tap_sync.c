@@ -4,6 +4,7 @@
 // Frames finished in software go out in their place in the TX FIFO.
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,8 +147,9 @@ static void sync_kick(struct tap_sync *s, unsigned int q)
 {
 	uint64_t v;
 
-	while (read(s->loop.kick_fd[q], &v, sizeof(v)) > 0)
-		;	/* clear the eventfd; every kick means "look at the ring" */
+	/* One read clears the eventfd's count (EAGAIN: nothing to clear); a kick: "look at the ring". */
+	if (read(s->loop.kick_fd[q], &v, sizeof(v)) < 0)
+		v = 0;
 	s->loop.ev.kick(s->loop.ev.ctx, q);
 }
 
@@ -228,5 +230,6 @@ struct tap *tap_sync_new(void)
 	if (!s)
 		return NULL;
 	s->tap.be.ops = &tap_sync_ops;
+	snprintf(s->tap.be.engine, sizeof(s->tap.be.engine), "readv");
 	return &s->tap;
 }

@@ -2,12 +2,17 @@
 // The tap on io_uring (DESIGN §6), the data path: one ring per queue pair, in the device's I/O
 // thread. Kicks arrive by multishot poll on the queues' ioeventfds; reads and writes point
 // straight into guest RAM; reads go to the kernel as one hard-linked chain at a time, writes as
-// batches (linked where the tap may say EAGAIN); stopping cancels and drains everything.
+// batches (linked where the tap may say EAGAIN); stopping cancels and drains everything. The optional io_uring features are probed
+// once per process (uring_features) and each has a fallback.
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -29,8 +34,12 @@ struct uring_rx {
 
 struct tap_uring {
 	struct tap tap;		/* first: a struct backend, then the shared tap */
+	unsigned int features;	/* TAP_URING_F_*: what this ring may use (uring_features) */
 	struct backend_loop loop;
 	struct io_uring ring;
+	unsigned int used;	/* TAP_URING_F_*: what the ring of this activation got */
+	int tap_fd;		/* the tap in SQEs: its registered index, or its fd */
+	uint8_t tap_flags;	/* IOSQE_FIXED_FILE with the registered index */
 	bool stopping;
 	bool gone;		/* the tap was detached (EBADFD): said once */
 	/*
@@ -61,6 +70,119 @@ struct tap_uring {
 static struct tap_uring *uring_of(struct backend *be)
 {
 	return (struct tap_uring *)be;
+}
+
+/* ---- optional features ---- */
+
+static const char *const uring_feature_names[TAP_URING_F_COUNT] = {
+	"defer_taskrun", "ring_fd", "fixed_file",
+};
+
+int tap_uring_disable_parse(const char *list, unsigned int *off, char *err, size_t errlen)
+{
+	char buf[128], *save = NULL;
+
+	*off = 0;
+	if (!list || !*list)
+		return 0;
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "%s is too long", TAP_URING_DISABLE_ENV);
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		unsigned int f = 0;
+
+		if (!strcmp(w, "all"))
+			f = TAP_URING_F_ALL;
+		for (unsigned int i = 0; i < TAP_URING_F_COUNT && !f; i++)
+			if (!strcmp(w, uring_feature_names[i]))
+				f = 1u << i;
+		if (!f) {
+			snprintf(err, errlen, "%s: unknown io_uring feature '%s' (known: all, "
+				 "defer_taskrun, ring_fd, fixed_file)", TAP_URING_DISABLE_ENV, w);
+			return -EINVAL;
+		}
+		*off |= f;
+	}
+	return 0;
+}
+
+void tap_uring_engine_name(unsigned int features, char *out, size_t len)
+{
+	size_t at = (size_t)snprintf(out, len, "io_uring");
+
+	for (unsigned int i = 0; i < TAP_URING_F_COUNT && at < len; i++)
+		if (features & (1u << i))
+			at += (size_t)snprintf(out + at, len - at, "+%s", uring_feature_names[i]);
+}
+
+/* Sets up ring with the flags features allow: the features it got (a kernel may refuse some). */
+static unsigned int uring_init(struct io_uring *ring, unsigned int features)
+{
+	struct io_uring_params p = {
+		/* One thread submits and reaps: completions run only when it waits (6.1). */
+		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			 IORING_SETUP_COOP_TASKRUN,
+	};
+	int ret = -EINVAL;
+
+	if (features & TAP_URING_F_DEFER)
+		ret = io_uring_queue_init_params(URING_ENTRIES, ring, &p);
+	if (ret == -EINVAL) {
+		memset(&p, 0, sizeof(p));	/* an older kernel, or switched off: plain flags */
+		features &= ~TAP_URING_F_DEFER;
+		ret = io_uring_queue_init_params(URING_ENTRIES, ring, &p);
+	}
+	return ret ? TAP_URING_F_FAILED : features;
+}
+
+static unsigned int uring_probed;
+static char uring_probe_err[160];
+
+/*
+ * What this kernel can do, less what MINNOW_URING_DISABLE switches off (a
+ * test's way to take the paths an older kernel takes): tried once on a
+ * scratch ring, with a scratch eventfd for the file table.
+ */
+static void uring_probe(void)
+{
+	unsigned int off, f;
+	struct io_uring ring;
+	int fd;
+
+	if (tap_uring_disable_parse(getenv(TAP_URING_DISABLE_ENV), &off, uring_probe_err,
+				sizeof(uring_probe_err))) {
+		uring_probed = TAP_URING_F_FAILED;
+		return;
+	}
+	f = uring_init(&ring, TAP_URING_F_ALL & ~off);
+	if (f == TAP_URING_F_FAILED) {
+		uring_probed = 0;	/* attach says why, for the ring it needs */
+		return;
+	}
+	if ((f & TAP_URING_F_RING_FD) && io_uring_register_ring_fd(&ring) != 1)
+		f &= ~TAP_URING_F_RING_FD;
+	fd = eventfd(0, EFD_CLOEXEC);	/* any file but a ring's own (the kernel refuses those) */
+	if ((f & TAP_URING_F_FIXED) && (fd < 0 || io_uring_register_files(&ring, &fd, 1)))
+		f &= ~TAP_URING_F_FIXED;
+	if (fd >= 0)
+		close(fd);
+	io_uring_queue_exit(&ring);
+	uring_probed = f;
+}
+
+int tap_uring_features(unsigned int *features, char *err, size_t errlen)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, uring_probe);
+	if (uring_probed == TAP_URING_F_FAILED) {
+		snprintf(err, errlen, "%s", uring_probe_err);
+		return -EINVAL;
+	}
+	*features = uring_probed;
+	return 0;
 }
 
 static struct io_uring_sqe *uring_sqe(struct tap_uring *u)
@@ -101,7 +223,8 @@ static void uring_read(struct tap_uring *u, uint32_t id, bool link)
 	struct io_uring_sqe *sqe = uring_sqe(u);
 	struct uring_rx *r = &u->rx[id];
 
-	io_uring_prep_readv(sqe, u->tap.fd, r->iov, r->niov + 1, 0);
+	io_uring_prep_readv(sqe, u->tap_fd, r->iov, r->niov + 1, 0);
+	sqe->flags |= u->tap_flags;
 	trace(TRACE_URING, "tap '%s': sqe readv rx %u, %u guest pieces%s", u->tap.name, id,
 	      r->niov, link ? ", hard-linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_RX, id));
@@ -174,7 +297,8 @@ static void uring_write(struct tap_uring *u, uint32_t id, bool link)
 	struct io_uring_sqe *sqe = uring_sqe(u);
 	struct backend_tx *p = u->tx[id];
 
-	io_uring_prep_writev(sqe, u->tap.fd, p->iov, 1 + p->niov, 0);
+	io_uring_prep_writev(sqe, u->tap_fd, p->iov, 1 + p->niov, 0);
+	sqe->flags |= u->tap_flags;
 	trace(TRACE_URING, "tap '%s': sqe writev tx %u, header + %u guest pieces, %u bytes%s",
 	      u->tap.name, id, p->niov, p->meta.len, link ? ", linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_TX, id));
@@ -187,9 +311,9 @@ static void uring_write_wait(struct tap_uring *u)
 {
 	struct io_uring_sqe *sqe = uring_sqe(u);
 
-	io_uring_prep_poll_add(sqe, u->tap.fd, POLLOUT);
+	io_uring_prep_poll_add(sqe, u->tap_fd, POLLOUT);
 	io_uring_sqe_set_data64(sqe, TAG(TAG_TX_WAIT, 0));
-	sqe->flags |= IOSQE_IO_LINK;
+	sqe->flags |= IOSQE_IO_LINK | u->tap_flags;
 }
 
 static void uring_tx(struct backend *be, uint32_t id, struct backend_tx *pkt)
@@ -295,8 +419,9 @@ static void uring_kick(struct tap_uring *u, const struct io_uring_cqe *cqe, unsi
 	}
 	if (cqe->res < 0 || u->stopping)
 		return;
-	while (read(fd, &v, sizeof(v)) > 0)
-		;	/* clear the eventfd; every kick means "look at the ring" */
+	/* One read clears the eventfd's count (EAGAIN: nothing to clear); a kick: "look at the ring". */
+	if (read(fd, &v, sizeof(v)) < 0)
+		v = 0;
 	/* The queue may be attached again (VQ_PAIRS_SET kicks): the reads it held start. */
 	if (q == BACKEND_RXQ)
 		uring_rx_flush(&u->tap.be);
@@ -385,31 +510,51 @@ static int uring_run(struct backend *be)
 static int uring_attach(struct backend *be, const struct backend_loop *loop)
 {
 	struct tap_uring *u = uring_of(be);
-	struct io_uring_params p = {
-		/* One thread submits and reaps: completions run when it waits (liburing 2.3). */
-		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-			 IORING_SETUP_COOP_TASKRUN,
-	};
-	int ret;
+	unsigned int features = u->features;
 
-	/* Everything after the tap is the I/O thread's, fresh at every activation. */
-	memset((uint8_t *)u + sizeof(u->tap), 0, sizeof(*u) - sizeof(u->tap));
+	/* Everything after the features is the I/O thread's, fresh at every activation. */
+	memset(&u->loop, 0, sizeof(*u) - offsetof(struct tap_uring, loop));
 	u->loop = *loop;
 	u->tx_link = !u->tap.never_full;
 	tap_attach(&u->tap, loop);
-	ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
-	if (ret == -EINVAL) {
-		memset(&p, 0, sizeof(p));	/* an older kernel: plain flags */
-		ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
-	}
-	if (ret)
+	u->used = uring_init(&u->ring, features);
+	if (u->used == TAP_URING_F_FAILED) {
+		/* uring_init's return hides the error: ask once more, for the message. */
+		struct io_uring_params p = { 0 };
+		int ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
+
+		if (!ret)
+			io_uring_queue_exit(&u->ring);
+		ret = ret ? ret : -EIO;
 		log_err("tap '%s': cannot set up io_uring: %s", u->tap.name, strerror(-ret));
-	return ret;
+		return ret;
+	}
+	/* The ring's own fd, registered: io_uring_enter skips looking it up (5.18). */
+	if ((u->used & TAP_URING_F_RING_FD) && io_uring_register_ring_fd(&u->ring) != 1)
+		u->used &= ~TAP_URING_F_RING_FD;
+	/* The tap in the ring's file table: no fd lookup per read and write (5.1). */
+	u->tap_fd = u->tap.fd;
+	if ((u->used & TAP_URING_F_FIXED) && !io_uring_register_files(&u->ring, &u->tap.fd, 1)) {
+		u->tap_fd = 0;
+		u->tap_flags = IOSQE_FIXED_FILE;
+	} else {
+		u->used &= ~TAP_URING_F_FIXED;
+	}
+	return 0;
 }
 
 static void uring_detach(struct backend *be)
 {
-	io_uring_queue_exit(&uring_of(be)->ring);
+	struct tap_uring *u = uring_of(be);
+
+	/*
+	 * The file table first: a ring is torn down in the background, and the
+	 * tap's reference in its table would keep the tap attached (busy) after
+	 * tap_close, for whoever opens it next.
+	 */
+	if (u->used & TAP_URING_F_FIXED)
+		io_uring_unregister_files(&u->ring);
+	io_uring_queue_exit(&u->ring);
 }
 
 static void uring_close(struct backend *be)
@@ -431,13 +576,15 @@ static const struct backend_ops tap_uring_ops = {
 	.close = uring_close,
 };
 
-struct tap *tap_uring_new(void)
+struct tap *tap_uring_new(unsigned int features)
 {
 	struct tap_uring *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return NULL;
 	u->tap.be.ops = &tap_uring_ops;
+	u->features = features;
+	tap_uring_engine_name(features, u->tap.be.engine, sizeof(u->tap.be.engine));
 	return &u->tap;
 }
 

@@ -398,9 +398,9 @@ void vnet_metrics(struct vnet *n, FILE *out)
 		eagain[0] += STAT_READ(n->pair[i].be->stats.tx_eagain);
 		eagain[1] += STAT_READ(n->pair[i].be->stats.rx_eagain);
 	}
-	fprintf(out, "{\"name\":\"%s\",\"tap\":\"%s\",\"tap_offloads\":%u,"
-		"\"tap_offloads_active\":%u,", n->t.name, n->be->name, STAT_READ(n->be->offloads),
-		STAT_READ(n->active_offloads));
+	fprintf(out, "{\"name\":\"%s\",\"tap\":\"%s\",\"engine\":\"%s\",\"tap_offloads\":%u,"
+		"\"tap_offloads_active\":%u,", n->t.name, n->be->name, n->be->engine,
+		STAT_READ(n->be->offloads), STAT_READ(n->active_offloads));
 	vmmio_metrics(&n->t, out);
 	/* Every ring set up at the last DRIVER_OK, by queue index: rx0, tx0, rx1, ..., control. */
 	fprintf(out, ",\"queues\":[");

@@ -284,6 +284,21 @@ static void rx_refused(struct vnet_qp *io, unsigned int completed)
 	}
 }
 
+/*
+ * Whether enough buffers are lent that the guest need not kick for more: every
+ * completion calls vnet_rx_fill, which takes what the guest added meanwhile,
+ * so kicks (a VM exit each) are asked for only when the backend runs low (half
+ * of what it can hold), or has no merged read it could complete.
+ */
+static bool rx_stocked(const struct vnet_qp *io)
+{
+	unsigned int half = MIN(io->p->rxq.size, io->mrg ? MRG_HELD : RX_INFLIGHT) / 2;
+
+	if (io->mrg)
+		return io->mrg_nr && io->held_count >= half;
+	return io->rx_busy >= half;
+}
+
 /* Keeps a read posted for every buffer the guest gave us (up to RX_INFLIGHT). */
 void vnet_rx_fill(struct vnet_qp *io)
 {
@@ -310,12 +325,14 @@ void vnet_rx_fill(struct vnet_qp *io)
 			break;
 		}
 		rx_refused(io, completed);
-		if (io->mrg ? io->held_count == MRG_HELD : io->rx_busy == RX_INFLIGHT)
-			break;	/* full: a completion makes room and calls us again */
+		if (io->mrg)
+			mrg_submit(io);
+		/* Full, or stocked: a completion makes room and calls us again. */
+		if (rx_stocked(io) || (io->mrg ? io->held_count == MRG_HELD :
+				       io->rx_busy == RX_INFLIGHT))
+			break;
 	} while (virtq_enable_kicks(&io->p->rxq));
-	if (io->mrg)
-		mrg_submit(io);
-	else
+	if (!io->mrg)
 		backend_rx_flush(io->be);
 }
 

@@ -167,6 +167,10 @@ void h_dev_open(uint64_t extra_want)
 	if (!H.o.sync)	/* io=sync sends one write at a time: nothing to link */
 		CHECK_EQ(tap_uring_linked(H.d.n.be), H.o.sndbuf != 0,
 			 "the io_uring backend's linked TX batches");
+	/* The engine and the optional io_uring features it runs with (MINNOW_URING_DISABLE). */
+	if (H.o.engine)
+		CHECK(!strcmp(H.d.n.be->engine, H.o.engine), "engine '%s', want '%s'",
+		      H.d.n.be->engine, H.o.engine);
 	h_wait_link(H.o.tapa);
 	if (H.o.guest_uso && !(H.d.offered & F(GUEST_USO4)))
 		h_skip("the tap cannot hand up UDP super-frames (TUN_F_USO4/6 need Linux 6.2)");
@@ -489,7 +493,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: harness CASE [--tapa A] [--tapb B] [--sync] [--mrg] "
 		"[--no-guest-csum] [--guest-tso] [--guest-uso] [--rxbuf BYTES] [--rxcount N] "
-		"[--rxpiece BYTES] [--rxindirect] [--soft] [--sndbuf BYTES]\ncases:");
+		"[--rxpiece BYTES] [--rxindirect] [--soft] [--sndbuf BYTES] [--engine NAME]\ncases:");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		fprintf(stderr, " %s", cases[i].name);
 	fprintf(stderr, "\n");
@@ -526,6 +530,8 @@ static void parse(int argc, char **argv)
 			H.o.rxindirect = true;
 		else if (!strcmp(a, "--soft"))
 			H.o.soft = true;
+		else if (!strcmp(a, "--engine") && i + 1 < argc)
+			H.o.engine = argv[++i];
 		else if (!strcmp(a, "--sndbuf") && i + 1 < argc)
 			H.o.sndbuf = (int)strtol(argv[++i], NULL, 0);
 		else

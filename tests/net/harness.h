@@ -40,6 +40,7 @@ struct h_opts {
 	bool rxindirect;      /* RX chains through indirect tables */
 	bool soft;	      /* offload=soft: minnow finishes TX offloads itself */
 	int sndbuf;	      /* TUNSETSNDBUF on tapA before the device opens it (0: tun's) */
+	const char *engine;   /* the engine the device must report (metrics' "engine"), or NULL */
 };
 
 struct harness {

@@ -140,7 +140,7 @@ uint16_t netdrv_used_pending(struct netdrv *d, unsigned int q);
 bool netdrv_wait_used(struct netdrv *d, unsigned int q, unsigned int count, int timeout_ms);
 /* Takes the next used entry and frees its chain; false if none (or it names no chain). */
 bool netdrv_take_used(struct netdrv *d, unsigned int q, struct netdrv_used *u);
-/* Waits until the device has taken every available chain of q (EVENT_IDX: avail_event). */
+/* Waits until the device has taken every available chain of q (its next_avail caught up). */
 bool netdrv_wait_consumed(struct netdrv *d, unsigned int q, int timeout_ms);
 
 /* Copies up to max bytes of chain head's buffer (before take_used frees it, or just after). */
