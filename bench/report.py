@@ -294,6 +294,16 @@ def row(bench, key):
     return {v: med(pick(bench, v, key)) for v in ALL_VARIANTS}
 
 
+def row_spreads(bench, key):
+    """The spread of KEY over the rounds, for the VMM variants."""
+    return [spread(pick(bench, v, key)) for v in VMM_VARIANTS]
+
+
+def trow(name, bench, key, digits=0):
+    """A summary row of a traffic benchmark's KEY, with its spreads."""
+    return srow(name, row(bench, key), digits, spreads=row_spreads(bench, key))
+
+
 # --- summary table --------------------------------------------------------------------------
 w("## Summary (medians over the rounds)")
 w("")
@@ -305,15 +315,28 @@ w("")
 
 def summary_head():
     w("| metric | minnow io_uring | minnow readv/writev | QEMU | host-only | io_uring / QEMU | "
-      "readv / QEMU | io_uring / host-only |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+      "readv / QEMU | io_uring / host-only | io_uring / readv | resolved? |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 
 
-def srow(name, m, digits=0, host=True):
+RESOLVED_SPREAD = 10.0  # percent: a row whose rounds disagree more than this is not a result
+
+
+def resolved(spreads):
+    """'yes' when every VMM variant's rounds agree within RESOLVED_SPREAD, else the worst."""
+    known = [x for x in spreads if x is not None]
+    if not known:
+        return "–"
+    worst = max(known)
+    return "yes" if worst <= RESOLVED_SPREAD else "**no** (spread %.0f%%)" % worst
+
+
+def srow(name, m, digits=0, host=True, spreads=()):
     u, s, q, h = (m.get(v) for v in ALL_VARIANTS)
-    w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+    w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
         name, fmt(u, digits), fmt(s, digits), fmt(q, digits), fmt(h, digits) if host else "n/a",
-        fr(ratio(u, q)), fr(ratio(s, q)), fr(ratio(u, h)) if host else "n/a"))
+        fr(ratio(u, q)), fr(ratio(s, q)), fr(ratio(u, h)) if host else "n/a", fr(ratio(u, s)),
+        resolved(spreads)))
     return m
 
 
@@ -322,33 +345,36 @@ def summary_rows():
     S = {}
     bm, bq = med(boot_ms["minnow"]), med(boot_ms["qemu"])
     w("| probe boot to exit, hello (ms, whole VMM process) | %s | (same binary) | %s | n/a | %s | "
-      "– | n/a |" % (fmt(bm, 1), fmt(bq, 1), fr(ratio(bm, bq))))
+      "– | n/a | – | – |" % (fmt(bm, 1), fmt(bq, 1), fr(ratio(bm, bq))))
     bem, beq = med(boot_exit_ms["minnow"]), med(boot_exit_ms["qemu"])
     w("| probe boot to exit, `exit` mode: less serial output (ms) | %s | (same binary) | %s | n/a | "
-      "%s | – | n/a |" % (fmt(bem, 1), fmt(beq, 1), fr(ratio(bem, beq))))
-    if TSO:
-        S["tso_recv"] = srow("TX TCP, TSO (probe net-tcp-tx): receiver Mbit/s (host-only: UDP-GSO)",
-                             row("tso", "recv_mbps"))
-        S["tso_send"] = srow("TX TCP, TSO: guest-reported Mbit/s (host-only: writer)",
-                             row("tso", "send_mbps"))
-    S["tx_mbps"] = srow("TX 1472 B, CSUM offload: receiver Mbit/s", row("tx1472", "recv_mbps"))
-    S["tx_send_mbps"] = srow("TX 1472 B: guest-reported Mbit/s (host-only: writer)",
-                             row("tx1472", "send_mbps"))
-    S["tx64_pps"] = srow("TX 64-byte frames: receiver packets/s", row("tx64", "recv_pps"))
-    S["tx64_send_pps"] = srow("TX 64-byte frames: guest-side packets/s (host-only: writer)",
-                              row("tx64", "send_pps"))
-    S["rx_mbps"] = srow("RX 1472 B, GUEST_CSUM: guest Mbit/s (host-only: tap reader)",
-                        row("rx1472", "mbps"))
-    S["rx_pps"] = srow("RX 1472 B: guest packets/s", row("rx1472", "pps"))
-    S["rx64_pps"] = srow("RX 64-byte frames: guest packets/s (host-only: tap reader)",
-                         row("rx64", "pps"))
+      "%s | – | n/a | – | – |" % (fmt(bem, 1), fmt(beq, 1), fr(ratio(bem, beq))))
+    rows = [("tso_recv", "TX TCP, TSO (probe net-tcp-tx): receiver Mbit/s (host-only: UDP-GSO)",
+             "tso", "recv_mbps"),
+            ("tso_send", "TX TCP, TSO: guest-reported Mbit/s (host-only: writer)", "tso",
+             "send_mbps")] if TSO else []
+    rows += [
+        ("tx_mbps", "TX 1472 B, CSUM offload: receiver Mbit/s", "tx1472", "recv_mbps"),
+        ("tx_send_mbps", "TX 1472 B: guest-reported Mbit/s (host-only: writer)", "tx1472",
+         "send_mbps"),
+        ("tx64_pps", "TX 64-byte frames: receiver packets/s", "tx64", "recv_pps"),
+        ("tx64_send_pps", "TX 64-byte frames: guest-side packets/s (host-only: writer)", "tx64",
+         "send_pps"),
+        ("rx_mbps", "RX 1472 B, GUEST_CSUM: guest Mbit/s (host-only: tap reader)", "rx1472",
+         "mbps"),
+        ("rx_pps", "RX 1472 B: guest packets/s", "rx1472", "pps"),
+        ("rx64_pps", "RX 64-byte frames: guest packets/s (host-only: tap reader)", "rx64", "pps"),
+    ]
+    for key, name, bench, metric in rows:
+        S[key] = trow(name, bench, metric)
     ev = {v: med([(r, e["rtt_us_median"]) for r, e in echo[v]]) for v in VMM_VARIANTS}
     ep = {v: med([(r, e["rtt_us_p99"]) for r, e in echo[v]]) for v in VMM_VARIANTS}
     S["rtt"] = srow("echo RTT median (µs), 64 B, polled guest", ev, 1, host=False)
     S["rtt99"] = srow("echo RTT p99 (µs)", ep, 1, host=False)
     for bench, name in (("tx1472", "TX 1472"), ("rx1472", "RX 1472")) + ((("tso", "TX TSO"),) if TSO else ()):
         S[bench + "_cpu"] = srow("host CPU s per GB, %s, whole process" % name,
-                                 {v: med(res[bench, v, "cpu"]) for v in ALL_VARIANTS}, 2)
+                                 {v: med(res[bench, v, "cpu"]) for v in ALL_VARIANTS}, 2,
+                                 spreads=[spread(res[bench, v, "cpu"]) for v in VMM_VARIANTS])
         S[bench + "_mcpu"] = srow("host CPU s per GB, %s, less a 1-datagram run's CPU" % name,
                                   {v: marginal_cpu_per_gb(bench, v) for v in ALL_VARIANTS}, 2)
     S["boot"] = {"minnow": bm, "qemu": bq}
