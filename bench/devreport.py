@@ -163,8 +163,9 @@ def busy_note(runs):
         return "No run produced a result."
     top = max(shares)
     s = ("CPU time outside the benchmark's process during a window (other processes, and kernel "
-         "work such as ksoftirqd): median %.1f%%, at most %.1f%% of the machine."
-         % (100 * statistics.median(shares), 100 * top))
+         "work such as ksoftirqd): median %.1f%%, at most %.1f%% of the machine (/proc/stat is "
+         "sampled at the tick: a few hundredths of a second either way, so small negative values "
+         "occur)." % (100 * statistics.median(shares), 100 * top))
     if top > 0.10:
         s += " **Some windows ran on a busy machine: treat their rows with care.**"
     return s
