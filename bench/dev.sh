@@ -105,15 +105,9 @@ devbench_src=$devbench devbench=$dir/devbench
 
 # --- the namespace and its tap ----------------------------------------------------------------
 ip netns add "$ns" || die "cannot create a network namespace"
-nsx() { ip netns exec "$ns" "$@"; }
-# No IPv6: no router solicitations or MLD reports on the tap during a run.
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr
-ip -n "$ns" addr add 10.99.1.1/24 dev tap0
-ip -n "$ns" link set tap0 up
-# devbench's guest MAC (bench/devbench.h): the host never asks ARP during a run.
-ip -n "$ns" neigh replace 10.99.1.2 lladdr 02:00:00:00:00:02 dev tap0 nud permanent
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+netns_tap "$ns" 02:00:00:00:00:02 # devbench's guest MAC (bench/devbench.h)
 
 # order A B: reversed on even rounds, so slow drifts hit both engines alike
 order() {
@@ -167,16 +161,11 @@ done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$root" diff --quiet HEAD -- devices net bench tests/support 2>/dev/null ||
+git -C "$root" diff --quiet HEAD -- base devices net tests/support 'bench/*.[ch]' 2>/dev/null ||
 	commit+=" (with uncommitted changes)"
-# meta KEY=VALUE...: the run's facts for the report, as JSON (no quoting to get wrong)
-meta() {
-	printf '%s\0' "$@" | "$py" -c 'import json, sys
-json.dump(dict(kv.split("=", 1) for kv in sys.stdin.read().split("\0") if kv),
-          open(sys.argv[1], "w"), indent=1)' "$dir/meta.json"
-}
-meta date="$date_start" command="bench/dev.sh${args_given[*]:+ ${args_given[*]}}" \
-	nproc="$(nproc)" kernel="$(uname -r)" commit="$commit" \
+bench_meta "$dir/meta.json" date="$date_start" \
+	command="bench/dev.sh${args_given[*]:+ ${args_given[*]}}" nproc="$(nproc)" \
+	kernel="$(uname -r)" commit="$commit" \
 	cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
 	load_start="$load_start" load_end="$load_end" rounds="$rounds" seconds="$seconds" \
 	warmup="$warmup" rows="$rows" mrg="${mrg:+yes}" ns="$ns" \
