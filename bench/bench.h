@@ -40,6 +40,31 @@ __attribute__((noreturn, format(printf, 1, 2))) static inline void bench_die(con
 	exit(1);
 }
 
+/* A network device's counter, /sys/class/net/DEV/statistics/NAME, opened once for reading. */
+static inline int bench_counter_open(const char *dev, const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", dev, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		bench_die("cannot open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Its value now: sysfs makes the text anew at every read at offset 0. */
+static inline unsigned long long bench_counter_read(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		bench_die("cannot read a device counter: %s", strerror(errno));
+	buf[n] = 0;
+	return strtoull(buf, NULL, 10);
+}
+
 /* "A.B.C.D:PORT" into *sa; exits on a malformed value. */
 static inline void bench_parse_addr(const char *s, struct sockaddr_in *sa)
 {

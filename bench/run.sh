@@ -158,15 +158,10 @@ load_since() {
 # --- the namespace and its tap --------------------------------------------------------------
 ip netns add "$ns" || die "cannot create a network namespace"
 nsx() { ip netns exec "$ns" "$@"; }
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null ||
-	true
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev tap0 mode tap vnet_hdr
-ip -n "$ns" addr add 10.99.1.1/24 dev tap0
-ip -n "$ns" link set tap0 up
 guest_mac=52:54:00:12:34:56
-# The host knows the guest and the guest knows the host: no ARP in any timed run.
-ip -n "$ns" neigh replace 10.99.1.2 lladdr $guest_mac dev tap0 nud permanent
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+netns_tap "$ns" $guest_mac # the guest also knows the host: no ARP in any timed run
 tap_mac=$(nsx cat /sys/class/net/tap0/address)
 host_ep=10.99.1.1:5000 guest_ep=10.99.1.2:5000
 
@@ -438,11 +433,7 @@ done
 load_since all >"$raw/load.all"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-meta() { # KEY=VALUE...: the run's facts for the report
-	local kv
-	for kv in "$@"; do printf '%s\0' "$kv"; done |
-		"$py" -c 'import json, sys; json.dump(dict(kv.split("=", 1) for kv in sys.stdin.read().split("\0") if kv), open(sys.argv[1], "w"), indent=1)' "$dir/meta.json"
-}
+meta() { bench_meta "$dir/meta.json" "$@"; } # KEY=VALUE...: facts for the report
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$root" diff --quiet HEAD -- vmm devices net firmware guest-images 2>/dev/null ||
 	commit+=" (with uncommitted changes)"

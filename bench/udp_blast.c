@@ -13,30 +13,6 @@
 #define BLAST_BATCH  32
 #define BLAST_MAXLEN 65507
 
-/* A sysfs counter of the tap, re-read with pread at offset 0. */
-static unsigned long long blast_counter(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		bench_die("cannot read a tap counter: %s", strerror(errno));
-	buf[n] = 0;
-	return strtoull(buf, NULL, 10);
-}
-
-static int blast_open_counter(const char *tap, const char *name)
-{
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", tap, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		bench_die("cannot open %s: %s", path, strerror(errno));
-	return fd;
-}
-
 static void usage(void)
 {
 	bench_die("usage: udp_blast --bind IP:PORT [--to IP:PORT] --size N --count N [--flag FILE] "
@@ -115,8 +91,8 @@ int main(int argc, char **argv)
 		bench_die("bind %s: %s", bind_s, strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){16 << 20}, sizeof(int));
 	if (tap) {
-		fd_taken = blast_open_counter(tap, "tx_packets");
-		fd_dropped = blast_open_counter(tap, "tx_dropped");
+		fd_taken = bench_counter_open(tap, "tx_packets");
+		fd_dropped = bench_counter_open(tap, "tx_dropped");
 	}
 	bench_flag(flag);
 	if (to_s)
@@ -124,8 +100,8 @@ int main(int argc, char **argv)
 	else
 		blast_wait_ready(fd, &to);
 	if (tap) {
-		taken0 = blast_counter(fd_taken);
-		dropped0 = blast_counter(fd_dropped);
+		taken0 = bench_counter_read(fd_taken);
+		dropped0 = bench_counter_read(fd_dropped);
 	}
 
 	t0 = bench_now_ns();
@@ -135,8 +111,8 @@ int main(int argc, char **argv)
 
 		if (tap && sent + n > done + window) {
 			/* Queued on the tap = sent - (taken + dropped) since the start. */
-			done = blast_counter(fd_taken) - taken0 + blast_counter(fd_dropped) -
-			       dropped0;
+			done = bench_counter_read(fd_taken) - taken0 +
+			       bench_counter_read(fd_dropped) - dropped0;
 			if (sent + n > done + window) {
 				stalls++;
 				continue;
@@ -167,8 +143,9 @@ int main(int argc, char **argv)
 	if (tap) {
 		/* Let the reader take what is still queued before the drop count is read. */
 		usleep(200000);
-		printf(",\"tap_taken\":%llu,\"tap_dropped\":%llu", blast_counter(fd_taken) - taken0,
-		       blast_counter(fd_dropped) - dropped0);
+		printf(",\"tap_taken\":%llu,\"tap_dropped\":%llu",
+		       bench_counter_read(fd_taken) - taken0,
+		       bench_counter_read(fd_dropped) - dropped0);
 	}
 	printf("}\n");
 	return 0;

@@ -3,6 +3,7 @@
 // (net/backend.h). Kicks and completions come back as events: the RX and TX paths answer them,
 // a used entry is written only after its I/O completed, and interrupts are coalesced per batch.
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,8 +92,13 @@ static void *io_thread(void *arg)
 		.ev = { .ctx = io, .kick = io_kick, .rx_done = io_rx_done, .tx_done = io_tx_done,
 			.tx_idle = io_tx_idle, .batch = io_batch, .gone = io_gone },
 	};
-	int ret = backend_attach(io->be, &loop);
+	char name[16];
+	int ret;
 
+	/* "vnet-io0": top -H and bench/devbench tell the pairs' threads from the others. */
+	snprintf(name, sizeof(name), "vnet-io%u", io->p->index);
+	pthread_setname_np(pthread_self(), name);
+	ret = backend_attach(io->be, &loop);
 	io_started(io, ret);
 	if (ret)
 		return NULL;

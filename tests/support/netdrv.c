@@ -344,7 +344,8 @@ int netdrv_rx_post(struct netdrv *d, uint32_t len, uint32_t piece, unsigned int 
 	for (unsigned int i = 0; i < n; i++)
 		pflags[i] = i == 0 && (flags & NETDRV_WRONG_DIR) ? 0 : VRING_DESC_F_WRITE;
 	/* A pattern the device must overwrite, in place before the chain is published. */
-	memset(gpa_ptr(d, SLOT(q, d->free_desc[q][d->nfree[q] - 1]), len), 0xa5, len);
+	if (!(flags & NETDRV_NO_FILL))
+		memset(gpa_ptr(d, SLOT(q, d->free_desc[q][d->nfree[q] - 1]), len), 0xa5, len);
 	return drv_chain(d, q, pieces, pflags, n, flags);
 }
 
@@ -369,7 +370,7 @@ int netdrv_tx_raw(struct netdrv *d, const void *bytes, uint32_t len, const uint3
 		return -1;
 	head = d->free_desc[q][d->nfree[q] - 1];
 	/* The bytes go in before the chain is made available (the avail.idx store publishes). */
-	if (len)
+	if (len && bytes)
 		memcpy(gpa_ptr(d, SLOT(q, head), len), bytes, len);
 	for (unsigned int i = 0; i < n; i++)
 		pflags[i] = i == n - 1 && (flags & NETDRV_WRONG_DIR) ? VRING_DESC_F_WRITE : 0;
@@ -515,6 +516,11 @@ bool netdrv_wait_consumed(struct netdrv *d, unsigned int q, int timeout_ms)
 		usleep(1000);
 	}
 	return true;
+}
+
+void *netdrv_slot(struct netdrv *d, unsigned int q, uint16_t head)
+{
+	return gpa_ptr(d, SLOT(q, head), NETDRV_SLOT);
 }
 
 size_t netdrv_buf_read(struct netdrv *d, unsigned int q, uint16_t head, void *buf, size_t max)

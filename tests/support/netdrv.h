@@ -25,6 +25,7 @@
 #define NETDRV_INDIRECT	  (1u << 0)	/* one descriptor pointing at an indirect table */
 #define NETDRV_WRONG_DIR  (1u << 1)	/* TX: last piece device-writable; RX: first piece readable */
 #define NETDRV_NO_KICK	  (1u << 2)	/* make the chain available without QueueNotify */
+#define NETDRV_NO_FILL	  (1u << 3)	/* RX: no 0xa5 pattern first (a benchmark's cost) */
 
 /* What to build: the device (socketpair or tap) and the driver's requests. */
 struct netdrv_cfg {
@@ -126,7 +127,7 @@ void netdrv_rx_post_n(struct netdrv *d, unsigned int count, uint32_t len);
 /*
  * Makes bytes[0, len) available on TX as one chain cut at the given piece
  * lengths (the rest in a last piece; npieces 0: one descriptor). Returns the
- * head, or -1.
+ * head, or -1. bytes NULL: the head's slot holds them already (netdrv_slot).
  */
 int netdrv_tx_raw(struct netdrv *d, const void *bytes, uint32_t len, const uint32_t *pieces,
 		  unsigned int npieces, unsigned int flags);
@@ -145,6 +146,8 @@ bool netdrv_wait_consumed(struct netdrv *d, unsigned int q, int timeout_ms);
 
 /* Copies up to max bytes of chain head's buffer (before take_used frees it, or just after). */
 size_t netdrv_buf_read(struct netdrv *d, unsigned int q, uint16_t head, void *buf, size_t max);
+/* The NETDRV_SLOT guest bytes behind head's chains on queue q, in place. */
+void *netdrv_slot(struct netdrv *d, unsigned int q, uint16_t head);
 
 /*
  * The next RX frame: waits for one used entry, takes it, splits header and

@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: MIT
+"""Turns bench/dev.sh's per-run JSON lines into bench/RESULTS-device.md: per row and engine the
+median, min, max and spread of the rate and of the device's CPU per GB, the io_uring/readv ratio,
+and a "not resolved" mark where the spread is too wide to tell. Also writes every run as one JSON
+line (round, row and engine added) to OUT.jsonl.
+
+usage: devreport.py RAW_DIR META.json OUT.md [OUT.jsonl]
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+
+RAW, META, OUT = sys.argv[1:4]
+JSONL = sys.argv[4] if len(sys.argv) > 4 else os.path.splitext(OUT)[0] + ".jsonl"
+meta = json.load(open(META))
+ENGINES = ["uring", "sync"]
+LABEL = {"uring": "io_uring", "sync": "readv/writev"}
+SPREAD_MAX = 0.10  # a variant whose (max - min) / median exceeds this does not resolve a row
+RUNS_MIN = 3  # fewer runs of a variant show no spread worth the name
+
+
+def read(path):
+    try:
+        return open(path, errors="replace").read().strip()
+    except OSError:
+        return ""
+
+
+def load_runs():
+    """Every run: (row name, engine, round) -> its JSON, or an error string."""
+    runs = {}
+    for cmd in sorted(glob.glob(os.path.join(RAW, "*.cmd"))):
+        base = cmd[:-4]
+        name, engine, rnd = os.path.basename(base).split(".")
+        rc = read(base + ".rc") or "?"
+        lines = [l for l in read(base + ".json").splitlines() if l.startswith("{")]
+        try:
+            j = json.loads(lines[-1]) if lines else None
+        except ValueError:
+            j = None
+        if j is None:
+            err = read(base + ".err")[-300:].replace("\n", " / ").replace("|", "/")
+            j = {"error": "exit %s, no result line: %s" % (rc, err or "(no output)")}
+        elif rc != "0" and "error" not in j:
+            j["error"] = "exit %s" % rc
+        j.update(bench=name, engine=engine, round=int(rnd), command=read(cmd),
+                 started=os.path.getmtime(cmd))
+        runs[(name, engine, int(rnd))] = j
+    return runs
+
+
+def small(name):
+    """64-byte-frame rows are about packets; the others about bits."""
+    return name[2:] == "64"
+
+
+def rate_of(name):
+    return ("pps", "packets/s") if small(name) else ("mbps", "Mbit/s")
+
+
+class Stat:
+    def __init__(self, values):
+        self.v = values
+        self.n = len(values)
+        self.med = statistics.median(values) if values else None
+        self.lo = min(values) if values else None
+        self.hi = max(values) if values else None
+        self.spread = (self.hi - self.lo) / self.med if values and self.med else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "–"
+    return "{:,.{}f}".format(v, digits)
+
+
+def pct(v):
+    return "–" if v is None else "%.1f%%" % (100 * v)
+
+
+def verdict(a, b, higher_better):
+    """The ratio of medians and whether the spreads let it stand."""
+    if not a.n or not b.n:
+        return "–", "no data"
+    ratio = a.med / b.med if b.med else float("inf")
+    wide = [LABEL[e] for e, s in zip(ENGINES, (a, b)) if s.spread is None or s.spread > SPREAD_MAX]
+    overlap = a.lo <= b.hi and b.lo <= a.hi
+    better = (ratio > 1) == higher_better
+    if min(a.n, b.n) < RUNS_MIN:
+        why = "**not resolved**: fewer than %d runs of each engine" % RUNS_MIN
+    elif wide:
+        why = "**not resolved**: spread over %d%% (%s)" % (100 * SPREAD_MAX, ", ".join(wide))
+    elif overlap:
+        why = "**not resolved**: the ranges overlap, the spread can flip the direction"
+    else:
+        why = "io_uring %s" % ("better" if better else "worse")
+    return "%.2f×" % ratio, why
+
+
+def stats(runs, name, key):
+    out = []
+    for e in ENGINES:
+        vals = [j[key] for (n, en, _), j in sorted(runs.items())
+                if n == name and en == e and "error" not in j and key in j]
+        out.append(Stat(vals))
+    return out
+
+
+def summary_table(runs, names, key_of, title, higher_better, digits):
+    rows = ["| row | %s | io_uring median | min – max | spread | readv/writev median | "
+            "min – max | spread | io_uring / readv | verdict |" % title,
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name in names:
+        key, unit = key_of(name)
+        a, b = stats(runs, name, key)
+        ratio, why = verdict(a, b, higher_better)
+        rows.append("| %s | %s | %s | %s – %s | %s | %s | %s – %s | %s | %s | %s |" % (
+            name, unit, fmt(a.med, digits), fmt(a.lo, digits), fmt(a.hi, digits), pct(a.spread),
+            fmt(b.med, digits), fmt(b.lo, digits), fmt(b.hi, digits), pct(b.spread), ratio, why))
+    return rows
+
+
+DETAIL = [("io_cpu_s", "I/O thread CPU s", 2), ("other_cpu_s", "other device CPU s", 3),
+          ("cpu_ns_per_frame", "device CPU ns/frame", 0), ("csw_per_frame", "I/O csw/frame", 4),
+          ("kicks_per_frame", "kicks/frame", 4), ("drv_cpu_s", "driver CPU s", 2),
+          ("peer_cpu_s", "peer CPU s", 2), ("outside_cpu_s", "CPU outside the process s", 2)]
+
+
+def detail_table(runs, names):
+    rows = ["| row | engine | " + " | ".join(t for _, t, _ in DETAIL) + " | lost (all runs) |",
+            "|---|---|" + "---:|" * (len(DETAIL) + 1)]
+    for name in names:
+        for e, s in zip(ENGINES, range(2)):
+            cells = [fmt(stats(runs, name, k)[s].med, d) for k, _, d in DETAIL]
+            lost = sum(j.get("total_lost", 0) for (n, en, _), j in runs.items()
+                       if n == name and en == e and "error" not in j)
+            rows.append("| %s | %s | %s | %d |" % (name, LABEL[e], " | ".join(cells), lost))
+    return rows
+
+
+def per_run_table(runs):
+    rows = ["In the order they ran.", "",
+            "| round | row | engine | Mbit/s | packets/s | CPU s/GB | device CPU s | "
+            "outside CPU s | lost | note |", "|---:|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for (name, e, r), j in sorted(runs.items(), key=lambda kv: kv[1]["started"]):
+        if "error" in j:
+            rows.append("| %d | %s | %s | | | | | | | error: %s |" % (r, name, LABEL[e],
+                                                                    j["error"]))
+            continue
+        rows.append("| %d | %s | %s | %s | %s | %s | %s | %s | %d | |" % (
+            r, name, LABEL[e], fmt(j["mbps"], 1), fmt(j["pps"]), fmt(j["cpu_s_per_gb"], 3),
+            fmt(j["dev_cpu_s"], 2), fmt(j["outside_cpu_s"], 2), j.get("total_lost", 0)))
+    return rows
+
+
+def busy_note(runs):
+    """CPU that ran outside our process during the windows, as a share of the machine."""
+    shares = [j["outside_cpu_s"] / (j["window_s"] * int(meta["nproc"]))
+              for j in runs.values() if "error" not in j and j.get("window_s")]
+    if not shares:
+        return "No run produced a result."
+    top = max(shares)
+    s = ("CPU time outside the benchmark's process during a window (other processes, and kernel "
+         "work such as ksoftirqd): median %.1f%%, at most %.1f%% of the machine (/proc/stat is "
+         "sampled at the tick: a few hundredths of a second either way, so small negative values "
+         "occur)." % (100 * statistics.median(shares), 100 * top))
+    if top > 0.10:
+        s += " **Some windows ran on a busy machine: treat their rows with care.**"
+    return s
+
+
+def main():
+    runs = load_runs()
+    names = []
+    for (name, _, _) in sorted(runs, key=lambda k: k[2]):
+        if name not in names:
+            names.append(name)
+    with open(JSONL, "w") as f:
+        for j in sorted(runs.values(), key=lambda j: j["started"]):
+            f.write(json.dumps(j, sort_keys=True) + "\n")
+    m = meta
+    out = [
+        "# minnow device-only benchmark: io_uring against readv/writev",
+        "",
+        "Written by `bench/dev.sh` (bench/README.md, \"Device-only benchmark\"). This is the "
+        "virtio-net device alone, with an in-process polling driver as the guest "
+        "(`bench/devbench`, over tests/support/netdrv): **no VM and no QEMU comparison**. It "
+        "compares minnow's two engines, `io=uring` and `io=sync` (readv/writev), on the same tap "
+        "in the same run. Not a test: nothing here is asserted.",
+        "",
+        "| | |", "|---|---|",
+        "| date | `%s` |" % m["date"],
+        "| command | `%s` |" % m["command"],
+        "| commit | `%s` |" % m["commit"],
+        "| program | `%s` |" % m["devbench"],
+        "| machine | %s cores (%s), kernel %s |" % (m["nproc"], m["cpu"], m["kernel"]),
+        "| load average (1, 5, 15 min) | at start %s; at end %s |" % (m["load_start"],
+                                                                      m["load_end"]),
+        "| rounds | %s, each row for both engines in each, the order reversed every other round |"
+        % m["rounds"],
+        "| one run | %s s of warm-up (not measured), then a %s s window |" % (m["warmup"],
+                                                                             m["seconds"]),
+        "| MRG_RXBUF | %s |" % ("negotiated" if m.get("mrg") else "not negotiated"),
+        "",
+        busy_note(runs),
+        "",
+        "Rates count UDP payload: rx at the driver (datagrams of the flow), tx at the peer "
+        "socket. \"64\" rows carry 18-byte datagrams (64-byte frames on a wire). Device CPU is "
+        "the process's CPU less the driver's and the peer's threads (the I/O thread, io_uring "
+        "workers if any); CPU per GB is that over the payload. Spread = (max - min) / median; a "
+        "row is **not resolved** when either engine has fewer than %d good runs, its spread "
+        "exceeds %d%%, or the two ranges overlap (the spread could flip the ratio's direction)."
+        % (RUNS_MIN, 100 * SPREAD_MAX),
+        "",
+        "## Rate (higher is better)",
+        "",
+    ]
+    out += summary_table(runs, names, rate_of, "unit", True, 0)
+    out += ["", "## Device CPU per GB of payload (lower is better)", ""]
+    out += summary_table(runs, names, lambda n: ("cpu_s_per_gb", "CPU s/GB"), "unit", False, 3)
+    out += ["", "## Where the time goes (medians)", "",
+            "The machine has %s cores and three threads want one each: the polling driver, the "
+            "device's I/O thread and the peer. \"lost\" is what the sender sent and the receiver "
+            "never counted, over whole runs (warm-up and drain included)." % m["nproc"], ""]
+    out += detail_table(runs, names)
+    out += ["", "## Every run", ""]
+    out += per_run_table(runs)
+    cmds = sorted({j["command"] for j in runs.values() if j.get("command")})
+    out += ["", "## Commands", "", "`$DIR` is the scratch folder dev.sh copies the program into.",
+            "", "```"] + cmds + ["```", ""]
+    with open(OUT, "w") as f:
+        f.write("\n".join(out))
+    print("\n".join(summary_table(runs, names, rate_of, "unit", True, 0)))
+
+
+main()
