@@ -22,7 +22,9 @@ static int backends_new(const struct net_config *cfg, struct tap **out, char *er
 		if (ret)
 			return ret;
 	}
-	*out = cfg->io_sync ? tap_sync_new() : tap_uring_new(features);
+	*out = cfg->io_sync ? tap_sync_new() :
+		tap_uring_new(features, cfg->batch_off ? 0 : cfg->batch_us ? cfg->batch_us :
+			      NET_BATCH_US);
 	if (!*out) {
 		snprintf(err, errlen, "cannot set up the tap backend: out of memory");
 		return -ENOMEM;

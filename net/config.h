@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #define NET_QUEUES_MAX 8	/* queue pairs of one device (virtio-net MQ), the default's cap */
+#define NET_BATCH_US	20	/* io=uring: the default completion batching window (µs) */
+#define NET_BATCH_US_MAX 1000
 
 /* --net: one virtio-net device on a tap. */
 struct net_config {
@@ -28,6 +30,8 @@ struct net_config {
 	bool mrg_rxbuf;
 	bool ctrl;		/* offer the control queue (CTRL_VQ, CTRL_RX, MAC_ADDR, GUEST_OFFLOADS, MQ) */
 	bool io_sync;		/* io=sync: plain readv/writev instead of io_uring, a baseline */
+	unsigned int batch_us;	/* io=uring: completion batching window (µs); 0: NET_BATCH_US */
+	bool batch_off;		/* batch_us=0: every completion is answered at once */
 	const char *pcap;	/* pcap=FILE: points at pcap_path; NULL: no capture */
 	char pcap_path[4096];	/* PATH_MAX */
 	bool verify;		/* verify=on: check TX offload requests against the bytes */

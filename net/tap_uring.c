@@ -8,6 +8,7 @@
 #include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,19 @@
 #include "net/tap_uring.h"
 
 #define URING_ENTRIES	256
+/*
+ * Completion batching (TAP_URING_F_BATCH): a wait ends at URING_BATCH
+ * completions, or batch_us (--net batch_us=) after it began once one is
+ * there. Under load one wake-up, one system call and one guest interrupt
+ * cover a batch; an idle device answers a frame at most batch_us later.
+ */
+#define URING_BATCH	32
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT	(1U << 15)	/* 6.12: io_uring_getevents_arg.min_wait_usec */
+#endif
+#ifndef IORING_ENTER_REGISTERED_RING
+#define IORING_ENTER_REGISTERED_RING	(1U << 4)
+#endif
 
 enum uring_tag { TAG_KICK_RX, TAG_KICK_TX, TAG_STOP, TAG_RX, TAG_TX, TAG_CANCEL, TAG_TX_WAIT };
 #define TAG(t, i)	(((uint64_t)(t) << 32) | (i))
@@ -35,6 +49,7 @@ struct uring_rx {
 struct tap_uring {
 	struct tap tap;		/* first: a struct backend, then the shared tap */
 	unsigned int features;	/* TAP_URING_F_*: what this ring may use (uring_features) */
+	unsigned int batch_us;	/* TAP_URING_F_BATCH: the longest wait for a batch */
 	struct backend_loop loop;
 	struct io_uring ring;
 	unsigned int used;	/* TAP_URING_F_*: what the ring of this activation got */
@@ -75,7 +90,7 @@ static struct tap_uring *uring_of(struct backend *be)
 /* ---- optional features ---- */
 
 static const char *const uring_feature_names[TAP_URING_F_COUNT] = {
-	"defer_taskrun", "ring_fd", "fixed_file",
+	"defer_taskrun", "ring_fd", "fixed_file", "batch_wait",
 };
 
 int tap_uring_disable_parse(const char *list, unsigned int *off, char *err, size_t errlen)
@@ -100,7 +115,8 @@ int tap_uring_disable_parse(const char *list, unsigned int *off, char *err, size
 				f = 1u << i;
 		if (!f) {
 			snprintf(err, errlen, "%s: unknown io_uring feature '%s' (known: all, "
-				 "defer_taskrun, ring_fd, fixed_file)", TAP_URING_DISABLE_ENV, w);
+				 "defer_taskrun, ring_fd, fixed_file, batch_wait)",
+				 TAP_URING_DISABLE_ENV, w);
 			return -EINVAL;
 		}
 		*off |= f;
@@ -134,6 +150,8 @@ static unsigned int uring_init(struct io_uring *ring, unsigned int features)
 		features &= ~TAP_URING_F_DEFER;
 		ret = io_uring_queue_init_params(URING_ENTRIES, ring, &p);
 	}
+	if (!(p.features & IORING_FEAT_MIN_TIMEOUT))
+		features &= ~TAP_URING_F_BATCH;
 	return ret ? TAP_URING_F_FAILED : features;
 }
 
@@ -456,6 +474,40 @@ static void uring_cqe(struct tap_uring *u, const struct io_uring_cqe *cqe)
 	}
 }
 
+/*
+ * Submits what is queued and waits for one completion, or with batching (6.12)
+ * as URING_BATCH says. liburing 2.3 has no call that takes min_wait_usec: the
+ * SQ tail is published here as its io_uring_submit would, then one enter.
+ */
+static int uring_enter(struct tap_uring *u)
+{
+	struct io_uring_sq *sq = &u->ring.sq;
+	/*
+	 * pad is min_wait_usec since 6.12 (IORING_FEAT_MIN_TIMEOUT); Debian 12's
+	 * header predates it. Without a timeout, a batched wait that saw nothing
+	 * by then ends with ETIME at once (a loop that spins when idle): an idle
+	 * ring wakes once a second instead.
+	 */
+	struct __kernel_timespec idle = { .tv_sec = 1 };
+	struct io_uring_getevents_arg arg = { .sigmask_sz = _NSIG / 8, .pad = u->batch_us,
+					      .ts = (uint64_t)(uintptr_t)&idle };
+	unsigned int flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+	unsigned int fd = (unsigned int)u->ring.ring_fd;
+
+	if (!(u->used & TAP_URING_F_BATCH) || u->stopping)
+		return io_uring_submit_and_wait(&u->ring, 1);
+	if (sq->sqe_head != sq->sqe_tail) {
+		sq->sqe_head = sq->sqe_tail;
+		io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
+	}
+	if (u->used & TAP_URING_F_RING_FD) {
+		fd = (unsigned int)u->ring.enter_ring_fd;
+		flags |= IORING_ENTER_REGISTERED_RING;
+	}
+	return io_uring_enter2(fd, *sq->ktail - io_uring_smp_load_acquire(sq->khead), URING_BATCH,
+			       flags, (sigset_t *)&arg, sizeof(arg));
+}
+
 /* Waits for at least one completion and handles all that are there: 0 or -errno. */
 static int uring_step(struct tap_uring *u)
 {
@@ -463,8 +515,8 @@ static int uring_step(struct tap_uring *u)
 	unsigned int head, count = 0;
 	int ret;
 
-	ret = io_uring_submit_and_wait(&u->ring, 1);
-	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+	ret = uring_enter(u);
+	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 		return ret;
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
 		uring_cqe(u, cqe);
@@ -576,14 +628,16 @@ static const struct backend_ops tap_uring_ops = {
 	.close = uring_close,
 };
 
-struct tap *tap_uring_new(unsigned int features)
+struct tap *tap_uring_new(unsigned int features, unsigned int batch_us)
 {
 	struct tap_uring *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return NULL;
 	u->tap.be.ops = &tap_uring_ops;
-	u->features = features;
+	u->features = batch_us ? features : features & ~TAP_URING_F_BATCH;
+	u->batch_us = batch_us;
+	features = u->features;
 	tap_uring_engine_name(features, u->tap.be.engine, sizeof(u->tap.be.engine));
 	return &u->tap;
 }

@@ -10,14 +10,15 @@ enum {
 	TAP_URING_F_DEFER = 1u << 0,	/* SINGLE_ISSUER + DEFER_TASKRUN (6.1) */
 	TAP_URING_F_RING_FD = 1u << 1,	/* a registered ring fd (5.18) */
 	TAP_URING_F_FIXED = 1u << 2,	/* the tap in the ring's file table */
-	TAP_URING_F_COUNT = 3,
+	TAP_URING_F_BATCH = 1u << 3,	/* waits that batch completions (min_wait_usec, 6.12) */
+	TAP_URING_F_COUNT = 4,
 	TAP_URING_F_ALL = (1u << TAP_URING_F_COUNT) - 1,
 	TAP_URING_F_FAILED = 1u << 30,	/* internal: no ring at all */
 };
 
 /*
  * Switches features off, as if the kernel lacked them: a comma list of
- * defer_taskrun, ring_fd, fixed_file, or all. For tests of the fallbacks.
+ * defer_taskrun, ring_fd, fixed_file, batch_wait, or all. For tests of the fallbacks.
  */
 #define TAP_URING_DISABLE_ENV "MINNOW_URING_DISABLE"
 
@@ -32,8 +33,11 @@ void tap_uring_engine_name(unsigned int features, char *out, size_t len);
  */
 int tap_uring_features(unsigned int *features, char *err, size_t errlen) __must_check;
 
-/* A tap backend on io_uring with its ops set, to be opened with tap_open; NULL: no memory. */
-struct tap *tap_uring_new(unsigned int features);
+/*
+ * A tap backend on io_uring with its ops set, to be opened with tap_open,
+ * batching completions for up to batch_us (0: none); NULL: no memory.
+ */
+struct tap *tap_uring_new(unsigned int features, unsigned int batch_us);
 
 /* Whether be is this backend and sends its TX batches linked (a tap that may say EAGAIN). */
 bool tap_uring_linked(const struct backend *be);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // --net tap=NAME|fd=N|fds=A:B:..[,queues=N,mac=..,mtu=..,queue_size=..,csum=on|off,tso=on|off,
-//        mrg_rxbuf=on|off,ctrl=on|off,io=uring|sync,pcap=FILE,verify=on|off,offload=tap|soft]:
+//        mrg_rxbuf=on|off,ctrl=on|off,io=uring|sync,batch_us=N,pcap=FILE,verify=on|off,
+//        offload=tap|soft]:
 //        the virtio-net device's options
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +12,8 @@
 #include "vmm/cli_parse.h"
 
 #define NET_FORM "expected tap=NAME|fd=N|fds=A:B:..[,queues=N,mac=..,mtu=..,queue_size=..," \
-		 "csum=on|off,tso=on|off,mrg_rxbuf=on|off,ctrl=on|off,io=uring|sync,pcap=FILE," \
+		 "csum=on|off,tso=on|off,mrg_rxbuf=on|off,ctrl=on|off,io=uring|sync,batch_us=N," \
+		 "pcap=FILE," \
 		 "verify=on|off,offload=tap|soft]"
 
 static int cli_net_bool(const char *v, bool *out)
@@ -113,6 +115,9 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 	} else if (strcmp(item, "io") == 0) {
 		bad = strcmp(v, "uring") != 0 && strcmp(v, "sync") != 0;
 		n->io_sync = strcmp(v, "sync") == 0;
+	} else if (strcmp(item, "batch_us") == 0) {
+		bad = cli_parse_uint(v, 0, NET_BATCH_US_MAX, &n->batch_us);
+		n->batch_off = !bad && n->batch_us == 0;
 	} else if (strcmp(item, "pcap") == 0) {
 		bad = !*v || strlen(v) >= sizeof(n->pcap_path);
 		if (!bad) {
@@ -132,6 +137,7 @@ static int cli_net_item(struct net_config *n, char *item, char *err, size_t errl
 			{ "fds", "1 to 8 file descriptors separated by ':'" },
 			{ "queues", "1 to 8 queue pairs" },
 			{ "io", "uring (default) or sync (a readv/writev baseline)" },
+			{ "batch_us", "0-1000 microseconds (0: no batching)" },
 			{ "pcap", "a path of at most 4095 bytes for the packet capture" },
 			{ "verify", "on or off" },
 			{ "offload", "tap (default) or soft (checksums and segmentation in minnow)" },

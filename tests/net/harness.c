@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,6 +135,25 @@ static int h_tapa_sndbuf(int bytes)
 	return fd;
 }
 
+/*
+ * The engine name want, less "+batch_wait" where the kernel is older than
+ * 6.12 (min_wait_usec): the oracle is the kernel's version, not the probe.
+ */
+static const char *h_engine_on_this_kernel(const char *want)
+{
+	static char buf[128];
+	const char *at = strstr(want, "+batch_wait");
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	if (!at || uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2 ||
+	    major > 6 || (major == 6 && minor >= 12))
+		return want;
+	h_note("kernel %s predates batched waits (6.12): expecting no batch_wait", u.release);
+	snprintf(buf, sizeof(buf), "%.*s%s", (int)(at - want), want, at + strlen("+batch_wait"));
+	return buf;
+}
+
 void h_dev_open(uint64_t extra_want)
 {
 	struct netdrv_cfg c = {
@@ -142,6 +162,8 @@ void h_dev_open(uint64_t extra_want)
 			 .mrg_rxbuf = H.o.mrg,
 			 .io_sync = H.o.sync,
 			 .offload_soft = H.o.soft,
+			 .batch_us = H.o.batch_us > 0 ? (unsigned int)H.o.batch_us : 0,
+			 .batch_off = H.o.batch_us == 0,
 			 .mac_set = true},
 		.tap = H.o.tapa,
 		.want = h_want() | extra_want,
@@ -168,9 +190,12 @@ void h_dev_open(uint64_t extra_want)
 		CHECK_EQ(tap_uring_linked(H.d.n.be), H.o.sndbuf != 0,
 			 "the io_uring backend's linked TX batches");
 	/* The engine and the optional io_uring features it runs with (MINNOW_URING_DISABLE). */
-	if (H.o.engine)
-		CHECK(!strcmp(H.d.n.be->engine, H.o.engine), "engine '%s', want '%s'",
-		      H.d.n.be->engine, H.o.engine);
+	if (H.o.engine) {
+		const char *want = h_engine_on_this_kernel(H.o.engine);
+
+		CHECK(!strcmp(H.d.n.be->engine, want), "engine '%s', want '%s'", H.d.n.be->engine,
+		      want);
+	}
 	h_wait_link(H.o.tapa);
 	if (H.o.guest_uso && !(H.d.offered & F(GUEST_USO4)))
 		h_skip("the tap cannot hand up UDP super-frames (TUN_F_USO4/6 need Linux 6.2)");
@@ -493,7 +518,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: harness CASE [--tapa A] [--tapb B] [--sync] [--mrg] "
 		"[--no-guest-csum] [--guest-tso] [--guest-uso] [--rxbuf BYTES] [--rxcount N] "
-		"[--rxpiece BYTES] [--rxindirect] [--soft] [--sndbuf BYTES] [--engine NAME]\ncases:");
+		"[--rxpiece BYTES] [--rxindirect] [--soft] [--sndbuf BYTES] [--engine NAME] "
+		"[--batch-us N]\ncases:");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		fprintf(stderr, " %s", cases[i].name);
 	fprintf(stderr, "\n");
@@ -502,7 +528,8 @@ static void usage(void)
 
 static void parse(int argc, char **argv)
 {
-	H.o = (struct h_opts){.tapa = "tapA", .tapb = "tapB", .guest_csum = true};
+	H.o = (struct h_opts){.tapa = "tapA", .tapb = "tapB", .guest_csum = true,
+			   .batch_us = -1};
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -532,6 +559,8 @@ static void parse(int argc, char **argv)
 			H.o.soft = true;
 		else if (!strcmp(a, "--engine") && i + 1 < argc)
 			H.o.engine = argv[++i];
+		else if (!strcmp(a, "--batch-us") && i + 1 < argc)
+			H.o.batch_us = atoi(argv[++i]);
 		else if (!strcmp(a, "--sndbuf") && i + 1 < argc)
 			H.o.sndbuf = (int)strtol(argv[++i], NULL, 0);
 		else

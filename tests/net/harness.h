@@ -41,6 +41,7 @@ struct h_opts {
 	bool soft;	      /* offload=soft: minnow finishes TX offloads itself */
 	int sndbuf;	      /* TUNSETSNDBUF on tapA before the device opens it (0: tun's) */
 	const char *engine;   /* the engine the device must report (metrics' "engine"), or NULL */
+	int batch_us;	      /* --net batch_us= (-1: not given) */
 };
 
 struct harness {

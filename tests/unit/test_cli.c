@@ -286,6 +286,30 @@ START_TEST(test_cli_net_verify_offload_parsed_bad_named)
 }
 END_TEST
 
+/* --net batch_us=: unset by default (the backend's 20 µs), 0 switches batching off, 1000 at most. */
+START_TEST(test_cli_net_batch_us)
+{
+	struct vm_config c;
+
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0"), CLI_RUN);
+	ck_assert(c.net.batch_us == 0 && !c.net.batch_off);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,batch_us=0"), CLI_RUN);
+	ck_assert(c.net.batch_us == 0 && c.net.batch_off);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,batch_us=1000"), CLI_RUN);
+	ck_assert(c.net.batch_us == 1000 && !c.net.batch_off);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,batch_us=1001"), CLI_USAGE);
+	ck_assert_str_eq(err, "--net: bad value '1001' for batch_us (expected 0-1000 microseconds "
+			 "(0: no batching))");
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--net", "tap=t0,batch_us=fast"), CLI_USAGE);
+	ck_assert_str_eq(err, "--net: bad value 'fast' for batch_us (expected 0-1000 microseconds "
+			 "(0: no batching))");
+}
+END_TEST
+
 /* --net queues=, fds=, ctrl=: the defaults (one pair per vCPU up to 8), and bad values named. */
 START_TEST(test_cli_net_queues_fds_ctrl)
 {
@@ -343,6 +367,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_cli_trace_help_done);
 	tcase_add_test(tc, test_cli_net_verify_offload_parsed_bad_named);
 	tcase_add_test(tc, test_cli_net_queues_fds_ctrl);
+	tcase_add_test(tc, test_cli_net_batch_us);
 	suite_add_tcase(s, tc);
 	return s;
 }

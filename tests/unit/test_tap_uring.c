@@ -22,6 +22,8 @@ START_TEST(disable_list)
 	ck_assert_int_eq(tap_uring_disable_parse("ring_fd,defer_taskrun", &off, err, sizeof(err)),
 			 0);
 	ck_assert_uint_eq(off, TAP_URING_F_RING_FD | TAP_URING_F_DEFER);
+	ck_assert_int_eq(tap_uring_disable_parse("batch_wait", &off, err, sizeof(err)), 0);
+	ck_assert_uint_eq(off, TAP_URING_F_BATCH);
 	ck_assert_int_eq(tap_uring_disable_parse("all", &off, err, sizeof(err)), 0);
 	ck_assert_uint_eq(off, TAP_URING_F_ALL);
 	ck_assert_str_eq(err, "");
@@ -36,7 +38,7 @@ START_TEST(disable_unknown)
 	ck_assert_int_eq(tap_uring_disable_parse("ring_fd,sqpoll", &off, err, sizeof(err)),
 			 -EINVAL);
 	ck_assert_str_eq(err, "MINNOW_URING_DISABLE: unknown io_uring feature 'sqpoll' (known: "
-			 "all, defer_taskrun, ring_fd, fixed_file)");
+			 "all, defer_taskrun, ring_fd, fixed_file, batch_wait)");
 	ck_assert_int_eq(tap_uring_disable_parse(",,", &off, err, sizeof(err)), 0);
 	ck_assert_uint_eq(off, 0);
 }
@@ -49,7 +51,7 @@ START_TEST(engine_names)
 	tap_uring_engine_name(0, name, sizeof(name));
 	ck_assert_str_eq(name, "io_uring");
 	tap_uring_engine_name(TAP_URING_F_ALL, name, sizeof(name));
-	ck_assert_str_eq(name, "io_uring+defer_taskrun+ring_fd+fixed_file");
+	ck_assert_str_eq(name, "io_uring+defer_taskrun+ring_fd+fixed_file+batch_wait");
 	tap_uring_engine_name(TAP_URING_F_FIXED, name, sizeof(name));
 	ck_assert_str_eq(name, "io_uring+fixed_file");
 	tap_uring_engine_name(TAP_URING_F_ALL, name, 12);	/* cut, still a string */
