@@ -28,7 +28,7 @@
  * there. Under load one wake-up, one system call and one guest interrupt
  * cover a batch; an idle device answers a frame at most batch_us later.
  */
-#define URING_BATCH	32
+#define URING_BATCH	32u
 #ifndef IORING_FEAT_MIN_TIMEOUT
 #define IORING_FEAT_MIN_TIMEOUT	(1U << 15)	/* 6.12: io_uring_getevents_arg.min_wait_usec */
 #endif
@@ -493,8 +493,13 @@ static int uring_enter(struct tap_uring *u)
 					      .ts = (uint64_t)(uintptr_t)&idle };
 	unsigned int flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
 	unsigned int fd = (unsigned int)u->ring.ring_fd;
+	/*
+	 * Never wait for more than can complete: with one read in the kernel (a
+	 * merged read of MRG_RXBUF) a batch of more would always run to batch_us.
+	 */
+	unsigned int want = MIN(URING_BATCH, u->rx_in_kernel + u->tx_in_kernel);
 
-	if (!(u->used & TAP_URING_F_BATCH) || u->stopping)
+	if (!(u->used & TAP_URING_F_BATCH) || u->stopping || want <= 1)
 		return io_uring_submit_and_wait(&u->ring, 1);
 	if (sq->sqe_head != sq->sqe_tail) {
 		sq->sqe_head = sq->sqe_tail;
@@ -504,8 +509,8 @@ static int uring_enter(struct tap_uring *u)
 		fd = (unsigned int)u->ring.enter_ring_fd;
 		flags |= IORING_ENTER_REGISTERED_RING;
 	}
-	return io_uring_enter2(fd, *sq->ktail - io_uring_smp_load_acquire(sq->khead), URING_BATCH,
-			       flags, (sigset_t *)&arg, sizeof(arg));
+	return io_uring_enter2(fd, *sq->ktail - io_uring_smp_load_acquire(sq->khead), want, flags,
+			       (sigset_t *)&arg, sizeof(arg));
 }
 
 /* Waits for at least one completion and handles all that are there: 0 or -errno. */
