@@ -157,20 +157,40 @@ static void rx_post(struct vnet_qp *io, const struct virtq_chain *c)
 
 /* ---- RX with MRG_RXBUF: one frame over several buffers (virtio 1.2 §5.1.6.3.2) ---- */
 
+/*
+ * Up to MRG_READS merged reads are lent at once, each over the next held
+ * buffers that together take the largest frame. A frame uses the first
+ * buffers of its read; the others go to the back of the FIFO for a later
+ * read (the used ring need not follow the available ring's order without
+ * VIRTIO_F_IN_ORDER, §2.7.9).
+ */
 static struct mrg_chain *held_at(struct vnet_qp *io, unsigned int k)
 {
-	return &io->held[(io->held_first + k) % MRG_HELD];
+	return &io->held[io->order[(io->held_first + k) % MRG_HELD]];
 }
 
 static void held_pop(struct vnet_qp *io, unsigned int n)
 {
+	for (unsigned int k = 0; k < n; k++)
+		io->spare[io->nspare++] = io->order[(io->held_first + k) % MRG_HELD];
 	io->held_first = (io->held_first + n) % MRG_HELD;
 	io->held_count -= n;
+}
+
+/* The first n held buffers, which a read spanned but its frame did not use, go to the back. */
+static void held_requeue(struct vnet_qp *io, unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++) {
+		io->order[(io->held_first + io->held_count) % MRG_HELD] =
+			io->order[io->held_first];
+		io->held_first = (io->held_first + 1) % MRG_HELD;
+	}
 }
 
 static void mrg_hold(struct vnet_qp *io, const struct virtq_chain *c)
 {
 	struct mrg_chain *h;
+	uint16_t at;
 
 	if (c->nr_out) {
 		rx_drop(io, c->head, VNET_DROP_RX_READONLY);
@@ -180,7 +200,12 @@ static void mrg_hold(struct vnet_qp *io, const struct virtq_chain *c)
 		rx_drop(io, c->head, VNET_DROP_RX_SMALL);
 		return;
 	}
-	h = held_at(io, io->held_count++);
+	if (!io->held_count && !io->nspare)	/* the first buffer: every pool entry is spare */
+		for (unsigned int i = 0; i < MRG_HELD; i++)
+			io->spare[io->nspare++] = (uint16_t)(MRG_HELD - 1 - i);
+	at = io->spare[--io->nspare];
+	io->order[(io->held_first + io->held_count++) % MRG_HELD] = at;
+	h = &io->held[at];
 	h->head = c->head;
 	h->cap = c->in_bytes;
 	h->niov = c->nr_in;
@@ -188,53 +213,63 @@ static void mrg_hold(struct vnet_qp *io, const struct virtq_chain *c)
 }
 
 /*
- * Starts the merged read over the first held buffers once together they can
- * take the largest frame: a backend may truncate silently, so a read is never
+ * Lends merged reads while a slot is free and the free held buffers can take
+ * the largest frame: a backend may truncate silently, so a read is never
  * posted into less.
  */
 static void mrg_submit(struct vnet_qp *io)
 {
-	uint32_t cap = 0;
-	unsigned int k, niov = 0;
+	bool posted = false;
 
-	if (io->mrg_nr)
-		return;
-	for (k = 0; k < io->held_count && cap < io->rx_need; k++) {
-		struct mrg_chain *h = held_at(io, k);
+	while (io->reads < MRG_READS) {
+		unsigned int id = (io->read_first + io->reads) % MRG_READS;
+		struct mrg_read *r = &io->read[id];
+		unsigned int k = io->mrg_busy, niov = 0;
+		uint32_t cap = 0;
 
-		if (niov + h->niov > MRG_IOV_MAX)
-			break;
-		memcpy(io->mrg_iov + niov, h->iov, h->niov * sizeof(struct iovec));
-		niov += h->niov;
-		cap += h->cap;
+		for (; k < io->held_count && cap < io->rx_need; k++) {
+			struct mrg_chain *h = held_at(io, k);
+
+			if (niov + h->niov > MRG_IOV_MAX)
+				break;
+			memcpy(r->iov + niov, h->iov, h->niov * sizeof(struct iovec));
+			niov += h->niov;
+			cap += h->cap;
+		}
+		if (cap < io->rx_need)
+			break;	/* wait for the guest to post more buffers */
+		r->nr = k - io->mrg_busy;
+		r->niov = niov;
+		r->cap = cap;
+		io->mrg_busy = k;
+		io->reads++;
+		io->rx_busy++;
+		backend_rx_post(io->be, id, r->iov, niov, cap);
+		posted = true;
 	}
-	if (cap < io->rx_need)
-		return;	/* wait for the guest to post more buffers */
-	io->mrg_niov = niov;
-	io->mrg_cap = cap;
-	io->mrg_nr = k;
-	io->rx_busy++;
-	backend_rx_post(io->be, MRG_INDEX, io->mrg_iov, niov, cap);
-	backend_rx_flush(io->be);
+	if (posted)
+		backend_rx_flush(io->be);
 }
 
-static void mrg_deliver(struct vnet_qp *io, uint32_t len, const struct net_rx_meta *meta)
+/* The frame of len bytes in read r (the first held buffers): to the guest. Returns buffers used. */
+static unsigned int mrg_deliver(struct vnet_qp *io, const struct mrg_read *r, uint32_t len,
+				const struct net_rx_meta *meta)
 {
 	struct vnet *n = io->n;
 	struct virtio_net_hdr_v1 guest;
 	uint32_t left = len;
 	unsigned int used = 0;
 
-	while (left && used < io->mrg_nr) {
+	while (left && used < r->nr) {
 		uint32_t cap = held_at(io, used++)->cap;
 
 		left -= MIN(left, cap);
 	}
-	if (rx_header(io, io->mrg_iov, io->mrg_niov, len, meta, used, &guest)) {
+	if (rx_header(io, r->iov, r->niov, len, meta, used, &guest)) {
 		/* The first buffer carries the drop; the others stay available for the next frame. */
 		rx_drop(io, held_at(io, 0)->head, VNET_DROP_RX_OFFLOAD);
 		held_pop(io, 1);
-		return;
+		return 1;
 	}
 	/* The buffers of one frame go out as consecutive used entries, all but the last full. */
 	left = len;
@@ -246,17 +281,21 @@ static void mrg_deliver(struct vnet_qp *io, uint32_t len, const struct net_rx_me
 		left -= take;
 	}
 	if (n->pcap)
-		vnet_pcap_rx(n, io->mrg_iov, io->mrg_niov, len, &guest, NULL);
+		vnet_pcap_rx(n, r->iov, r->niov, len, &guest, NULL);
 	virtq_publish(&io->p->rxq, used);	/* all of the frame's buffers at once (§5.1.6.4) */
 	held_pop(io, used);
 	rx_count(io, len, &guest);
 	STAT_ADD(io->p->stats.rx_merged, used > 1);
 	io->rx_pushed = true;
+	return used;
 }
 
+/* The oldest merged read came back (the backend completes them in the order lent). */
 static void mrg_done(struct vnet_qp *io, int res, const struct net_rx_meta *meta)
 {
 	struct vnet *n = io->n;
+	struct mrg_read *r = &io->read[io->read_first];
+	unsigned int used;
 
 	io->rx_busy--;
 	if (res < VNET_HDR_LEN) {
@@ -266,10 +305,14 @@ static void mrg_done(struct vnet_qp *io, int res, const struct net_rx_meta *meta
 		rx_drop(io, held_at(io, 0)->head, res == -EMSGSIZE ? VNET_DROP_RX_OVERSIZE :
 			VNET_DROP_RX_TAP);
 		held_pop(io, 1);
+		used = 1;
 	} else {
-		mrg_deliver(io, res, meta);
+		used = mrg_deliver(io, r, (uint32_t)res, meta);
 	}
-	io->mrg_nr = 0;
+	held_requeue(io, r->nr - used);
+	io->mrg_busy -= r->nr;
+	io->read_first = (io->read_first + 1) % MRG_READS;
+	io->reads--;
 }
 
 /*
@@ -295,7 +338,7 @@ static bool rx_stocked(const struct vnet_qp *io)
 	unsigned int half = MIN(io->p->rxq.size, io->mrg ? MRG_HELD : RX_INFLIGHT) / 2;
 
 	if (io->mrg)
-		return io->mrg_nr && io->held_count >= half;
+		return io->reads && io->held_count >= half;
 	return io->rx_busy >= half;
 }
 
@@ -358,8 +401,8 @@ void vnet_rx_done(struct vnet_qp *io, uint32_t id, int res, const struct net_rx_
 	struct vnet *n = io->n;
 	struct rx_req *r;
 
-	if (id == MRG_INDEX) {
-		mrg_done(io, res, meta);
+	if (io->mrg) {
+		mrg_done(io, res, meta);	/* id: the oldest read's (ids go round in order) */
 		vnet_rx_fill(io);
 		return;
 	}

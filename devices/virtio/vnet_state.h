@@ -28,10 +28,11 @@
 #define TX_INFLIGHT	BACKEND_TX_IDS		/* writes in flight */
 #define IO_IOV_MAX	64	/* pieces of one frame in one guest buffer */
 #define MRG_IOV_MAX	1024	/* pieces of one merged read: UIO_MAXIOV */
-#define MRG_HELD	256	/* guest buffers held for the next merged read */
+#define MRG_HELD	256	/* guest buffers held for merged reads */
 #define MRG_CHAIN_IOV	8	/* pieces of one mergeable buffer (Linux posts 1) */
+#define MRG_READS	8	/* merged reads in flight; their backend ids are 0..MRG_READS-1 */
 
-#define MRG_INDEX	RX_INFLIGHT	/* the buffer id of the merged read */
+_Static_assert(MRG_READS <= BACKEND_RX_IDS, "every merged read has a backend id");
 
 _Static_assert(IO_IOV_MAX == BACKEND_TX_IOV, "a TX chain's pieces fit one backend_tx");
 _Static_assert(VNET_HDR_LEN == BACKEND_HDR_ROOM, "the backend leaves room for our header");
@@ -137,12 +138,20 @@ struct rx_req {
 	struct iovec iov[IO_IOV_MAX + 1];	/* + one for the backend (backend_rx_post) */
 };
 
-/* A guest RX buffer waiting to take part of a merged read (VIRTIO_NET_F_MRG_RXBUF). */
+/* A guest RX buffer held for a merged read (VIRTIO_NET_F_MRG_RXBUF). */
 struct mrg_chain {
 	uint16_t head;
 	uint32_t cap;
 	unsigned int niov;
 	struct iovec iov[MRG_CHAIN_IOV];
+};
+
+/* One merged read lent to the backend: the next nr held buffers, as one iovec. */
+struct mrg_read {
+	unsigned int nr;
+	unsigned int niov;
+	uint32_t cap;
+	struct iovec iov[MRG_IOV_MAX + 1];	/* and one the backend may use */
 };
 
 /* A TX chain lent to the backend as one frame. */
@@ -166,14 +175,19 @@ struct vnet_qp {
 	uint32_t rx_need;		/* bytes a buffer must hold for one frame */
 	struct rx_req rx[RX_INFLIGHT];
 	struct tx_req tx[TX_INFLIGHT];
-	/* MRG_RXBUF: held buffers (a FIFO), and the one merged read spanning the first nr of them. */
+	/*
+	 * MRG_RXBUF: the held buffers (a pool), in a FIFO of pool indexes: first
+	 * the mrg_busy buffers that the reads in flight span, in the order of the
+	 * reads, then the free ones. The reads complete in the order lent.
+	 */
 	bool mrg;
 	struct mrg_chain held[MRG_HELD];
-	unsigned int held_first, held_count;
-	unsigned int mrg_nr;		/* buffers in the read in flight; 0 when none */
-	unsigned int mrg_niov;
-	uint32_t mrg_cap;
-	struct iovec mrg_iov[MRG_IOV_MAX + 1];
+	uint16_t order[MRG_HELD];	/* the FIFO, from held_first */
+	uint16_t spare[MRG_HELD];	/* pool entries not in the FIFO, a stack */
+	unsigned int held_first, held_count, nspare;
+	unsigned int mrg_busy;		/* held buffers the reads in flight span */
+	unsigned int read_first, reads;	/* the reads in flight: a ring of MRG_READS */
+	struct mrg_read read[MRG_READS];
 	/* start-up handshake */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
