@@ -219,8 +219,6 @@ static void mrg_hold(struct vnet_qp *io, const struct virtq_chain *c)
  */
 static void mrg_submit(struct vnet_qp *io)
 {
-	bool posted = false;
-
 	while (io->reads < MRG_READS) {
 		unsigned int id = (io->read_first + io->reads) % MRG_READS;
 		struct mrg_read *r = &io->read[id];
@@ -245,10 +243,7 @@ static void mrg_submit(struct vnet_qp *io)
 		io->reads++;
 		io->rx_busy++;
 		backend_rx_post(io->be, id, r->iov, niov, cap);
-		posted = true;
 	}
-	if (posted)
-		backend_rx_flush(io->be);
 }
 
 /* The frame of len bytes in read r (the first held buffers): to the guest. Returns buffers used. */
@@ -375,8 +370,11 @@ void vnet_rx_fill(struct vnet_qp *io)
 				       io->rx_busy == RX_INFLIGHT))
 			break;
 	} while (virtq_enable_kicks(&io->p->rxq));
-	if (!io->mrg)
-		backend_rx_flush(io->be);
+	/*
+	 * Every time, even with nothing new: reads lent while earlier ones were
+	 * in the kernel wait in the backend until it can start them.
+	 */
+	backend_rx_flush(io->be);
 }
 
 /* A frame arrived in r: rewrite its header for the guest and hand the buffer back. */

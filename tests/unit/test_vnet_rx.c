@@ -558,6 +558,36 @@ START_TEST(test_vnet_rx_mrg_needs_csum_without_guest_csum_dropped_next_delivered
 }
 END_TEST
 
+/*
+ * A merged read lent while an earlier one is in the kernel starts once that
+ * one completes (io_uring keeps one chain of reads in the kernel at a time),
+ * even when the completion lends nothing new.
+ */
+START_TEST(test_vnet_rx_mrg_read_lent_later_starts)
+{
+	struct virtio_net_hdr_v1 want = { .num_buffers = 1 };
+	const uint32_t one[] = { 112 };
+	int heads[4];
+	uint32_t len;
+
+	dev_open(0, true, 0);
+	for (int i = 0; i < 4; i++) {
+		heads[i] = netdrv_rx_post(&d, 1500, 0, 0);
+		/* 2 x 1500 bytes make a read of a 1530-byte frame: one, then the other. */
+		ck_assert(netdrv_wait_consumed(&d, VNET_RXQ, WAIT_MS));
+	}
+	for (uint32_t seq = 0; seq < 2; seq++) {
+		len = udp_frame(100 - NETPKT_UDP_DATA, seq);
+		peer_send(NULL, len);
+		ck_assert_uint_eq(take_merged(1, heads + 2 * seq, one, got), 112);
+		ck_assert_mem_eq(got, &want, VNET_HDR_LEN);
+		ck_assert_mem_eq(got + VNET_HDR_LEN, frame, len);
+	}
+	netdrv_stop(&d);
+	ck_assert_uint_eq(ST.rx_packets, 2);
+}
+END_TEST
+
 START_TEST(test_vnet_rx_mrg_readonly_and_tiny_buffers_dropped)
 {
 	struct virtio_net_hdr_v1 want = { .num_buffers = 2 };
@@ -666,6 +696,7 @@ TCase *vnet_mrg_tcase(void)
 	tcase_add_test(tc, test_vnet_rx_mrg_gso_frame_over_14_buffers);
 	tcase_add_test(tc, test_vnet_rx_mrg_too_few_buffers_waits_then_delivered);
 	tcase_add_test(tc, test_vnet_rx_mrg_needs_csum_without_guest_csum_dropped_next_delivered);
+	tcase_add_test(tc, test_vnet_rx_mrg_read_lent_later_starts);
 	tcase_add_test(tc, test_vnet_rx_mrg_readonly_and_tiny_buffers_dropped);
 	tcase_add_test(tc, test_vnet_rx_mrg_frame_filling_all_held_buffers_exact_entries);
 	tcase_add_test(tc, test_vnet_rx_mrg_1024_byte_buffers_with_guest_tso4_delivered);
