@@ -99,7 +99,7 @@ cleanup() {
 		ip netns del "$ns"
 	fi
 	if [[ -n $keep ]]; then
-		mkdir -p "$keep" && cp -r "$raw" "$dir/meta.json" "$keep"/ 2>/dev/null
+		mkdir -p "$keep" && cp -rp "$raw" "$dir/meta.json" "$keep"/ 2>/dev/null # -p: mtimes order the runs
 	fi
 	rm -rf "$dir"
 	exit "$rc"

@@ -207,9 +207,11 @@ def per_run_table(runs):
             rows.append("| %d | %s | %s | | | | | | | error: %s |" % (r, name, LABEL[e],
                                                                     j["error"]))
             continue
-        rows.append("| %d | %s | %s | %s | %s | %s | %s | %s | %d | |" % (
-            r, name, LABEL[e], fmt(j["mbps"], 1), fmt(j["pps"]), fmt(j["cpu_s_per_gb"], 3),
-            fmt(j["dev_cpu_s"], 2), fmt(j["outside_cpu_s"], 2), j.get("total_lost", 0)))
+        rr = is_rr(name)  # its bits and CPU per GB say nothing: rr's own table has the rest
+        rows.append("| %d | %s | %s | %s | %s | %s | %s | %s | %d | %s |" % (
+            r, name, LABEL[e], fmt(None if rr else j["mbps"], 1), fmt(j["pps"]),
+            fmt(None if rr else j["cpu_s_per_gb"], 3), fmt(j["dev_cpu_s"], 2),
+            fmt(j["outside_cpu_s"], 2), j.get("total_lost", 0), "round trips/s" if rr else ""))
     return rows
 
 
