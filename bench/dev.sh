@@ -4,21 +4,25 @@
 # each driven by bench/devbench's in-process polling driver over a real tap. Every row runs for
 # both engines in every round, alternating (round 1: uring sync, round 2: sync uring, ...); each
 # run is time-sized (--seconds after a warm-up) and prints one JSON line; bench/devreport.py turns
-# them into medians, spreads and ratios (default bench/RESULTS-device.md).
+# them into medians, spreads and ratios (default bench/RESULTS-device.md). The rr row measures
+# round-trip times, one request at a time, where the others measure throughput.
 #
 # All traffic stays in a network namespace this script creates and deletes on every exit path:
 # tap0 (10.99.1.1/24) with the device behind it (10.99.1.2, a static neighbour), the peer on
 # the tap's own address. Run as root, after `meson setup build && ninja -C build`:
 #
-#   bench/dev.sh [--rounds N] [--seconds S] [--warmup S] [--out FILE] [--rows "rx1472 tx64"]
+#   bench/dev.sh [--rounds N] [--seconds S] [--warmup S] [--out FILE] [--rows "rx1472 tx64 rr"]
 #                [--mrg] [--keep DIR] [--devbench PATH]
+#
+# MINNOW_URING_DISABLE in the environment reaches every run (ip netns exec keeps it; sudo does
+# not unless it is named on sudo's command line); the report says whether it was set.
 #
 # Benchmarks are not tests: nothing here asserts a timing.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=5 seconds=5 warmup=1 mrg=
-rows="rx1472 rx64 tx1472 tx64"
+rows="rx1472 rx64 tx1472 tx64 rr"
 out=$root/bench/RESULTS-device.md
 keep=
 devbench=$root/build/bench/devbench
@@ -31,8 +35,10 @@ usage: bench/dev.sh [--rounds N] [--seconds S] [--warmup S] [--out FILE] [--rows
   --seconds S    the measured window of one run (default 5)
   --warmup S     traffic before the window, not measured (default 1)
   --out FILE     the report (default bench/RESULTS-device.md)
-  --rows "..."   rx|tx and a size: rx1472 rx64 tx1472 tx64 (default); 64 means 64-byte frames
-                 (18-byte datagrams), any other number the datagram's size (1-1472)
+  --rows "..."   rx|tx and a size, or rr: rx1472 rx64 tx1472 tx64 rr (default); 64 means
+                 64-byte frames (18-byte datagrams), any other number the datagram's size
+                 (1-1472); rr: round trips of one request at a time, 64-byte frames (rrN: as
+                 above, 8-1472)
   --mrg          negotiate MRG_RXBUF in every run
   --keep DIR     also copy the raw per-run files there
   --devbench P   the program (default build/bench/devbench)
@@ -57,8 +63,11 @@ done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || usage
 [[ $seconds =~ ^[0-9]+(\.[0-9]+)?$ && $warmup =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage
 for r in $rows; do
-	[[ $r =~ ^(rx|tx)[0-9]+$ ]] || usage
-	((10#${r:2} >= 1 && 10#${r:2} <= 1472)) || usage
+	[[ $r =~ ^((rx|tx)[0-9]+|rr[0-9]*)$ ]] || usage
+	[[ $r == rr ]] && continue
+	n=$((10#${r:2})) min=1
+	[[ $r == rr* ]] && min=8 # rr's request opens with an 8-byte sequence number
+	((n == 64 || (n >= min && n <= 1472))) || usage
 done
 
 die() { echo "dev.sh: $*" >&2; exit 1; }
@@ -90,7 +99,7 @@ cleanup() {
 		ip netns del "$ns"
 	fi
 	if [[ -n $keep ]]; then
-		mkdir -p "$keep" && cp -r "$raw" "$dir/meta.json" "$keep"/ 2>/dev/null
+		mkdir -p "$keep" && cp -rp "$raw" "$dir/meta.json" "$keep"/ 2>/dev/null # -p: mtimes order the runs
 	fi
 	rm -rf "$dir"
 	exit "$rc"
@@ -119,7 +128,7 @@ run() {
 	local name=$1 v=$2 f size cmd
 	f=$raw/$name.$v.$round
 	size=${name:2}
-	[[ $size == 64 ]] && size=18
+	[[ $size == 64 || -z $size ]] && size=18 # rr alone: 64-byte frames too
 	cmd=("$devbench" "${name:0:2}" --tap tap0 --seconds "$seconds" --warmup "$warmup"
 		--size "$size" ${mrg:+"$mrg"})
 	[[ $v == sync ]] && cmd+=(--sync)
@@ -137,8 +146,13 @@ import json, sys
 path, rc, name, v, r = sys.argv[1:]
 try:
     j = json.loads(open(path).read().strip().splitlines()[-1])
-    print("  %-8s %-5s round %s: %9.1f Mbit/s %10.0f pkt/s  device CPU %.2f s, outside %.2f s%s"
-          % (name, v, r, j["mbps"], j["pps"], j["dev_cpu_s"], j["outside_cpu_s"],
+    if "rtt_med_us" in j:
+        what = "%7.0f round trips/s, RTT median %.1f us, p99 %.1f us" % (
+            j["pps"], j["rtt_med_us"], j["rtt_p99_us"])
+    else:
+        what = "%9.1f Mbit/s %10.0f pkt/s" % (j["mbps"], j["pps"])
+    print("  %-8s %-5s round %s: %s  device CPU %.2f s, outside %.2f s%s"
+          % (name, v, r, what, j["dev_cpu_s"], j["outside_cpu_s"],
              "  ERROR " + j["error"] if "error" in j else ""))
 except (OSError, ValueError, IndexError, KeyError):
     print("  %-8s %-5s round %s: no result (exit %s)" % (name, v, r, rc))
@@ -150,6 +164,9 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 date_start=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 echo "dev.sh: $rounds round(s) of: $rows; ${seconds} s each after ${warmup} s; netns $ns"
 echo "dev.sh: load average at start: $load_start"
+uring_disable="not set"
+[[ -v MINNOW_URING_DISABLE ]] && uring_disable="'$MINNOW_URING_DISABLE'"
+echo "dev.sh: MINNOW_URING_DISABLE: $uring_disable"
 for ((round = 1; round <= rounds; round++)); do
 	echo "round $round/$rounds (load $(cut -d' ' -f1 /proc/loadavg))"
 	for name in $rows; do
@@ -169,6 +186,7 @@ bench_meta "$dir/meta.json" date="$date_start" \
 	cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
 	load_start="$load_start" load_end="$load_end" rounds="$rounds" seconds="$seconds" \
 	warmup="$warmup" rows="$rows" mrg="${mrg:+yes}" ns="$ns" \
+	uring_disable="$uring_disable" \
 	devbench="${devbench_src#"$root"/} (sha256 $(sha256sum "$devbench" | cut -c1-16))"
 "$py" "$root/bench/devreport.py" "$raw" "$dir/meta.json" "$out"
 echo "dev.sh: report written to $out"

@@ -5,10 +5,12 @@
 // this measures the device and its engine alone. One run per invocation, inside the namespace
 // bench/dev.sh made; after --warmup seconds it measures --seconds and prints one JSON line.
 //
-// usage: devbench rx|tx --tap NAME [--sync] [--seconds S] [--warmup S] [--size BYTES] [--mrg]
-//                       [--rxbuf BYTES] [--window N]
+// usage: devbench rx|tx|rr --tap NAME [--sync] [--seconds S] [--warmup S] [--size BYTES] [--mrg]
+//                          [--rxbuf BYTES] [--window N]
 //   rx: the peer sends --size-byte UDP datagrams to the guest, the driver counts them;
-//   tx: the driver sends them with CSUM offload (NEEDS_CSUM, a partial checksum), the peer counts.
+//   tx: the driver sends them with CSUM offload (NEEDS_CSUM, a partial checksum), the peer counts;
+//   rr: the peer sends one (default 18 bytes: a 64-byte frame) and times the driver's echo of it,
+//       then sends the next: round trips, their times and the device's CPU per round trip.
 #include <dirent.h>
 #include <getopt.h>
 
@@ -18,13 +20,14 @@
 
 #define DB_SPIN	    32		 /* driver passes between two looks at the clock */
 #define DB_DRAIN_NS 200000000ull /* after the window: what is in flight arrives */
-#define DB_MAX_SIZE 1472	 /* a datagram in one 1500-byte MTU frame: no fragments */
+#define DB_RR_SIZE  18		 /* rr's default datagram: a 64-byte frame */
 
 /* The counters at one instant; a row's figures are the difference of two. */
 struct db_snap {
 	uint64_t ns;
 	struct db_drv drv;
 	uint64_t peer_frames, peer_bytes, peer_bad, peer_stalls, peer_drops;
+	uint64_t peer_requests, peer_lost, peer_late;
 	uint64_t dev_packets, dev_dropped, dev_irqs, dev_kicks;
 	uint64_t tap_packets, tap_dropped;
 	uint64_t cpu_proc, cpu_drv, cpu_peer, cpu_io, cpu_machine;
@@ -32,7 +35,7 @@ struct db_snap {
 };
 
 static struct netdrv D;
-static struct db_opts O = {.seconds = 5, .warmup = 1, .size = 1472, .window = 512};
+static struct db_opts O = {.seconds = 5, .warmup = 1, .window = 512};
 static struct db_drv V;
 static struct db_peer P = {.fd = -1};
 static int io_tid, tap_fd[2];
@@ -40,7 +43,7 @@ static clockid_t io_clock;
 
 static void usage(void)
 {
-	bench_die("usage: devbench rx|tx --tap NAME [--sync] [--seconds S] [--warmup S] "
+	bench_die("usage: devbench rx|tx|rr --tap NAME [--sync] [--seconds S] [--warmup S] "
 		  "[--size BYTES] [--mrg] [--rxbuf BYTES] [--window N]");
 }
 
@@ -79,6 +82,8 @@ static void parse(int argc, char **argv)
 			break;
 		case 'z':
 			O.size = (uint32_t)bench_parse_ulong("--size", optarg, DB_MAX_SIZE);
+			if (!O.size)
+				usage();
 			break;
 		case 'm':
 			O.mrg = true;
@@ -93,12 +98,19 @@ static void parse(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc - 1 || !O.tap || O.size < 1 || O.seconds <= 0 || O.window < 64)
+	if (optind != argc - 1 || !O.tap || O.seconds <= 0 || O.window < 64)
 		usage();
 	O.row_name = argv[optind];
-	if (strcmp(O.row_name, "rx") && strcmp(O.row_name, "tx"))
+	if (!strcmp(O.row_name, "rx") || !strcmp(O.row_name, "tx"))
+		O.row = O.row_name[0] == 'r' ? DB_RX : DB_TX;
+	else if (!strcmp(O.row_name, "rr"))
+		O.row = DB_RR;
+	else
 		usage();
-	O.row = O.row_name[0] == 'r' ? DB_RX : DB_TX;
+	if (!O.size) /* not given: rr asks small questions, the throughput rows move full frames */
+		O.size = O.row == DB_RR ? DB_RR_SIZE : DB_MAX_SIZE;
+	if (O.row == DB_RR && O.size < DB_RR_SEQ_LEN)
+		bench_die("rr: --size %u holds no %d-byte sequence number", O.size, DB_RR_SEQ_LEN);
 }
 
 /* A small text file (sysfs, procfs) into buf; false if it cannot be read. */
@@ -163,12 +175,16 @@ static int find_io_thread(void)
 	return tid;
 }
 
-/* The device on the tap with the row's features; its I/O thread's clock and id. */
+/*
+ * The device on the tap with the row's features (rr: both checksum offloads, so that a request's
+ * partial checksum goes back partial); its I/O thread's clock and id.
+ */
 static void dev_open(void)
 {
 	uint64_t want = VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |
 			VIRTIO_BIT(VIRTIO_NET_F_MTU) |
-			VIRTIO_BIT(O.row == DB_RX ? VIRTIO_NET_F_GUEST_CSUM : VIRTIO_NET_F_CSUM) |
+			(O.row != DB_TX ? VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) : 0) |
+			(O.row != DB_RX ? VIRTIO_BIT(VIRTIO_NET_F_CSUM) : 0) |
 			(O.mrg ? VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) : 0);
 	struct netdrv_cfg c = {
 		.opts = {.csum = true,
@@ -249,10 +265,14 @@ static void snap(struct db_snap *s)
 	s->peer_bad = atomic_load(&P.bad);
 	s->peer_stalls = atomic_load(&P.stalls);
 	s->peer_drops = db_peer_drops(&P);
-	s->dev_packets = O.row == DB_RX ? STAT_READ(pair->stats.rx_packets)
+	s->peer_requests = atomic_load(&P.requests);
+	s->peer_lost = atomic_load(&P.lost);
+	s->peer_late = atomic_load(&P.late);
+	/* rr: the frames the device delivered (the requests), the drops of both directions. */
+	s->dev_packets = O.row != DB_TX ? STAT_READ(pair->stats.rx_packets)
 					: STAT_READ(pair->stats.tx_packets);
-	s->dev_dropped = O.row == DB_RX ? STAT_READ(pair->stats.rx_dropped)
-					: STAT_READ(pair->stats.tx_dropped);
+	s->dev_dropped = (O.row != DB_TX ? STAT_READ(pair->stats.rx_dropped) : 0) +
+			 (O.row != DB_RX ? STAT_READ(pair->stats.tx_dropped) : 0);
 	s->dev_irqs = STAT_READ(pair->stats.interrupts);
 	s->dev_kicks = STAT_READ(pair->kicks);
 	s->tap_packets = bench_counter_read(tap_fd[0]);
@@ -277,6 +297,13 @@ static void finish(void)
 	if (O.row == DB_RX) {
 		db_peer_stop(&P);
 		run_until(end);
+	} else if (O.row == DB_RR) {
+		/* The round trip in flight needs the driver: it polls until the peer is done. */
+		db_peer_ask_stop(&P);
+		end += DB_RR_TIMEOUT_MS * 1000000ull;
+		while (!atomic_load(&P.done) && bench_now_ns() < end)
+			db_drv_step(&V);
+		db_peer_stop(&P);
 	} else {
 		V.no_post = true;
 		while (db_drv_inflight(&V) && bench_now_ns() < end)
@@ -293,13 +320,14 @@ static void start(void)
 	int ret;
 
 	tap_mac(mac);
-	tap_fd[0] = bench_counter_open(O.tap, O.row == DB_RX ? "tx_packets" : "rx_packets");
-	tap_fd[1] = bench_counter_open(O.tap, O.row == DB_RX ? "tx_dropped" : "rx_dropped");
-	/* tx: the sink is bound before the first frame; rx: buffers are posted before the first. */
+	/* The tap's own counters of the direction toward the device (rr: the requests). */
+	tap_fd[0] = bench_counter_open(O.tap, O.row != DB_TX ? "tx_packets" : "rx_packets");
+	tap_fd[1] = bench_counter_open(O.tap, O.row != DB_TX ? "tx_dropped" : "rx_dropped");
+	/* tx: the sink is bound before the first frame; rx, rr: buffers are posted first. */
 	ret = O.row == DB_TX ? db_peer_start(&P, &O) : 0;
 	if (!ret)
 		ret = db_drv_init(&V, &D, &O, mac);
-	if (!ret && O.row == DB_RX)
+	if (!ret && O.row != DB_TX)
 		ret = db_peer_start(&P, &O);
 	if (ret)
 		bench_die("cannot start the %s row: %s", O.row_name, strerror(-ret));
@@ -332,7 +360,33 @@ static double per(double a, double b)
 	return b > 0 ? a / b : 0;
 }
 
-/* The window: rate, the device's CPU (the process less the driver and the peer), its cost. */
+/* rr: the window's round trips, their times (after the peer's join) and what went wrong. */
+static void report_rr(const struct db_snap *a, const struct db_snap *b)
+{
+	struct db_rtt r;
+
+	db_peer_rtt(&P, a->peer_frames, b->peer_frames, &r);
+	j_f("rtt_min_us", r.min);
+	j_f("rtt_med_us", r.med);
+	j_f("rtt_p90_us", r.p90);
+	j_f("rtt_p99_us", r.p99);
+	j_f("rtt_max_us", r.max);
+	j_f("rtt_mean_us", r.mean);
+	j_u("peer_requests", b->peer_requests - a->peer_requests);
+	j_u("peer_lost", b->peer_lost - a->peer_lost);
+	j_u("peer_late", b->peer_late - a->peer_late);
+	j_u("peer_mismatch", b->peer_bad - a->peer_bad);
+	j_u("echoed", b->drv.frames - a->drv.frames);
+	j_u("echo_full", b->drv.echo_full - a->drv.echo_full);
+	j_u("other", b->drv.other - a->drv.other);
+	j_u("csum_partial", b->drv.csum_partial - a->drv.csum_partial);
+	j_u("data_valid", b->drv.data_valid - a->drv.data_valid);
+}
+
+/*
+ * The window: rate, the device's CPU (the process less the driver and the peer), its cost. rr's
+ * "frames" are round trips (two frames through the device each), counted at the peer.
+ */
 static void report_window(const struct db_snap *a, const struct db_snap *b)
 {
 	double secs = (double)(b->ns - a->ns) / 1e9;
@@ -368,9 +422,11 @@ static void report_window(const struct db_snap *a, const struct db_snap *b)
 	j_u("idle_polls", b->drv.polls_idle - a->drv.polls_idle);
 	j_u("dev_packets", b->dev_packets - a->dev_packets);
 	j_u("dev_dropped", b->dev_dropped - a->dev_dropped);
-	j_u(rx ? "tap_taken" : "tap_rx", b->tap_packets - a->tap_packets);
-	j_u(rx ? "tap_dropped" : "tap_rx_dropped", b->tap_dropped - a->tap_dropped);
-	if (rx) {
+	j_u(O.row != DB_TX ? "tap_taken" : "tap_rx", b->tap_packets - a->tap_packets);
+	j_u(O.row != DB_TX ? "tap_dropped" : "tap_rx_dropped", b->tap_dropped - a->tap_dropped);
+	if (O.row == DB_RR) {
+		report_rr(a, b);
+	} else if (rx) {
 		j_u("peer_sent", b->peer_frames - a->peer_frames);
 		j_u("peer_stalls", b->peer_stalls - a->peer_stalls);
 		j_u("other", b->drv.other - a->drv.other);
@@ -383,20 +439,32 @@ static void report_window(const struct db_snap *a, const struct db_snap *b)
 	}
 }
 
-/* The whole run, warm-up and drain included: what was sent, what arrived, what was lost. */
+/*
+ * The whole run, warm-up and drain included: what was sent, what arrived, what was lost (rr:
+ * requests, and replies that matched them).
+ */
 static const char *report_totals(void)
 {
-	bool rx = O.row == DB_RX;
-	uint64_t sent = rx ? atomic_load(&P.frames) : V.frames;
+	bool rx = O.row == DB_RX, rr = O.row == DB_RR;
+	uint64_t sent = rx ? atomic_load(&P.frames) : rr ? atomic_load(&P.requests) : V.frames;
 	uint64_t got = rx ? V.frames : atomic_load(&P.frames);
 
 	j_u("total_sent", sent);
 	j_u("total_received", got);
-	j_u("total_dev_packets", rx ? D.n.stats.rx_packets : D.n.stats.tx_packets);
-	j_u("total_dev_dropped", rx ? D.n.stats.rx_dropped : D.n.stats.tx_dropped);
+	j_u("total_dev_packets", O.row != DB_TX ? D.n.stats.rx_packets : D.n.stats.tx_packets);
+	j_u("total_dev_dropped", (O.row != DB_TX ? D.n.stats.rx_dropped : 0) +
+					 (O.row != DB_RX ? D.n.stats.tx_dropped : 0));
 	j_u("total_lost", sent > got ? sent - got : 0);
 	if (!rx)
 		j_u("total_sock_drops", db_peer_drops(&P));
+	if (rr) {
+		j_u("total_timeouts", atomic_load(&P.lost));
+		j_u("total_late", atomic_load(&P.late));
+		j_u("total_mismatch", atomic_load(&P.bad));
+		j_u("csum_checked", V.csum_checked);
+	}
+	if (V.csum_bad)
+		return "an echo's checksum was wrong (devbench_drv.c)";
 	if (netdrv_status(&D) & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return "the device asked for a reset";
 	if (D.bad_used)
@@ -421,9 +489,10 @@ int main(int argc, char **argv)
 	finish();
 	j_s("row", O.row_name);
 	j_s("io", O.sync ? "sync" : "uring");
+	j_s("io_engine", D.n.be->engine); /* io_uring's features: MINNOW_URING_DISABLE's effect */
 	j_u("size", O.size);
 	j_u("mrg", O.mrg);
-	j_u("rxbuf", O.row == DB_RX ? O.rxbuf : 0);
+	j_u("rxbuf", O.row != DB_TX ? O.rxbuf : 0);
 	j_u("qsize", D.qsize);
 	j_f("warmup_s", O.warmup);
 	report_window(&a, &b);

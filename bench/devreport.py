@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Turns bench/dev.sh's per-run JSON lines into bench/RESULTS-device.md: per row and engine the
-median, min, max and spread of the rate and of the device's CPU per GB, the io_uring/readv ratio,
-and a "not resolved" mark where the spread is too wide to tell. Also writes every run as one JSON
-line (round, row and engine added) to OUT.jsonl.
+median, min, max and spread of the rate and of the device's CPU per GB (rr: of the round-trip
+time's median and p99 and of the CPU per round trip), the io_uring/readv ratio, and a "not
+resolved" mark where the spread is too wide to tell. Also writes every run as one JSON line
+(round, row and engine added) to OUT.jsonl.
 
 usage: devreport.py RAW_DIR META.json OUT.md [OUT.jsonl]
 """
@@ -56,7 +57,14 @@ def small(name):
     return name[2:] == "64"
 
 
+def is_rr(name):
+    """The request-response row: one request at a time, round-trip times."""
+    return name.startswith("rr")
+
+
 def rate_of(name):
+    if is_rr(name):
+        return ("pps", "round trips/s")
     return ("pps", "packets/s") if small(name) else ("mbps", "Mbit/s")
 
 
@@ -109,11 +117,16 @@ def stats(runs, name, key):
 
 
 def summary_table(runs, names, key_of, title, higher_better, digits):
+    """One line per row name; key_of(name) gives the JSON key and its unit."""
+    return figure_table(runs, [(n,) + key_of(n) for n in names], title, higher_better, digits)
+
+
+def figure_table(runs, items, title, higher_better, digits):
+    """One line per (row name, JSON key, unit): both engines' medians, ranges, spreads, ratio."""
     rows = ["| row | %s | io_uring median | min – max | spread | readv/writev median | "
             "min – max | spread | io_uring / readv | verdict |" % title,
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for name in names:
-        key, unit = key_of(name)
+    for name, key, unit in items:
         a, b = stats(runs, name, key)
         ratio, why = verdict(a, b, higher_better)
         rows.append("| %s | %s | %s | %s – %s | %s | %s | %s – %s | %s | %s | %s |" % (
@@ -140,6 +153,51 @@ def detail_table(runs, names):
     return rows
 
 
+def latency_tables(runs, names):
+    """rr rows: the round-trip time's median and p99, and the device's CPU per round trip."""
+    rr = [n for n in names if is_rr(n)]
+    if not rr:
+        return []
+    items = []
+    for n in rr:
+        items += [(n, "rtt_med_us", "RTT median, µs"), (n, "rtt_p99_us", "RTT p99, µs")]
+    out = ["## Round-trip time (lower is better)", "",
+           "rr: the peer sends one %s-byte UDP datagram, waits for the driver's echo (a reply not "
+           "there in 1 s is lost, and the next request goes), and times send to receive with "
+           "CLOCK_MONOTONIC; the figures are each run's median and p99 over its window, then "
+           "their medians, ranges and spreads over the rounds. **Lower is better**: a ratio "
+           "below 1× is io_uring answering sooner." % rr_size(runs, rr), ""]
+    out += figure_table(runs, items, "figure", False, 1)
+    out += ["", "Device CPU per round trip (two frames through the device: the request on RX, "
+            "the echo on TX), **lower is better**:", ""]
+    out += figure_table(runs, [(n, "cpu_ns_per_frame", "CPU ns / round trip") for n in rr],
+                        "unit", False, 0)
+    out += ["", "Every rr run, in the order they ran (µs; \"late\": replies to a request "
+            "already counted lost; \"mismatch\": replies that matched no request):", "",
+            "| round | row | engine | round trips/s | min | median | p90 | p99 | max | lost | "
+            "late | mismatch |", "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for (name, e, r), j in sorted(runs.items(), key=lambda kv: kv[1]["started"]):
+        if is_rr(name) and "error" not in j:
+            out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %d |" % (
+                r, name, LABEL[e], fmt(j["pps"]), fmt(j["rtt_min_us"], 1),
+                fmt(j["rtt_med_us"], 1), fmt(j["rtt_p90_us"], 1), fmt(j["rtt_p99_us"], 1),
+                fmt(j["rtt_max_us"], 1), j.get("total_lost", 0), j.get("total_late", 0),
+                j.get("total_mismatch", 0)))
+    return out + [""]
+
+
+def rr_size(runs, rr):
+    sizes = sorted({j["size"] for (n, _, _), j in runs.items() if n in rr and "size" in j})
+    return "/".join(str(s) for s in sizes) or "?"
+
+
+def engines_note(runs):
+    """How the io_uring runs' device named its engine: what MINNOW_URING_DISABLE left on."""
+    seen = sorted({j["io_engine"] for j in runs.values() if j.get("io") == "uring"
+                   and "io_engine" in j})
+    return ", ".join("`%s`" % e for e in seen) or "–"
+
+
 def per_run_table(runs):
     rows = ["In the order they ran.", "",
             "| round | row | engine | Mbit/s | packets/s | CPU s/GB | device CPU s | "
@@ -149,9 +207,11 @@ def per_run_table(runs):
             rows.append("| %d | %s | %s | | | | | | | error: %s |" % (r, name, LABEL[e],
                                                                     j["error"]))
             continue
-        rows.append("| %d | %s | %s | %s | %s | %s | %s | %s | %d | |" % (
-            r, name, LABEL[e], fmt(j["mbps"], 1), fmt(j["pps"]), fmt(j["cpu_s_per_gb"], 3),
-            fmt(j["dev_cpu_s"], 2), fmt(j["outside_cpu_s"], 2), j.get("total_lost", 0)))
+        rr = is_rr(name)  # its bits and CPU per GB say nothing: rr's own table has the rest
+        rows.append("| %d | %s | %s | %s | %s | %s | %s | %s | %d | %s |" % (
+            r, name, LABEL[e], fmt(None if rr else j["mbps"], 1), fmt(j["pps"]),
+            fmt(None if rr else j["cpu_s_per_gb"], 3), fmt(j["dev_cpu_s"], 2),
+            fmt(j["outside_cpu_s"], 2), j.get("total_lost", 0), "round trips/s" if rr else ""))
     return rows
 
 
@@ -203,6 +263,8 @@ def main():
         "| one run | %s s of warm-up (not measured), then a %s s window |" % (m["warmup"],
                                                                              m["seconds"]),
         "| MRG_RXBUF | %s |" % ("negotiated" if m.get("mrg") else "not negotiated"),
+        "| MINNOW_URING_DISABLE | %s |" % m.get("uring_disable", "not recorded"),
+        "| io_uring engine (as the device named it) | %s |" % engines_note(runs),
         "",
         busy_note(runs),
         "",
@@ -218,12 +280,17 @@ def main():
         "",
     ]
     out += summary_table(runs, names, rate_of, "unit", True, 0)
-    out += ["", "## Device CPU per GB of payload (lower is better)", ""]
-    out += summary_table(runs, names, lambda n: ("cpu_s_per_gb", "CPU s/GB"), "unit", False, 3)
-    out += ["", "## Where the time goes (medians)", "",
+    flows = [n for n in names if not is_rr(n)]
+    if flows:
+        out += ["", "## Device CPU per GB of payload (lower is better)", ""]
+        out += summary_table(runs, flows, lambda n: ("cpu_s_per_gb", "CPU s/GB"), "unit", False,
+                             3)
+    out += [""] + latency_tables(runs, names)
+    out += ["## Where the time goes (medians)", "",
             "The machine has %s cores and three threads want one each: the polling driver, the "
             "device's I/O thread and the peer. \"lost\" is what the sender sent and the receiver "
-            "never counted, over whole runs (warm-up and drain included)." % m["nproc"], ""]
+            "never counted, over whole runs (warm-up and drain included). For rr a \"frame\" is "
+            "a round trip (a request in and its echo out)." % m["nproc"], ""]
     out += detail_table(runs, names)
     out += ["", "## Every run", ""]
     out += per_run_table(runs)
@@ -233,6 +300,11 @@ def main():
     with open(OUT, "w") as f:
         f.write("\n".join(out))
     print("\n".join(summary_table(runs, names, rate_of, "unit", True, 0)))
+    rr = [n for n in names if is_rr(n)]
+    if rr:
+        print("\n".join(figure_table(runs, [(n, k, u) for n in rr for k, u in (
+            ("rtt_med_us", "RTT median, µs"), ("rtt_p99_us", "RTT p99, µs"))],
+            "figure (lower is better)", False, 1)))
 
 
 main()
