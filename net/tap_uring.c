@@ -26,7 +26,10 @@
  * Completion batching (TAP_URING_F_BATCH): a wait ends at URING_BATCH
  * completions, or batch_us (--net batch_us=) after it began once one is
  * there. Under load one wake-up, one system call and one guest interrupt
- * cover a batch; an idle device answers a frame at most batch_us later.
+ * cover a batch. It is adaptive, like a NIC's interrupt moderation: a wait
+ * batches only after a pass that found frames piling up (two reads or two
+ * writes or more completed in it), so one request at a time (a ping, a
+ * request and its answer) is answered at once and a stream is batched.
  */
 #define URING_BATCH	32u
 #ifndef IORING_FEAT_MIN_TIMEOUT
@@ -50,6 +53,7 @@ struct tap_uring {
 	struct tap tap;		/* first: a struct backend, then the shared tap */
 	unsigned int features;	/* TAP_URING_F_*: what this ring may use (uring_features) */
 	unsigned int batch_us;	/* TAP_URING_F_BATCH: the longest wait for a batch */
+	bool busy;		/* the last pass completed two reads, or two writes, or more */
 	struct backend_loop loop;
 	struct io_uring ring;
 	unsigned int used;	/* TAP_URING_F_*: what the ring of this activation got */
@@ -499,7 +503,7 @@ static int uring_enter(struct tap_uring *u)
 	 */
 	unsigned int want = MIN(URING_BATCH, u->rx_in_kernel + u->tx_in_kernel);
 
-	if (!(u->used & TAP_URING_F_BATCH) || u->stopping || want <= 1)
+	if (!(u->used & TAP_URING_F_BATCH) || !u->busy || u->stopping || want <= 1)
 		return io_uring_submit_and_wait(&u->ring, 1);
 	if (sq->sqe_head != sq->sqe_tail) {
 		sq->sqe_head = sq->sqe_tail;
@@ -517,17 +521,22 @@ static int uring_enter(struct tap_uring *u)
 static int uring_step(struct tap_uring *u)
 {
 	struct io_uring_cqe *cqe;
-	unsigned int head, count = 0;
+	unsigned int head, count = 0, rx = 0, tx = 0;
 	int ret;
 
 	ret = uring_enter(u);
 	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 		return ret;
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
+		enum uring_tag tag = cqe->user_data >> 32;
+
+		rx += tag == TAG_RX;
+		tx += tag == TAG_TX;
 		uring_cqe(u, cqe);
 		count++;
 	}
 	io_uring_cq_advance(&u->ring, count);
+	u->busy = rx >= 2 || tx >= 2;
 	return 0;
 }
 
