@@ -98,10 +98,15 @@ def verdict(a, b, higher_better):
     better = (ratio > 1) == higher_better
     if min(a.n, b.n) < RUNS_MIN:
         why = "**not resolved**: fewer than %d runs of each engine" % RUNS_MIN
-    elif wide:
-        why = "**not resolved**: spread over %d%% (%s)" % (100 * SPREAD_MAX, ", ".join(wide))
     elif overlap:
         why = "**not resolved**: the ranges overlap, the spread can flip the direction"
+        if wide:
+            why += "; spread over %d%% (%s)" % (100 * SPREAD_MAX, ", ".join(wide))
+    elif wide:
+        # Every run of one engine beat every run of the other: the direction stands, the size
+        # of the ratio does not.
+        why = "io_uring %s in every run; the ratio's size is **not resolved** (spread over " \
+              "%d%%: %s)" % ("better" if better else "worse", 100 * SPREAD_MAX, ", ".join(wide))
     else:
         why = "io_uring %s" % ("better" if better else "worse")
     return "%.2f×" % ratio, why
@@ -271,10 +276,11 @@ def main():
         "Rates count UDP payload: rx at the driver (datagrams of the flow), tx at the peer "
         "socket. \"64\" rows carry 18-byte datagrams (64-byte frames on a wire). Device CPU is "
         "the process's CPU less the driver's and the peer's threads (the I/O thread, io_uring "
-        "workers if any); CPU per GB is that over the payload. Spread = (max - min) / median; a "
-        "row is **not resolved** when either engine has fewer than %d good runs, its spread "
-        "exceeds %d%%, or the two ranges overlap (the spread could flip the ratio's direction)."
-        % (RUNS_MIN, 100 * SPREAD_MAX),
+        "workers if any); CPU per GB is that over the payload. Spread = (max - min) / median. A "
+        "row is **not resolved** when either engine has fewer than %d good runs or the two "
+        "ranges overlap (the spread could flip the ratio's direction); where every run of one "
+        "engine beat every run of the other but a spread exceeds %d%%, the direction stands and "
+        "the ratio's size is marked not resolved." % (RUNS_MIN, 100 * SPREAD_MAX),
         "",
         "## Rate (higher is better)",
         "",

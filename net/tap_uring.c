@@ -431,7 +431,6 @@ static void uring_kick(struct tap_uring *u, const struct io_uring_cqe *cqe, unsi
 		       enum uring_tag tag)
 {
 	int fd = u->loop.kick_fd[q];
-	uint64_t v;
 
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		/* The multishot poll ended (cancelled, or the kernel dropped it): re-arm. */
@@ -441,9 +440,13 @@ static void uring_kick(struct tap_uring *u, const struct io_uring_cqe *cqe, unsi
 	}
 	if (cqe->res < 0 || u->stopping)
 		return;
-	/* One read clears the eventfd's count (EAGAIN: nothing to clear); a kick: "look at the ring". */
-	if (read(fd, &v, sizeof(v)) < 0)
-		v = 0;
+	/*
+	 * Every kick means "look at the ring", and the eventfd is never read: a
+	 * multishot poll completes at every wake-up (a write to the eventfd),
+	 * whatever its count, so the count may grow (2^64 kicks would take
+	 * millennia) and a system call per kick is saved. A kick that lands while
+	 * this one is handled makes another completion; none is lost.
+	 */
 	/* The queue may be attached again (VQ_PAIRS_SET kicks): the reads it held start. */
 	if (q == BACKEND_RXQ)
 		uring_rx_flush(&u->tap.be);
