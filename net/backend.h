@@ -68,6 +68,7 @@ struct backend_events {
 struct backend_loop {
 	int kick_fd[2];		/* eventfds of the driver's kicks, by BACKEND_RXQ / BACKEND_TXQ */
 	int stop_fd;		/* an eventfd: readable once the device resets */
+	const char *label;	/* whose I/O this is, for trace lines: the device's name */
 	struct backend_events ev;
 };
 

@@ -2,8 +2,9 @@
 // The tap on io_uring (DESIGN §6), the data path: one ring per queue pair, in the device's I/O
 // thread. Kicks arrive by multishot poll on the queues' ioeventfds; reads and writes point
 // straight into guest RAM; reads go to the kernel as one hard-linked chain at a time, writes as
-// batches (linked where the tap may say EAGAIN); stopping cancels and drains everything. The optional io_uring features are probed
-// once per process (uring_features) and each has a fallback.
+// batches (linked where the tap may say EAGAIN); stopping cancels and drains everything. The
+// optional io_uring features are probed once per process (tap_uring_features), each with a
+// fallback, and a busy ring batches its completions.
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
@@ -51,7 +52,7 @@ struct uring_rx {
 
 struct tap_uring {
 	struct tap tap;		/* first: a struct backend, then the shared tap */
-	unsigned int features;	/* TAP_URING_F_*: what this ring may use (uring_features) */
+	unsigned int features;	/* TAP_URING_F_*: what this ring may use (tap_uring_features) */
 	unsigned int batch_us;	/* TAP_URING_F_BATCH: the longest wait for a batch */
 	bool busy;		/* the last pass completed two reads, or two writes, or more */
 	struct backend_loop loop;
@@ -247,7 +248,7 @@ static void uring_read(struct tap_uring *u, uint32_t id, bool link)
 
 	io_uring_prep_readv(sqe, u->tap_fd, r->iov, r->niov + 1, 0);
 	sqe->flags |= u->tap_flags;
-	trace(TRACE_URING, "tap '%s': sqe readv rx %u, %u guest pieces%s", u->tap.name, id,
+	trace(TRACE_URING, "%s: sqe readv rx %u, %u guest pieces%s", u->loop.label, id,
 	      r->niov, link ? ", hard-linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_RX, id));
 	/*
@@ -321,8 +322,8 @@ static void uring_write(struct tap_uring *u, uint32_t id, bool link)
 
 	io_uring_prep_writev(sqe, u->tap_fd, p->iov, 1 + p->niov, 0);
 	sqe->flags |= u->tap_flags;
-	trace(TRACE_URING, "tap '%s': sqe writev tx %u, header + %u guest pieces, %u bytes%s",
-	      u->tap.name, id, p->niov, p->meta.len, link ? ", linked to the next" : "");
+	trace(TRACE_URING, "%s: sqe writev tx %u, header + %u guest pieces, %u bytes%s",
+	      u->loop.label, id, p->niov, p->meta.len, link ? ", linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_TX, id));
 	if (link && u->tx_link)
 		sqe->flags |= IOSQE_IO_LINK;
@@ -464,7 +465,7 @@ static void uring_cqe(struct tap_uring *u, const struct io_uring_cqe *cqe)
 	};
 
 	if (tag < ARRAY_SIZE(tags))
-		trace(TRACE_URING, "tap '%s': cqe %s %u res %d%s", u->tap.name, tags[tag], id,
+		trace(TRACE_URING, "%s: cqe %s %u res %d%s", u->loop.label, tags[tag], id,
 		      cqe->res, cqe->flags & IORING_CQE_F_MORE ? " (more)" : "");
 
 	switch (tag) {

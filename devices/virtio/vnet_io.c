@@ -89,6 +89,7 @@ static void *io_thread(void *arg)
 		.kick_fd = { n->t.queues[2 * io->p->index + VNET_RXQ].kick_fd,
 			     n->t.queues[2 * io->p->index + VNET_TXQ].kick_fd },
 		.stop_fd = io->p->stop_fd,
+		.label = n->t.name,
 		.ev = { .ctx = io, .kick = io_kick, .rx_done = io_rx_done, .tx_done = io_tx_done,
 			.tx_idle = io_tx_idle, .batch = io_batch, .gone = io_gone },
 	};

@@ -121,9 +121,10 @@ static void tx_one(struct vnet_qp *io, const struct virtq_chain *c)
 		tx_complete(io, c->head);
 		return;
 	}
-	trace(TRACE_NET, "%s: TX head %u frame %u flags 0x%x l2 %u l3 %u l4 %u mss %u: send",
-	      n->t.name, c->head, frame_len, p->meta.flags, p->meta.l2_len, p->meta.l3_len,
-	      p->meta.l4_len, p->meta.mss);
+	/* The guest's own request, as README's trace table shows it: what a driver author checks. */
+	trace(TRACE_NET, "%s: TX head %u frame %u flags 0x%x gso_type %u gso_size %u csum_start %u "
+	      "csum_offset %u: send", n->t.name, c->head, frame_len, guest.flags, guest.gso_type,
+	      guest.gso_size, guest.csum_start, guest.csum_offset);
 	if (n->pcap) {
 		r->guest = guest;
 		r->verify_bad = bad;
