@@ -138,8 +138,11 @@ void tap_uring_engine_name(unsigned int features, char *out, size_t len)
 			at += (size_t)snprintf(out + at, len - at, "+%s", uring_feature_names[i]);
 }
 
-/* Sets up ring with the flags features allow: the features it got (a kernel may refuse some). */
-static unsigned int uring_init(struct io_uring *ring, unsigned int features)
+/*
+ * Sets up ring with the flags *features allows, and leaves there what it got
+ * (a kernel may refuse some): 0 or -errno.
+ */
+static int uring_init(struct io_uring *ring, unsigned int *features)
 {
 	struct io_uring_params p = {
 		/* One thread submits and reaps: completions run only when it waits (6.1). */
@@ -148,19 +151,20 @@ static unsigned int uring_init(struct io_uring *ring, unsigned int features)
 	};
 	int ret = -EINVAL;
 
-	if (features & TAP_URING_F_DEFER)
+	if (*features & TAP_URING_F_DEFER)
 		ret = io_uring_queue_init_params(URING_ENTRIES, ring, &p);
 	if (ret == -EINVAL) {
 		memset(&p, 0, sizeof(p));	/* an older kernel, or switched off: plain flags */
-		features &= ~TAP_URING_F_DEFER;
+		*features &= ~TAP_URING_F_DEFER;
 		ret = io_uring_queue_init_params(URING_ENTRIES, ring, &p);
 	}
 	if (!(p.features & IORING_FEAT_MIN_TIMEOUT))
-		features &= ~TAP_URING_F_BATCH;
-	return ret ? TAP_URING_F_FAILED : features;
+		*features &= ~TAP_URING_F_BATCH;
+	return ret;
 }
 
 static unsigned int uring_probed;
+static int uring_probe_ret;	/* -EINVAL: MINNOW_URING_DISABLE is wrong (uring_probe_err) */
 static char uring_probe_err[160];
 
 /*
@@ -174,16 +178,11 @@ static void uring_probe(void)
 	struct io_uring ring;
 	int fd;
 
-	if (tap_uring_disable_parse(getenv(TAP_URING_DISABLE_ENV), &off, uring_probe_err,
-				sizeof(uring_probe_err))) {
-		uring_probed = TAP_URING_F_FAILED;
-		return;
-	}
-	f = uring_init(&ring, TAP_URING_F_ALL & ~off);
-	if (f == TAP_URING_F_FAILED) {
-		uring_probed = 0;	/* attach says why, for the ring it needs */
-		return;
-	}
+	uring_probe_ret = tap_uring_disable_parse(getenv(TAP_URING_DISABLE_ENV), &off,
+						  uring_probe_err, sizeof(uring_probe_err));
+	f = TAP_URING_F_ALL & ~off;
+	if (uring_probe_ret || uring_init(&ring, &f))
+		return;	/* no ring at all: attach says why, for the ring it needs */
 	if ((f & TAP_URING_F_RING_FD) && io_uring_register_ring_fd(&ring) != 1)
 		f &= ~TAP_URING_F_RING_FD;
 	fd = eventfd(0, EFD_CLOEXEC);	/* any file but a ring's own (the kernel refuses those) */
@@ -200,9 +199,9 @@ int tap_uring_features(unsigned int *features, char *err, size_t errlen)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, uring_probe);
-	if (uring_probed == TAP_URING_F_FAILED) {
+	if (uring_probe_ret) {
 		snprintf(err, errlen, "%s", uring_probe_err);
-		return -EINVAL;
+		return uring_probe_ret;
 	}
 	*features = uring_probed;
 	return 0;
@@ -454,7 +453,8 @@ static void uring_kick(struct tap_uring *u, const struct io_uring_cqe *cqe, unsi
 	u->loop.ev.kick(u->loop.ev.ctx, q);
 }
 
-static void uring_cqe(struct tap_uring *u, const struct io_uring_cqe *cqe)
+/* One completion, handled: returns its tag. */
+static enum uring_tag uring_cqe(struct tap_uring *u, const struct io_uring_cqe *cqe)
 {
 	enum uring_tag tag = cqe->user_data >> 32;
 	uint32_t id = (uint32_t)cqe->user_data;
@@ -480,6 +480,7 @@ static void uring_cqe(struct tap_uring *u, const struct io_uring_cqe *cqe)
 	case TAG_TX: uring_tx_done(u, id, cqe->res); break;
 	default: break;
 	}
+	return tag;
 }
 
 /*
@@ -532,11 +533,10 @@ static int uring_step(struct tap_uring *u)
 	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 		return ret;
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
-		enum uring_tag tag = cqe->user_data >> 32;
+		enum uring_tag tag = uring_cqe(u, cqe);
 
 		rx += tag == TAG_RX;
 		tx += tag == TAG_TX;
-		uring_cqe(u, cqe);
 		count++;
 	}
 	io_uring_cq_advance(&u->ring, count);
@@ -580,22 +580,16 @@ static int uring_run(struct backend *be)
 static int uring_attach(struct backend *be, const struct backend_loop *loop)
 {
 	struct tap_uring *u = uring_of(be);
-	unsigned int features = u->features;
+	int ret;
 
 	/* Everything after the features is the I/O thread's, fresh at every activation. */
 	memset(&u->loop, 0, sizeof(*u) - offsetof(struct tap_uring, loop));
 	u->loop = *loop;
 	u->tx_link = !u->tap.never_full;
 	tap_attach(&u->tap, loop);
-	u->used = uring_init(&u->ring, features);
-	if (u->used == TAP_URING_F_FAILED) {
-		/* uring_init's return hides the error: ask once more, for the message. */
-		struct io_uring_params p = { 0 };
-		int ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
-
-		if (!ret)
-			io_uring_queue_exit(&u->ring);
-		ret = ret ? ret : -EIO;
+	u->used = u->features;
+	ret = uring_init(&u->ring, &u->used);
+	if (ret) {
 		log_err("tap '%s': cannot set up io_uring: %s", u->tap.name, strerror(-ret));
 		return ret;
 	}
@@ -655,8 +649,7 @@ struct tap *tap_uring_new(unsigned int features, unsigned int batch_us)
 	u->tap.be.ops = &tap_uring_ops;
 	u->features = batch_us ? features : features & ~TAP_URING_F_BATCH;
 	u->batch_us = batch_us;
-	features = u->features;
-	tap_uring_engine_name(features, u->tap.be.engine, sizeof(u->tap.be.engine));
+	tap_uring_engine_name(u->features, u->tap.be.engine, sizeof(u->tap.be.engine));
 	return &u->tap;
 }
 

@@ -13,7 +13,6 @@ enum {
 	TAP_URING_F_BATCH = 1u << 3,	/* waits that batch completions (min_wait_usec, 6.12) */
 	TAP_URING_F_COUNT = 4,
 	TAP_URING_F_ALL = (1u << TAP_URING_F_COUNT) - 1,
-	TAP_URING_F_FAILED = 1u << 30,	/* internal: no ring at all */
 };
 
 /*

@@ -134,6 +134,7 @@ int vnet_io_start(struct vnet_pair *p)
 	 */
 	io->rx_need = VNET_HDR_LEN + ((n->negotiated & gso) ? VNET_MAX_FRAME : 18u + n->mtu);
 	io->mrg = n->negotiated & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	vnet_rx_start(io);
 	pthread_mutex_init(&io->lock, NULL);
 	pthread_cond_init(&io->cond, NULL);
 	while (read(p->stop_fd, &v, sizeof(v)) > 0)

@@ -200,9 +200,6 @@ static void mrg_hold(struct vnet_qp *io, const struct virtq_chain *c)
 		rx_drop(io, c->head, VNET_DROP_RX_SMALL);
 		return;
 	}
-	if (!io->held_count && !io->nspare)	/* the first buffer: every pool entry is spare */
-		for (unsigned int i = 0; i < MRG_HELD; i++)
-			io->spare[io->nspare++] = (uint16_t)(MRG_HELD - 1 - i);
 	at = io->spare[--io->nspare];
 	io->order[(io->held_first + io->held_count++) % MRG_HELD] = at;
 	h = &io->held[at];
@@ -335,6 +332,13 @@ static bool rx_stocked(const struct vnet_qp *io)
 	if (io->mrg)
 		return io->reads && io->held_count >= half;
 	return io->rx_busy >= half;
+}
+
+void vnet_rx_start(struct vnet_qp *io)
+{
+	/* With MRG_RXBUF, every entry of the held-buffer pool is spare. */
+	for (unsigned int i = 0; io->mrg && i < MRG_HELD; i++)
+		io->spare[io->nspare++] = (uint16_t)(MRG_HELD - 1 - i);
 }
 
 /* Keeps a read posted for every buffer the guest gave us (up to RX_INFLIGHT). */

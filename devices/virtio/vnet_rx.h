@@ -5,6 +5,8 @@
 
 #include "devices/virtio/vnet_state.h"
 
+/* The RX state of a fresh I/O thread (io->mrg and rx_need set). */
+void vnet_rx_start(struct vnet_qp *io);
 /* Lends the backend every buffer the guest gave us (up to RX_INFLIGHT, or MRG_HELD held). */
 void vnet_rx_fill(struct vnet_qp *io);
 /* Buffer id came back from the backend (backend_events.rx_done): delivered or dropped. */
