@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/sandbox.h"
 #include "gdb/gdbcmd.h"
 #include "gdb/gdbstub.h"
 #include "gdb/gdbstub_int.h"
@@ -492,6 +493,10 @@ static void *gdbstub_thread(void *arg)
 {
 	struct gdbstub *g = arg;
 
+	if (sandbox_enter(SANDBOX_GDB)) {
+		log_err("gdb: cannot enter the seccomp sandbox; the stub stops");
+		return NULL;
+	}
 	while (gdbstub_accept(g))
 		gdbstub_serve(g);
 	gdbstub_report_exit(g);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/sandbox.h"
 #include "base/stat.h"
 #include "net/pcap.h"
 
@@ -255,6 +256,10 @@ static void *pcap_writer(void *arg)
 {
 	struct pcap *p = arg;
 
+	if (sandbox_enter(SANDBOX_PCAP)) {
+		log_err("pcap: cannot enter the seccomp sandbox; nothing more is captured");
+		return NULL;
+	}
 	for (;;) {
 		struct pollfd w = { .fd = p->wake_fd, .events = POLLIN };
 		uint64_t v;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sandbox.h"
 #include "base/trace.h"
 #include "gdb/gdbstub.h"
 #include "vmm/cli.h"
@@ -13,6 +14,7 @@
 #include "vmm/cli_parse.h"
 #include "vmm/cpuid.h"
 
+/* Two strings: C99 compilers need take no string over 4095 bytes. */
 static const char cli_usage[] =
 	"usage: minnow run -k KERNEL [options]\n"
 	"       minnow --help | --version\n"
@@ -67,12 +69,17 @@ static const char cli_usage[] =
 	"                          abort (print the device state, exit 5)\n"
 	"      --gdb PORT|PATH     wait for gdb on 127.0.0.1:PORT or a unix socket PATH\n"
 	"                          before the first instruction (target remote ...)\n"
+	"      --seccomp MODE      each thread's system call allowlist: on (default; a\n"
+	"                          call outside it ends minnow with status 6, naming it),\n"
+	"                          log (allowed, and the kernel logs it: dmesg), off\n";
+static const char cli_usage_end[] =
 	"  -h, --help              this text\n"
 	"  -V, --version           the version\n"
 	"\n"
 	"Exit status: 0 guest powered off (or reported 0 on the debug exit port),\n"
 	"1 VMM or host error, 2 usage error, 3 guest reset, 4 triple fault,\n"
 	"5 virtio spec violation under --virtio-strict=abort,\n"
+	"6 a system call the seccomp sandbox forbids (named on stderr),\n"
 	"32+V guest reported V (1-95) on the debug exit port, 128+N signal N.\n";
 
 static int cli_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
@@ -155,7 +162,7 @@ static enum cli_result cli_trace(const char *arg, struct vm_config *cfg, FILE *o
 enum {
 	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
 	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG, OPT_METRICS, OPT_NET,
-	OPT_TRACE, OPT_VIRTIO_STRICT, OPT_NET_VERIFY,
+	OPT_TRACE, OPT_VIRTIO_STRICT, OPT_NET_VERIFY, OPT_SECCOMP,
 	OPT_GDB,
 };
 
@@ -182,6 +189,7 @@ static const struct option cli_run_options[] = {
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "virtio-strict", required_argument, NULL, OPT_VIRTIO_STRICT },
 	{ "gdb", required_argument, NULL, OPT_GDB },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -235,7 +243,12 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 			return cli_err(err, errlen, "--virtio-strict: bad value '%s' (expected off, "
 				       "warn, reset or abort)", arg);
 		return CLI_RUN;
-	case 'h': fputs(cli_usage, out); return CLI_DONE;
+	case OPT_SECCOMP:
+		if (sandbox_parse(arg, &cfg->seccomp))
+			return cli_err(err, errlen, "--seccomp: bad value '%s' (expected on, off "
+				       "or log)", arg);
+		return CLI_RUN;
+	case 'h': fputs(cli_usage, out), fputs(cli_usage_end, out); return CLI_DONE;
 	case 'V': fprintf(out, "minnow %s\n", MINNOW_VERSION); return CLI_DONE;
 	default: return cli_err(err, errlen, "unknown option (see minnow run --help)");
 	}
@@ -286,13 +299,14 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, FILE *ou
 		.cmdline = "",
 		.cmdline_devices = true,
 		.virtio_strict = VDEV_STRICT_WARN,
+		.seccomp = SANDBOX_ON,
 	};
 	if (argc < 2)
 		return cli_err(err, errlen, "no command given (expected 'minnow run -k KERNEL'; "
 			       "see minnow --help)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(cli_usage, out);
+		fputs(cli_usage, out), fputs(cli_usage_end, out);
 		return CLI_DONE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {

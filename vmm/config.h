@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "base/log.h"
+#include "base/sandbox.h"
 #include "devices/virtio/vdev.h"
 #include "net/config.h"
 
@@ -40,6 +41,7 @@ struct vm_config {
 	unsigned int trace_mask;	/* --trace: bit i traces enum trace_cat i (base/trace.h) */
 	enum vdev_strict virtio_strict;	/* --virtio-strict: what a driver's spec violation does */
 	const char *gdb;		/* --gdb PORT|PATH: serve gdb there, start held */
+	enum sandbox_mode seccomp;	/* --seccomp: each thread's allowlist (base/sandbox.h) */
 };
 
 #endif

@@ -597,6 +597,17 @@ static void machine_strict_stop(void *opaque)
 	machine_request_exit(opaque, MACHINE_EXIT_STRICT, 0);
 }
 
+/* Every role's filter, ready before the first thread that enters one (pcap's, at build). */
+static int machine_sandbox_init(const struct vm_config *cfg)
+{
+	char err[160];
+	int ret = sandbox_init(cfg->dry_run ? SANDBOX_OFF : cfg->seccomp, err, sizeof(err));
+
+	if (ret)
+		log_err("seccomp: %s", err);
+	return ret;
+}
+
 int machine_run(const struct vm_config *cfg)
 {
 	struct machine m = { .cfg = cfg, .serial_irq_fd = -1, .serial_out_fd = -1, .rng_irq_fd = -1, .net_irq_fd = -1,
@@ -625,7 +636,7 @@ int machine_run(const struct vm_config *cfg)
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 	vcpu_setup_signals();
 	m.exit_efd = eventfd(0, EFD_CLOEXEC);
-	if (sigfd < 0 || m.exit_efd < 0 || machine_build(&m, &args)) {
+	if (sigfd < 0 || m.exit_efd < 0 || machine_sandbox_init(cfg) || machine_build(&m, &args)) {
 		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
 		goto out;
 	}
@@ -638,6 +649,12 @@ int machine_run(const struct vm_config *cfg)
 		goto out;
 	}
 	raw = machine_raw_terminal(cfg, &saved);
+	/* Everything is open: from here on the main thread makes only its allowlist's calls. */
+	if (sandbox_enter(SANDBOX_MAIN)) {
+		log_err("cannot enter the seccomp sandbox: %s", strerror(errno));
+		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
+		goto out;
+	}
 	for (unsigned int i = 0; i < m.nr_vcpus; i++) {
 		int ret = vcpu_start(&m.vcpus[i]);
 

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/sandbox.h"
 #include "base/x86.h"
 #include "gdb/gdbstub.h"
 #include "vmm/cpuid.h"
@@ -293,6 +294,11 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	sigset_t set;
 
+	if (sandbox_enter(SANDBOX_VCPU)) {
+		log_err("vCPU %u: cannot enter the seccomp sandbox", v->index);
+		v->host->stop(v->host->opaque, VCPU_STOP_ERROR);
+		return NULL;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <linux/virtio_net.h>
 
+#include "base/sandbox.h"
 #include "base/stat.h"
 #include "base/trace.h"
 #include "devices/virtio/vnet_cq.h"
@@ -211,6 +212,12 @@ static void *cq_thread(void *arg)
 	struct vnet *n = arg;
 	int kick = n->t.queues[n->ctrl_index].kick_fd;
 	bool live = true;
+
+	if (sandbox_enter(SANDBOX_NET_CTRL)) {
+		log_err("%s: cannot enter the seccomp sandbox; the device needs a reset", n->t.name);
+		vmmio_set_needs_reset(&n->t);
+		return NULL;
+	}
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = live ? kick : -1, .events = POLLIN },

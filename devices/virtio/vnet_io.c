@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/sandbox.h"
 #include "base/stat.h"
 #include "devices/virtio/vnet_io.h"
 #include "devices/virtio/vnet_rx.h"
@@ -99,7 +100,9 @@ static void *io_thread(void *arg)
 	/* "vnet-io0": top -H and bench/devbench tell the pairs' threads from the others. */
 	snprintf(name, sizeof(name), "vnet-io%u", io->p->index);
 	pthread_setname_np(pthread_self(), name);
-	ret = backend_attach(io->be, &loop);
+	ret = sandbox_enter(SANDBOX_NET_IO);
+	if (!ret)
+		ret = backend_attach(io->be, &loop);
 	io_started(io, ret);
 	if (ret)
 		return NULL;

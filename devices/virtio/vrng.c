@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "base/sandbox.h"
 #include "devices/virtio/vrng.h"
 
 #define VRNG_QUEUE_MAX 256
@@ -77,7 +78,14 @@ static void *vrng_thread(void *arg)
 {
 	struct vrng *r = arg;
 	int kick_fd = r->t.queues[0].kick_fd;
-	bool alive = vrng_drain(r);
+	bool alive;
+
+	if (sandbox_enter(SANDBOX_RNG)) {
+		log_err("%s: cannot enter the seccomp sandbox; the device needs a reset", r->t.name);
+		vmmio_set_needs_reset(&r->t);
+		return NULL;
+	}
+	alive = vrng_drain(r);
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = kick_fd, .events = POLLIN },

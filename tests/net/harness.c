@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/sandbox.h"
 #include "net/tap_uring.h"
 #include "tests/net/harness.h"
 
@@ -573,6 +574,7 @@ int main(int argc, char **argv)
 	static const uint8_t guest[6] = {0x02, 0, 0, 0, 0, 0x02},
 			     peer[6] = {0x02, 0, 0, 0, 0, 0x01};
 	int64_t t0 = h_now_ms();
+	char sandbox_err[160];
 	int ret = -1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -581,6 +583,11 @@ int main(int argc, char **argv)
 	case_name = argv[1];
 	parse(argc, argv);
 	log_threshold = LOG_WARN; /* a warning from the device is worth seeing here */
+	/* The device's threads run in their seccomp sandbox, as in minnow; the harness does not. */
+	if (sandbox_init(SANDBOX_ON, sandbox_err, sizeof(sandbox_err))) {
+		fprintf(stderr, "harness: seccomp: %s\n", sandbox_err);
+		return 1;
+	}
 	memcpy(H.guest_mac, guest, 6);
 	memcpy(H.peer_mac, peer, 6);
 	if_mac(H.o.tapa, H.tapa_mac);

@@ -20,7 +20,7 @@ static const struct {
 	{ "pcap", pcap_suite },
 	{ "soft", soft_suite }, { "verify", verify_suite },
 	{ "gdbpkt", gdbpkt_suite }, { "gva", gva_suite }, { "vnet_ctrl", vnet_ctrl_suite },
-	{ "tap_uring", tap_uring_suite },
+	{ "tap_uring", tap_uring_suite }, { "sandbox", sandbox_suite },
 };
 
 int main(int argc, char **argv)

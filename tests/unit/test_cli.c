@@ -11,7 +11,7 @@
 #include "vmm/cli_parse.h"
 #include "vmm/cpuid.h"
 
-static char out_buf[4096];
+static char out_buf[8192];
 static char err[512];
 
 static enum cli_result parse(struct vm_config *cfg, int argc, const char **argv)
@@ -214,6 +214,14 @@ START_TEST(test_cli_debug_options_parsed)
 	ck_assert_int_eq(c.virtio_strict, VDEV_STRICT_ABORT);
 	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict", "warn"), CLI_RUN);
 	ck_assert_int_eq(c.virtio_strict, VDEV_STRICT_WARN);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k"), CLI_RUN);
+	ck_assert_int_eq(c.seccomp, SANDBOX_ON);	/* on unless asked */
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--seccomp", "log"), CLI_RUN);
+	ck_assert_int_eq(c.seccomp, SANDBOX_LOG);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--seccomp", "off"), CLI_RUN);
+	ck_assert_int_eq(c.seccomp, SANDBOX_OFF);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--seccomp", "on"), CLI_RUN);
+	ck_assert_int_eq(c.seccomp, SANDBOX_ON);
 }
 END_TEST
 
@@ -235,6 +243,8 @@ START_TEST(test_cli_debug_options_bad_named)
 	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict", "panic"), CLI_USAGE);
 	ck_assert_ptr_nonnull(strstr(err, "--virtio-strict: bad value 'panic'"));
 	ck_assert_ptr_nonnull(strstr(err, "off, warn, reset or abort"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--seccomp", "strict"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "--seccomp: bad value 'strict' (expected on, off or log)"));
 	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict"), CLI_USAGE);
 	ck_assert_ptr_nonnull(strstr(err, "needs a value"));
 }
@@ -252,6 +262,8 @@ START_TEST(test_cli_trace_help_done)
 	ck_assert_ptr_nonnull(strstr(out_buf, "--trace CATS"));
 	ck_assert_ptr_nonnull(strstr(out_buf, "--virtio-strict M"));
 	ck_assert_ptr_nonnull(strstr(out_buf, "5 virtio spec violation"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "--seccomp MODE"));
+	ck_assert_ptr_nonnull(strstr(out_buf, "6 a system call the seccomp sandbox forbids"));
 }
 END_TEST
 
