@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -41,6 +42,8 @@
 #endif
 
 enum uring_tag { TAG_KICK_RX, TAG_KICK_TX, TAG_STOP, TAG_RX, TAG_TX, TAG_CANCEL, TAG_TX_WAIT };
+/* The files a ring uses, in its file table in this order. */
+enum uring_file { URING_TAP, URING_KICK_RX, URING_KICK_TX, URING_STOP, URING_FILES };
 #define TAG(t, i)	(((uint64_t)(t) << 32) | (i))
 
 /* An RX buffer lent by the device: kept for a read that must be posted again (EAGAIN). */
@@ -58,8 +61,9 @@ struct tap_uring {
 	struct backend_loop loop;
 	struct io_uring ring;
 	unsigned int used;	/* TAP_URING_F_*: what the ring of this activation got */
-	int tap_fd;		/* the tap in SQEs: its registered index, or its fd */
-	uint8_t tap_flags;	/* IOSQE_FIXED_FILE with the registered index */
+	/* Each file in SQEs (enum uring_file): its registered index, or its fd. */
+	int file[URING_FILES];
+	uint8_t file_flags;	/* IOSQE_FIXED_FILE with the registered indexes */
 	bool stopping;
 	bool gone;		/* the tap was detached (EBADFD): said once */
 	/*
@@ -139,22 +143,25 @@ void tap_uring_engine_name(unsigned int features, char *out, size_t len)
 }
 
 /*
- * Sets up ring with the flags *features allows, and leaves there what it got
- * (a kernel may refuse some): 0 or -errno.
+ * Sets up ring with the flags *features allows, plus setup (which every kernel
+ * minnow runs on has), and leaves in *features what it got (a kernel may
+ * refuse some): 0 or -errno.
  */
-static int uring_init(struct io_uring *ring, unsigned int *features)
+static int uring_init(struct io_uring *ring, unsigned int *features, unsigned int setup)
 {
 	struct io_uring_params p = {
 		/* One thread submits and reaps: completions run only when it waits (6.1). */
 		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-			 IORING_SETUP_COOP_TASKRUN,
+			 IORING_SETUP_COOP_TASKRUN | setup,
 	};
 	int ret = -EINVAL;
 
 	if (*features & TAP_URING_F_DEFER)
 		ret = io_uring_queue_init_params(URING_ENTRIES, ring, &p);
 	if (ret == -EINVAL) {
-		memset(&p, 0, sizeof(p));	/* an older kernel, or switched off: plain flags */
+		/* an older kernel, or switched off: plain flags */
+		memset(&p, 0, sizeof(p));
+		p.flags = setup;
 		*features &= ~TAP_URING_F_DEFER;
 		ret = io_uring_queue_init_params(URING_ENTRIES, ring, &p);
 	}
@@ -181,7 +188,7 @@ static void uring_probe(void)
 	uring_probe_ret = tap_uring_disable_parse(getenv(TAP_URING_DISABLE_ENV), &off,
 						  uring_probe_err, sizeof(uring_probe_err));
 	f = TAP_URING_F_ALL & ~off;
-	if (uring_probe_ret || uring_init(&ring, &f))
+	if (uring_probe_ret || uring_init(&ring, &f, 0))
 		return;	/* no ring at all: attach says why, for the ring it needs */
 	if ((f & TAP_URING_F_RING_FD) && io_uring_register_ring_fd(&ring) != 1)
 		f &= ~TAP_URING_F_RING_FD;
@@ -219,13 +226,14 @@ static struct io_uring_sqe *uring_sqe(struct tap_uring *u)
 	return sqe;
 }
 
-static void uring_arm_poll(struct tap_uring *u, int fd, enum uring_tag tag)
+static void uring_arm_poll(struct tap_uring *u, enum uring_file f, enum uring_tag tag)
 {
 	struct io_uring_sqe *sqe = uring_sqe(u);
 
 	if (!sqe)
 		return;
-	io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+	io_uring_prep_poll_multishot(sqe, u->file[f], POLLIN);
+	sqe->flags |= u->file_flags;
 	io_uring_sqe_set_data64(sqe, TAG(tag, 0));
 	u->polls++;
 }
@@ -245,8 +253,8 @@ static void uring_read(struct tap_uring *u, uint32_t id, bool link)
 	struct io_uring_sqe *sqe = uring_sqe(u);
 	struct uring_rx *r = &u->rx[id];
 
-	io_uring_prep_readv(sqe, u->tap_fd, r->iov, r->niov + 1, 0);
-	sqe->flags |= u->tap_flags;
+	io_uring_prep_readv(sqe, u->file[URING_TAP], r->iov, r->niov + 1, 0);
+	sqe->flags |= u->file_flags;
 	trace(TRACE_URING, "%s: sqe readv rx %u, %u guest pieces%s", u->loop.label, id,
 	      r->niov, link ? ", hard-linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_RX, id));
@@ -319,8 +327,8 @@ static void uring_write(struct tap_uring *u, uint32_t id, bool link)
 	struct io_uring_sqe *sqe = uring_sqe(u);
 	struct backend_tx *p = u->tx[id];
 
-	io_uring_prep_writev(sqe, u->tap_fd, p->iov, 1 + p->niov, 0);
-	sqe->flags |= u->tap_flags;
+	io_uring_prep_writev(sqe, u->file[URING_TAP], p->iov, 1 + p->niov, 0);
+	sqe->flags |= u->file_flags;
 	trace(TRACE_URING, "%s: sqe writev tx %u, header + %u guest pieces, %u bytes%s",
 	      u->loop.label, id, p->niov, p->meta.len, link ? ", linked to the next" : "");
 	io_uring_sqe_set_data64(sqe, TAG(TAG_TX, id));
@@ -333,9 +341,9 @@ static void uring_write_wait(struct tap_uring *u)
 {
 	struct io_uring_sqe *sqe = uring_sqe(u);
 
-	io_uring_prep_poll_add(sqe, u->tap_fd, POLLOUT);
+	io_uring_prep_poll_add(sqe, u->file[URING_TAP], POLLOUT);
 	io_uring_sqe_set_data64(sqe, TAG(TAG_TX_WAIT, 0));
-	sqe->flags |= IOSQE_IO_LINK | u->tap_flags;
+	sqe->flags |= IOSQE_IO_LINK | u->file_flags;
 }
 
 static void uring_tx(struct backend *be, uint32_t id, struct backend_tx *pkt)
@@ -430,13 +438,11 @@ static void uring_tx_done(struct tap_uring *u, uint32_t id, int res)
 static void uring_kick(struct tap_uring *u, const struct io_uring_cqe *cqe, unsigned int q,
 		       enum uring_tag tag)
 {
-	int fd = u->loop.kick_fd[q];
-
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		/* The multishot poll ended (cancelled, or the kernel dropped it): re-arm. */
 		u->polls--;
 		if (cqe->res >= 0 && !u->stopping)
-			uring_arm_poll(u, fd, tag);
+			uring_arm_poll(u, q == BACKEND_RXQ ? URING_KICK_RX : URING_KICK_TX, tag);
 	}
 	if (cqe->res < 0 || u->stopping)
 		return;
@@ -551,9 +557,9 @@ static int uring_run(struct backend *be)
 	struct io_uring_sqe *sqe;
 	int ret = 0;
 
-	uring_arm_poll(u, u->loop.kick_fd[BACKEND_RXQ], TAG_KICK_RX);
-	uring_arm_poll(u, u->loop.kick_fd[BACKEND_TXQ], TAG_KICK_TX);
-	uring_arm_poll(u, u->loop.stop_fd, TAG_STOP);
+	uring_arm_poll(u, URING_KICK_RX, TAG_KICK_RX);
+	uring_arm_poll(u, URING_KICK_TX, TAG_KICK_TX);
+	uring_arm_poll(u, URING_STOP, TAG_STOP);
 	ev->kick(ev->ctx, BACKEND_RXQ);
 	ev->kick(ev->ctx, BACKEND_TXQ);
 	ev->batch(ev->ctx);
@@ -570,11 +576,44 @@ static int uring_run(struct backend *be)
 	while (u->rx_in_kernel || u->tx_in_kernel || u->polls) {
 		sqe = uring_sqe(u);
 		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		sqe->flags |= u->file_flags;	/* the restrictions require it of every SQE */
 		io_uring_sqe_set_data64(sqe, TAG(TAG_CANCEL, 0));
 		if (uring_step(u))
 			break;
 	}
 	return ret;
+}
+
+/*
+ * The ring was made disabled: before it is enabled, it may only ever carry
+ * the operations the data path uses, with the SQE flags it sets, on the
+ * registered files when it has them; and of io_uring_register only what
+ * teardown needs. Anything else is refused with EACCES (5.10).
+ */
+static int uring_restrict(struct io_uring *ring, uint8_t required)
+{
+	static const uint8_t ops[] = { IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_POLL_ADD,
+				       IORING_OP_ASYNC_CANCEL };
+	static const uint8_t regs[] = { IORING_UNREGISTER_FILES, IORING_UNREGISTER_RING_FDS };
+	struct io_uring_restriction r[8] = { 0 };
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < sizeof(ops); i++)
+		r[n++] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_SQE_OP,
+							.sqe_op = ops[i] };
+	r[n++] = (struct io_uring_restriction){
+		.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
+		.sqe_flags = IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_IO_HARDLINK };
+	r[n++] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED,
+						.sqe_flags = required };
+	for (unsigned int i = 0; i < sizeof(regs); i++)
+		r[n++] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_REGISTER_OP,
+							.register_op = regs[i] };
+	/* Debian 12's liburing 2.3 declares these two calls' helpers but does not export them. */
+	if (syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_RESTRICTIONS, r, n) ||
+	    syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0))
+		return -errno;
+	return 0;
 }
 
 static int uring_attach(struct backend *be, const struct backend_loop *loop)
@@ -588,7 +627,8 @@ static int uring_attach(struct backend *be, const struct backend_loop *loop)
 	u->tx_link = !u->tap.never_full;
 	tap_attach(&u->tap, loop);
 	u->used = u->features;
-	ret = uring_init(&u->ring, &u->used);
+	/* Disabled until uring_restrict has said what it may ever do (5.10). */
+	ret = uring_init(&u->ring, &u->used, IORING_SETUP_R_DISABLED);
 	if (ret) {
 		log_err("tap '%s': cannot set up io_uring: %s", u->tap.name, strerror(-ret));
 		return ret;
@@ -596,15 +636,26 @@ static int uring_attach(struct backend *be, const struct backend_loop *loop)
 	/* The ring's own fd, registered: io_uring_enter skips looking it up (5.18). */
 	if ((u->used & TAP_URING_F_RING_FD) && io_uring_register_ring_fd(&u->ring) != 1)
 		u->used &= ~TAP_URING_F_RING_FD;
-	/* The tap in the ring's file table: no fd lookup per read and write (5.1). */
-	u->tap_fd = u->tap.fd;
-	if ((u->used & TAP_URING_F_FIXED) && !io_uring_register_files(&u->ring, &u->tap.fd, 1)) {
-		u->tap_fd = 0;
-		u->tap_flags = IOSQE_FIXED_FILE;
+	/*
+	 * The tap and the eventfds in the ring's file table: no fd lookup per read
+	 * and write (5.1), and the restrictions can require that no SQE names any
+	 * other file.
+	 */
+	u->file[URING_TAP] = u->tap.fd;
+	u->file[URING_KICK_RX] = loop->kick_fd[BACKEND_RXQ];
+	u->file[URING_KICK_TX] = loop->kick_fd[BACKEND_TXQ];
+	u->file[URING_STOP] = loop->stop_fd;
+	if ((u->used & TAP_URING_F_FIXED) && !io_uring_register_files(&u->ring, u->file, URING_FILES)) {
+		for (unsigned int i = 0; i < URING_FILES; i++)
+			u->file[i] = (int)i;
+		u->file_flags = IOSQE_FIXED_FILE;
 	} else {
 		u->used &= ~TAP_URING_F_FIXED;
 	}
-	return 0;
+	ret = uring_restrict(&u->ring, u->file_flags);
+	if (ret)
+		log_err("tap '%s': cannot restrict io_uring: %s", u->tap.name, strerror(-ret));
+	return ret;
 }
 
 static void uring_detach(struct backend *be)
@@ -619,6 +670,11 @@ static void uring_detach(struct backend *be)
 	if (u->used & TAP_URING_F_FIXED)
 		io_uring_unregister_files(&u->ring);
 	io_uring_queue_exit(&u->ring);
+}
+
+struct io_uring *tap_uring_ring(struct backend *be)
+{
+	return &uring_of(be)->ring;
 }
 
 static void uring_close(struct backend *be)

@@ -5,6 +5,8 @@
 
 #include "net/tap.h"
 
+struct io_uring;
+
 /* The optional io_uring features the engine uses where the kernel has them. */
 enum {
 	TAP_URING_F_DEFER = 1u << 0,	/* SINGLE_ISSUER + DEFER_TASKRUN (6.1) */
@@ -40,5 +42,8 @@ struct tap *tap_uring_new(unsigned int features, unsigned int batch_us);
 
 /* Whether be is this backend and sends its TX batches linked (a tap that may say EAGAIN). */
 bool tap_uring_linked(const struct backend *be);
+
+/* The ring of an attached backend, for tests that check its restrictions. */
+struct io_uring *tap_uring_ring(struct backend *be);
 
 #endif
