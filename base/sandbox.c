@@ -63,6 +63,7 @@ enum sandbox_arg {
 	ARG_PRCTL,		/* prctl: PR_SET_NO_NEW_PRIVS, PR_SET_NAME, PR_GET_NAME */
 	ARG_SECCOMP,		/* seccomp: SECCOMP_SET_MODE_FILTER, to add a filter (never remove one) */
 	ARG_SIGNAL_SELF,	/* tgkill: within this process */
+	ARG_GLIBC_SIGNALS,	/* rt_sigaction: glibc's own SIGCANCEL and SIGSETXID (32, 33) */
 };
 
 struct sandbox_rule {
@@ -110,14 +111,18 @@ static const struct sandbox_rule sandbox_rules[] = {
 	{ "close", R(SANDBOX_MAIN) | R(SANDBOX_VCPU) | R(SANDBOX_NET_CTRL) | R(SANDBOX_NET_IO) |
 		   R(SANDBOX_GDB), ARG_ANY },
 	/* main: signals (signalfd), stdin for the serial port, --metrics files, teardown */
-	{ "poll", R(SANDBOX_MAIN) | R(SANDBOX_NET_IO) | R(SANDBOX_GDB), ARG_ANY },
-	{ "ppoll", R(SANDBOX_MAIN) | R(SANDBOX_NET_IO) | R(SANDBOX_GDB), ARG_ANY },
+	{ "poll", R(SANDBOX_MAIN) | R(SANDBOX_NET_IO) | R(SANDBOX_NET_CTRL) | R(SANDBOX_GDB) |
+		  R(SANDBOX_RNG) | R(SANDBOX_PCAP), ARG_ANY },
+	{ "ppoll", R(SANDBOX_MAIN) | R(SANDBOX_NET_IO) | R(SANDBOX_NET_CTRL) | R(SANDBOX_GDB) |
+		   R(SANDBOX_RNG) | R(SANDBOX_PCAP), ARG_ANY },
 	{ "openat", R(SANDBOX_MAIN), ARG_ANY },
 	{ "newfstatat", R(SANDBOX_MAIN), ARG_ANY },
 	{ "fstat", R(SANDBOX_MAIN), ARG_ANY },
 	{ "lseek", R(SANDBOX_MAIN), ARG_ANY },
 	{ "rename", R(SANDBOX_MAIN), ARG_ANY },
 	{ "unlink", R(SANDBOX_MAIN) | R(SANDBOX_GDB), ARG_ANY },
+	/* glibc's first pthread_create (the first vCPU's) installs its two internal handlers */
+	{ "rt_sigaction", R(SANDBOX_MAIN), ARG_GLIBC_SIGNALS },
 	{ "tgkill", R(SANDBOX_MAIN) | R(SANDBOX_VCPU) | R(SANDBOX_GDB), ARG_SIGNAL_SELF },
 	{ "ioctl", R(SANDBOX_MAIN) | R(SANDBOX_VCPU) | R(SANDBOX_GDB), ARG_IOCTL_KVM },
 	{ "ioctl", R(SANDBOX_MAIN) | R(SANDBOX_VCPU) | R(SANDBOX_NET_CTRL) | R(SANDBOX_NET_IO),
@@ -132,7 +137,6 @@ static const struct sandbox_rule sandbox_rules[] = {
 	{ "io_uring_register", R(SANDBOX_NET_IO), ARG_ANY },
 	{ "eventfd2", R(SANDBOX_NET_IO), ARG_ANY },
 	/* gdb: one client at a time on the listening socket */
-	{ "accept", R(SANDBOX_GDB), ARG_ANY },
 	{ "accept4", R(SANDBOX_GDB), ARG_ANY },
 	{ "recvfrom", R(SANDBOX_GDB), ARG_ANY },
 	{ "sendto", R(SANDBOX_GDB), ARG_ANY },
@@ -140,8 +144,6 @@ static const struct sandbox_rule sandbox_rules[] = {
 	{ "setsockopt", R(SANDBOX_GDB), ARG_ANY },
 	/* rng */
 	{ "getrandom", R(SANDBOX_RNG), ARG_ANY },
-	/* pcap: its file */
-	{ "fdatasync", R(SANDBOX_PCAP), ARG_ANY },
 #if SANDBOX_ASAN
 	/* ASan builds only (tests): each thread's alternate signal stack, set up and taken down. */
 	{ "sigaltstack", COMMON, ARG_ANY },
@@ -237,6 +239,11 @@ static int sandbox_add(scmp_filter_ctx ctx, int nr, enum sandbox_arg arg)
 	case ARG_SECCOMP:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
+	case ARG_GLIBC_SIGNALS:
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, 32));
+		if (!ret)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, 33));
+		return ret;
 	case ARG_SIGNAL_SELF:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
