@@ -6,7 +6,9 @@
 // bench/dev.sh made; after --warmup seconds it measures --seconds and prints one JSON line.
 //
 // usage: devbench rx|tx|rr --tap NAME [--sync] [--seconds S] [--warmup S] [--size BYTES] [--mrg]
-//                          [--rxbuf BYTES] [--window N]
+//                          [--rxbuf BYTES] [--window N] [--seccomp on|off]
+//   --seccomp: the device's threads in minnow's sandbox (default on, as in minnow; off to
+//   measure what it costs)
 //   rx: the peer sends --size-byte UDP datagrams to the guest, the driver counts them;
 //   tx: the driver sends them with CSUM offload (NEEDS_CSUM, a partial checksum), the peer counts;
 //   rr: the peer sends one (default 18 bytes: a 64-byte frame) and times the driver's echo of it,
@@ -44,7 +46,7 @@ static clockid_t io_clock;
 static void usage(void)
 {
 	bench_die("usage: devbench rx|tx|rr --tap NAME [--sync] [--seconds S] [--warmup S] "
-		  "[--size BYTES] [--mrg] [--rxbuf BYTES] [--window N]");
+		  "[--size BYTES] [--mrg] [--rxbuf BYTES] [--window N] [--seccomp on|off]");
 }
 
 static double parse_secs(const char *opt, const char *s)
@@ -62,7 +64,8 @@ static void parse(int argc, char **argv)
 	static const struct option opts[] = {
 		{"tap", 1, 0, 't'},    {"sync", 0, 0, 'y'},   {"seconds", 1, 0, 's'},
 		{"warmup", 1, 0, 'w'}, {"size", 1, 0, 'z'},   {"mrg", 0, 0, 'm'},
-		{"rxbuf", 1, 0, 'r'},  {"window", 1, 0, 'W'}, {0, 0, 0, 0},
+		{"rxbuf", 1, 0, 'r'},  {"window", 1, 0, 'W'}, {"seccomp", 1, 0, 'S'},
+		{0, 0, 0, 0},
 	};
 	int c;
 
@@ -93,6 +96,10 @@ static void parse(int argc, char **argv)
 			break;
 		case 'W':
 			O.window = (unsigned int)bench_parse_ulong("--window", optarg, 1u << 20);
+			break;
+		case 'S':
+			if (sandbox_parse(optarg, &O.seccomp) || O.seccomp == SANDBOX_LOG)
+				bench_die("bad value for --seccomp: '%s' (on or off)", optarg);
 			break;
 		default:
 			usage();
@@ -477,9 +484,14 @@ static const char *report_totals(void)
 int main(int argc, char **argv)
 {
 	struct db_snap a, b;
+	char sandbox_err[160];
 	const char *err;
 
+	O.seccomp = SANDBOX_ON;
 	parse(argc, argv);
+	/* Only the device's threads enter it: the driver and the peer stand in for the guest and the host. */
+	if (sandbox_init(O.seccomp, sandbox_err, sizeof(sandbox_err)))
+		bench_die("seccomp: %s", sandbox_err);
 	dev_open();
 	start();
 	run_until(bench_now_ns() + (uint64_t)(O.warmup * 1e9));
@@ -490,6 +502,7 @@ int main(int argc, char **argv)
 	j_s("row", O.row_name);
 	j_s("io", O.sync ? "sync" : "uring");
 	j_s("io_engine", D.n.be->engine); /* io_uring's features: MINNOW_URING_DISABLE's effect */
+	j_s("seccomp", O.seccomp == SANDBOX_ON ? "on" : "off");
 	j_u("size", O.size);
 	j_u("mrg", O.mrg);
 	j_u("rxbuf", O.row != DB_TX ? O.rxbuf : 0);

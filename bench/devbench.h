@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/sandbox.h"
 #include "tests/support/netdrv.h"
 
 /*
@@ -33,6 +34,7 @@ struct db_opts {
 	const char *row_name;
 	const char *tap;
 	bool sync; /* io=sync: the readv/writev engine instead of io_uring */
+	enum sandbox_mode seccomp; /* the device's threads sandboxed (default on) */
 	bool mrg;  /* negotiate MRG_RXBUF */
 	double seconds, warmup;
 	uint32_t size;	     /* UDP payload bytes of every datagram */

@@ -14,6 +14,7 @@ trap '[[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 
 # start MODE: minnow with a printing guest, in the background; waits for its first line
 start() {
+	rm -f "$dir/out"
 	"$minnow" run -k "$probe" --rng --metrics "$dir/m.json" --seccomp "$1" \
 		-p "probe.mode=print-loop probe.count=100000000" </dev/null >"$dir/out" 2>"$dir/err" &
 	pid=$!
@@ -24,7 +25,8 @@ start() {
 	[[ -s $dir/out ]] || fail "guest printed nothing within 10 s: $(cat "$dir/err")"
 }
 
-# threads SECCOMP NNP: every thread of $pid shows Seccomp: SECCOMP and NoNewPrivs: NNP
+# threads SECCOMP NNP: every thread of $pid shows Seccomp: SECCOMP and NoNewPrivs: NNP; their
+# count and names in $seen
 threads() {
 	local n=0 t s nnp names=
 	for t in /proc/"$pid"/task/*; do
@@ -36,7 +38,7 @@ threads() {
 		n=$((n + 1))
 	done
 	((n >= 2)) || fail "only $n threads:$names (want main and the vCPU at least)"
-	echo "$n threads:$names"
+	seen="$n threads:$names"
 }
 
 # stop: SIGTERM, status 143
@@ -49,7 +51,8 @@ stop() {
 }
 
 start on
-on=$(threads 2 1)
+threads 2 1
+on=$seen
 kill -USR1 "$pid"
 for ((i = 0; i < 50; i++)); do
 	[[ -s $dir/m.json ]] && break
@@ -61,6 +64,7 @@ stop
 grep -q seccomp "$dir/err" && fail "a seccomp line on stderr: $(cat "$dir/err")"
 rm -f "$dir/m.json"
 start off
-off=$(threads 0 0)
+threads 0 0
+off=$seen
 stop
 echo "ok: --seccomp on: $on, each Seccomp 2 and NoNewPrivs 1, metrics on SIGUSR1, status 143; off: $off unfiltered"
