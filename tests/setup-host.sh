@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
 	# build
-	gcc meson ninja-build pkg-config liburing-dev libfdt-dev check python3
+	gcc meson ninja-build pkg-config liburing-dev libfdt-dev libseccomp-dev check python3
 	# fuzzing: clang with libFuzzer
 	clang libclang-rt-14-dev
 	# guests: Debian's stock kernel (bzImage header tests, linux-early), vmlinux extraction
