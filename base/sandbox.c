@@ -228,25 +228,25 @@ static int sandbox_add(scmp_filter_ctx ctx, int nr, enum sandbox_arg arg)
 					SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 	case ARG_PRCTL:
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-				       SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS));
+				       SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS, 0));
 		if (!ret)
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					       SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+					       SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 		if (!ret)
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					       SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+					       SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0));
 		return ret;
 	case ARG_SECCOMP:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
+					SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER, 0));
 	case ARG_GLIBC_SIGNALS:
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, 32));
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, 32, 0));
 		if (!ret)
-			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, 33));
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, 33, 0));
 		return ret;
 	case ARG_SIGNAL_SELF:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	}
 	return -EINVAL;
 }
