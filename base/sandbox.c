@@ -144,6 +144,14 @@ static const struct sandbox_rule sandbox_rules[] = {
 	{ "setsockopt", R(SANDBOX_GDB), ARG_ANY },
 	/* rng */
 	{ "getrandom", R(SANDBOX_RNG), ARG_ANY },
+	/*
+	 * pcap: its writer runs before --user takes effect, and glibc makes every
+	 * thread change its identity too (SIGSETXID). Giving up root is all these
+	 * can do: without CAP_SETUID they cannot take it back.
+	 */
+	{ "setgroups", R(SANDBOX_PCAP), ARG_ANY },
+	{ "setresgid", R(SANDBOX_PCAP), ARG_ANY },
+	{ "setresuid", R(SANDBOX_PCAP), ARG_ANY },
 #if SANDBOX_ASAN
 	/* ASan builds only (tests): each thread's alternate signal stack, set up and taken down. */
 	{ "sigaltstack", COMMON, ARG_ANY },

@@ -13,6 +13,7 @@
 #include "vmm/cli_net.h"
 #include "vmm/cli_parse.h"
 #include "vmm/cpuid.h"
+#include "vmm/privs.h"
 
 /* Two strings: C99 compilers need take no string over 4095 bytes. */
 static const char cli_usage[] =
@@ -59,7 +60,8 @@ static const char cli_usage[] =
 	"      --print-cmdline     print the command line the guest gets\n"
 	"      --dump-dtb PATH     write the machine description (a device tree blob)\n"
 	"      --dump-acpi DIR     write each ACPI table as DIR/<signature>.dat\n"
-	"      --dry-run           build the machine and write the dumps, but do not run it\n"
+	"      --dry-run           build the machine and write the dumps, but do not run it\n";
+static const char cli_usage_end[] =
 	"      --log-level LEVEL   error, warn (default), info, debug, trace\n"
 	"      --metrics PATH      write the counters as JSON to PATH when the guest ends\n"
 	"      --trace CATS        one stderr line per event: mmio, virtq, net, uring, irq,\n"
@@ -71,8 +73,11 @@ static const char cli_usage[] =
 	"                          before the first instruction (target remote ...)\n"
 	"      --seccomp MODE      each thread's system call allowlist: on (default; a\n"
 	"                          call outside it ends minnow with status 6, naming it),\n"
-	"                          log (allowed, and the kernel logs it: dmesg), off\n";
-static const char cli_usage_end[] =
+	"                          log (allowed, and the kernel logs it: dmesg), off;\n"
+	"                          on also confines the files minnow may still write\n"
+	"                          (Landlock) to --metrics' folder\n"
+	"      --user USER[:GROUP] after opening /dev/kvm, the tap and every file,\n"
+	"                          become USER (names or numbers), with no capabilities\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           the version\n"
 	"\n"
@@ -162,7 +167,7 @@ static enum cli_result cli_trace(const char *arg, struct vm_config *cfg, FILE *o
 enum {
 	OPT_SERIAL = 256, OPT_LOG_LEVEL, OPT_CPUID_MASK, OPT_NO_CMDLINE_DEVICES, OPT_PRINT_CMDLINE,
 	OPT_DUMP_DTB, OPT_DUMP_ACPI, OPT_DRY_RUN, OPT_RNG, OPT_METRICS, OPT_NET,
-	OPT_TRACE, OPT_VIRTIO_STRICT, OPT_NET_VERIFY, OPT_SECCOMP,
+	OPT_TRACE, OPT_VIRTIO_STRICT, OPT_NET_VERIFY, OPT_SECCOMP, OPT_USER,
 	OPT_GDB,
 };
 
@@ -190,6 +195,7 @@ static const struct option cli_run_options[] = {
 	{ "virtio-strict", required_argument, NULL, OPT_VIRTIO_STRICT },
 	{ "gdb", required_argument, NULL, OPT_GDB },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -247,6 +253,11 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 		if (sandbox_parse(arg, &cfg->seccomp))
 			return cli_err(err, errlen, "--seccomp: bad value '%s' (expected on, off "
 				       "or log)", arg);
+		return CLI_RUN;
+	case OPT_USER:
+		if (privs_parse_user(arg, &cfg->uid, &cfg->gid, err, errlen))
+			return CLI_USAGE;
+		cfg->user = arg;
 		return CLI_RUN;
 	case 'h': fputs(cli_usage, out), fputs(cli_usage_end, out); return CLI_DONE;
 	case 'V': fprintf(out, "minnow %s\n", MINNOW_VERSION); return CLI_DONE;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/log.h"
 #include "base/sandbox.h"
@@ -42,6 +43,9 @@ struct vm_config {
 	enum vdev_strict virtio_strict;	/* --virtio-strict: what a driver's spec violation does */
 	const char *gdb;		/* --gdb PORT|PATH: serve gdb there, start held */
 	enum sandbox_mode seccomp;	/* --seccomp: each thread's allowlist (base/sandbox.h) */
+	const char *user;		/* --user: become uid:gid after set-up (NULL: stay) */
+	uid_t uid;
+	gid_t gid;
 };
 
 #endif

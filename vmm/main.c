@@ -4,6 +4,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/machine.h"
+#include "vmm/privs.h"
 
 int main(int argc, char **argv)
 {
@@ -19,5 +20,8 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	/* Nothing inherited stays open but the pre-opened taps (and stdin, stdout, stderr). */
+	privs_close_inherited(cfg.net.nfds ? cfg.net.fds : &cfg.net.fd,
+			      cfg.net.nfds ? cfg.net.nfds : 1);
 	return machine_run(&cfg);
 }

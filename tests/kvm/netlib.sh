@@ -160,9 +160,15 @@ peer_wait() {
 }
 
 # vm NAME PROBE-ARGS [NET-OPTIONS]: minnow in the netns; exit 0 and a report without "error".
+# MINNOW_TEST_USER=USER: minnow becomes USER after set-up (--user), and must still write its
+# metrics into $dir.
 vm() {
-	local name=$1 args=$2 net=${3:-} status=0
-	nsx timeout 20 "$minnow" run -k "$probe" --net "tap=tap0,mac=$guest_mac$net" \
+	local name=$1 args=$2 net=${3:-} status=0 user=()
+	if [[ -n ${MINNOW_TEST_USER:-} ]]; then
+		user=(--user "$MINNOW_TEST_USER")
+		chmod 0777 "$dir"
+	fi
+	nsx timeout 20 "$minnow" run -k "$probe" --net "tap=tap0,mac=$guest_mac$net" "${user[@]}" \
 		--metrics "$dir/$name.json" -p "$args" </dev/null >"$dir/$name.out" 2>"$dir/$name.err" ||
 		status=$?
 	[[ $status -eq 0 ]] || fail "$name: minnow exit $status: $(cat "$dir/$name.out" "$dir/$name.err")"

@@ -222,6 +222,11 @@ START_TEST(test_cli_debug_options_parsed)
 	ck_assert_int_eq(c.seccomp, SANDBOX_OFF);
 	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--seccomp", "on"), CLI_RUN);
 	ck_assert_int_eq(c.seccomp, SANDBOX_ON);
+	ck_assert_ptr_null(c.user);
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--user", "nobody"), CLI_RUN);
+	ck_assert_str_eq(c.user, "nobody");
+	ck_assert_uint_eq(c.uid, 65534);
+	ck_assert_uint_eq(c.gid, 65534);
 }
 END_TEST
 
@@ -245,6 +250,8 @@ START_TEST(test_cli_debug_options_bad_named)
 	ck_assert_ptr_nonnull(strstr(err, "off, warn, reset or abort"));
 	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--seccomp", "strict"), CLI_USAGE);
 	ck_assert_ptr_nonnull(strstr(err, "--seccomp: bad value 'strict' (expected on, off or log)"));
+	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--user", "no-such-user"), CLI_USAGE);
+	ck_assert_str_eq(err, "--user: no user 'no-such-user' on this host");
 	ck_assert_int_eq(PARSE(&c, "run", "-k", "k", "--virtio-strict"), CLI_USAGE);
 	ck_assert_ptr_nonnull(strstr(err, "needs a value"));
 }
