@@ -52,16 +52,22 @@ stop() {
 	[[ $status -eq 143 ]] || fail "exit status $status after SIGTERM: $(cat "$dir/err")"
 }
 
+# metrics WHAT: SIGUSR1 writes the running guest's metrics (the main thread opens and renames a file)
+metrics() {
+	rm -f "$dir/m.json"
+	kill -USR1 "$pid"
+	for ((i = 0; i < 50; i++)); do
+		[[ -s $dir/m.json ]] && break
+		sleep 0.1
+	done
+	grep -q '"exit":{"reason":"running"' "$dir/m.json" ||
+		fail "$1: SIGUSR1 wrote no metrics: $(cat "$dir/err")"
+}
+
 start on
 threads 2 1
 on=$seen
-kill -USR1 "$pid"
-for ((i = 0; i < 50; i++)); do
-	[[ -s $dir/m.json ]] && break
-	sleep 0.1
-done
-grep -q '"exit":{"reason":"running"' "$dir/m.json" ||
-	fail "SIGUSR1 under the sandbox wrote no metrics: $(cat "$dir/err")"
+metrics "--seccomp on"
 stop
 grep -q seccomp "$dir/err" && fail "a seccomp line on stderr: $(cat "$dir/err")"
 
@@ -79,13 +85,7 @@ for t in /proc/"$pid"/task/*; do
 	[[ $caps == 2 ]] ||
 		fail "--user nobody: thread ${t##*/} has capabilities: $(grep ^Cap "$t/status")"
 done
-kill -USR1 "$pid"
-for ((i = 0; i < 50; i++)); do
-	[[ -s $dir/m.json ]] && break
-	sleep 0.1
-done
-grep -q '"exit":{"reason":"running"' "$dir/m.json" ||
-	fail "--user nobody: SIGUSR1 wrote no metrics: $(cat "$dir/err")"
+metrics "--user nobody"
 [[ $(stat -c %u "$dir/m.json") == 65534 ]] || fail "--user nobody: metrics owned by $(stat -c %u "$dir/m.json")"
 stop
 
