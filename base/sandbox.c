@@ -29,6 +29,9 @@
 #ifndef SANDBOX_ASAN
 #define SANDBOX_ASAN 0
 #endif
+#if SANDBOX_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #define R(role) (1u << (role))
 #define ALL_ROLES ((1u << SANDBOX_ROLES) - 1)
@@ -381,6 +384,10 @@ int sandbox_init(enum sandbox_mode mode, char *err, size_t errlen)
 		if (ret)
 			return ret;
 	}
+#if SANDBOX_ASAN
+	/* The sanitizer reads its memory map and starts its symbolizer now, while it still may. */
+	__sanitizer_sandbox_on_notify(&(__sanitizer_sandbox_arguments){ .coverage_fd = -1 });
+#endif
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL))
 		return log_errbuf(err, errlen, -errno, "cannot catch SIGSYS: %s", strerror(errno));
