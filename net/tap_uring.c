@@ -58,6 +58,7 @@ struct tap_uring {
 	unsigned int features;	/* TAP_URING_F_*: what this ring may use (tap_uring_features) */
 	unsigned int batch_us;	/* TAP_URING_F_BATCH: the longest wait for a batch */
 	bool busy;		/* the last pass completed two reads, or two writes, or more */
+	bool rx_handed;		/* the last pass gave the guest a frame: it may answer at once */
 	struct backend_loop loop;
 	struct io_uring ring;
 	unsigned int used;	/* TAP_URING_F_*: what the ring of this activation got */
@@ -514,8 +515,21 @@ static int uring_enter(struct tap_uring *u)
 	 */
 	unsigned int want = MIN(URING_BATCH, u->rx_in_kernel + u->tx_in_kernel);
 
-	if (!(u->used & TAP_URING_F_BATCH) || !u->busy || u->stopping || want <= 1)
+	if (!(u->used & TAP_URING_F_BATCH) || !u->busy || u->stopping || want <= 1) {
+		/*
+		 * A frame just went to the guest, whose answer (a kick) may follow
+		 * within a microsecond or two: look once more before sleeping. One
+		 * more enter costs far less than a sleep and its wake-up; it took
+		 * the rr row's round trip from ~22 to ~15 us (bench/README.md).
+		 */
+		if (u->rx_handed && !u->stopping) {
+			int ret = io_uring_submit_and_get_events(&u->ring);
+
+			if (ret < 0 || io_uring_cq_ready(&u->ring))
+				return ret;
+		}
 		return io_uring_submit_and_wait(&u->ring, 1);
+	}
 	if (sq->sqe_head != sq->sqe_tail) {
 		sq->sqe_head = sq->sqe_tail;
 		io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
@@ -547,6 +561,7 @@ static int uring_step(struct tap_uring *u)
 	}
 	io_uring_cq_advance(&u->ring, count);
 	u->busy = rx >= 2 || tx >= 2;
+	u->rx_handed = rx > 0;
 	return 0;
 }
 
