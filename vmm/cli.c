@@ -12,8 +12,8 @@
 #include "vmm/cli.h"
 #include "vmm/cli_net.h"
 #include "vmm/cli_parse.h"
+#include "vmm/confine.h"
 #include "vmm/cpuid.h"
-#include "vmm/privs.h"
 
 /* Two strings: C99 compilers need take no string over 4095 bytes. */
 static const char cli_usage[] =
@@ -255,7 +255,7 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 				       "or log)", arg);
 		return CLI_RUN;
 	case OPT_USER:
-		if (privs_parse_user(arg, &cfg->uid, &cfg->gid, err, errlen))
+		if (confine_parse_user(arg, &cfg->uid, &cfg->gid, err, errlen))
 			return CLI_USAGE;
 		cfg->user = arg;
 		return CLI_RUN;

@@ -14,7 +14,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "base/landlock.h"
 #include "base/trace.h"
 #include "devices/acpipm.h"
 #include "devices/dbgexit.h"
@@ -29,9 +28,9 @@
 #include "firmware/loader.h"
 #include "firmware/mdesc.h"
 #include "gdb/gdbstub.h"
+#include "vmm/confine.h"
 #include "vmm/machine.h"
 #include "vmm/metrics.h"
-#include "vmm/privs.h"
 #include "vmm/vcpu.h"
 
 #define ERRLEN 512
@@ -610,65 +609,6 @@ static int machine_sandbox_init(const struct vm_config *cfg)
 	return ret;
 }
 
-/* The directory of path, for Landlock: "." for a bare file name. */
-static void machine_dir_of(const char *path, char *dir, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(dir, len, ".");
-	else if (slash == path)
-		snprintf(dir, len, "/");
-	else
-		snprintf(dir, len, "%.*s", (int)(slash - path), path);
-}
-
-/*
- * Everything is open: become --user, keep no more descriptors than minnow
- * may still need, give up the file system but for --metrics' folder (and the
- * gdb socket's, to remove it at the end), and enter the main thread's
- * seccomp filter, which every later thread inherits (DESIGN §10).
- */
-static int machine_confine(const struct vm_config *cfg)
-{
-	char err[256], dirs[2][4096];
-	struct landlock_rule rules[2];
-	size_t n = 0;
-	bool applied;
-	int ret;
-
-	if (cfg->user && privs_drop(cfg->uid, cfg->gid, err, sizeof(err))) {
-		log_err("%s", err);
-		return -EPERM;
-	}
-	/* a ring per queue pair, the feature probe's two, --metrics' file, a gdb client */
-	ret = privs_limit_fds(16 + 2 * NET_QUEUES_MAX);
-	if (ret)
-		log_warn("cannot lower RLIMIT_NOFILE: %s", strerror(-ret));
-	if (cfg->seccomp == SANDBOX_ON) {
-		if (cfg->metrics) {
-			machine_dir_of(cfg->metrics, dirs[n], sizeof(dirs[n]));
-			rules[n] = (struct landlock_rule){ dirs[n], LANDLOCK_GRANT_WRITE };
-			n++;
-		}
-		if (cfg->gdb && strspn(cfg->gdb, "0123456789") != strlen(cfg->gdb)) {
-			machine_dir_of(cfg->gdb, dirs[n], sizeof(dirs[n]));
-			rules[n] = (struct landlock_rule){ dirs[n], LANDLOCK_GRANT_REMOVE };
-			n++;
-		}
-		if (landlock_restrict(rules, n, &applied, err, sizeof(err))) {
-			log_err("%s", err);
-			return -EPERM;
-		}
-		if (!applied)
-			log_info("Landlock: not in this kernel; the file system stays open");
-	}
-	ret = sandbox_enter(SANDBOX_MAIN);
-	if (ret)
-		log_err("cannot enter the seccomp sandbox: %s", strerror(-ret));
-	return ret;
-}
-
 int machine_run(const struct vm_config *cfg)
 {
 	struct machine m = { .cfg = cfg, .serial_irq_fd = -1, .serial_out_fd = -1, .rng_irq_fd = -1, .net_irq_fd = -1,
@@ -710,7 +650,7 @@ int machine_run(const struct vm_config *cfg)
 		goto out;
 	}
 	raw = machine_raw_terminal(cfg, &saved);
-	if (machine_confine(cfg)) {
+	if (confine_enter(cfg)) {
 		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
 		goto out;
 	}

@@ -3,8 +3,8 @@
 #include <stdio.h>
 
 #include "vmm/cli.h"
+#include "vmm/confine.h"
 #include "vmm/machine.h"
-#include "vmm/privs.h"
 
 int main(int argc, char **argv)
 {
@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	/* Nothing inherited stays open but the pre-opened taps (and stdin, stdout, stderr). */
-	privs_close_inherited(cfg.net.nfds ? cfg.net.fds : &cfg.net.fd,
+	confine_close_inherited(cfg.net.nfds ? cfg.net.fds : &cfg.net.fd,
 			      cfg.net.nfds ? cfg.net.nfds : 1);
 	return machine_run(&cfg);
 }

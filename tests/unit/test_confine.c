@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for vmm/privs (--user, inherited descriptors, RLIMIT_NOFILE) and base/landlock,
+// Unit tests for vmm/confine (--user, inherited descriptors, RLIMIT_NOFILE) and base/landlock,
 // each change made for real in a forked child, whose exit status is the outcome.
 #include <check.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 
 #include "base/landlock.h"
 #include "tests/unit/suites.h"
-#include "vmm/privs.h"
+#include "vmm/confine.h"
 
 static char err[256];
 
@@ -34,43 +34,43 @@ static int in_child(int (*fn)(void))
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-START_TEST(test_privs_parse_user_names_and_numbers)
+START_TEST(test_confine_parse_user_names_and_numbers)
 {
 	uid_t uid = 1;
 	gid_t gid = 1;
 
-	ck_assert_int_eq(privs_parse_user("root", &uid, &gid, err, sizeof(err)), 0);
+	ck_assert_int_eq(confine_parse_user("root", &uid, &gid, err, sizeof(err)), 0);
 	ck_assert_uint_eq(uid, 0);
 	ck_assert_uint_eq(gid, 0);
-	ck_assert_int_eq(privs_parse_user("nobody", &uid, &gid, err, sizeof(err)), 0);
+	ck_assert_int_eq(confine_parse_user("nobody", &uid, &gid, err, sizeof(err)), 0);
 	ck_assert_uint_eq(uid, 65534);
 	ck_assert_uint_eq(gid, 65534);	/* nobody's primary group, nogroup */
-	ck_assert_int_eq(privs_parse_user("nobody:root", &uid, &gid, err, sizeof(err)), 0);
+	ck_assert_int_eq(confine_parse_user("nobody:root", &uid, &gid, err, sizeof(err)), 0);
 	ck_assert_uint_eq(uid, 65534);
 	ck_assert_uint_eq(gid, 0);
-	ck_assert_int_eq(privs_parse_user("4321:1234", &uid, &gid, err, sizeof(err)), 0);
+	ck_assert_int_eq(confine_parse_user("4321:1234", &uid, &gid, err, sizeof(err)), 0);
 	ck_assert_uint_eq(uid, 4321);
 	ck_assert_uint_eq(gid, 1234);
-	ck_assert_int_eq(privs_parse_user("4321", &uid, &gid, err, sizeof(err)), 0);
+	ck_assert_int_eq(confine_parse_user("4321", &uid, &gid, err, sizeof(err)), 0);
 	ck_assert_uint_eq(gid, 4321);	/* no such user: the number as its own group */
 }
 END_TEST
 
-START_TEST(test_privs_parse_user_bad_named)
+START_TEST(test_confine_parse_user_bad_named)
 {
 	uid_t uid;
 	gid_t gid;
 
-	ck_assert_int_eq(privs_parse_user("no-such-user", &uid, &gid, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(confine_parse_user("no-such-user", &uid, &gid, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "--user: no user 'no-such-user' on this host");
-	ck_assert_int_eq(privs_parse_user("nobody:no-such-group", &uid, &gid, err, sizeof(err)),
+	ck_assert_int_eq(confine_parse_user("nobody:no-such-group", &uid, &gid, err, sizeof(err)),
 			 -EINVAL);
 	ck_assert_str_eq(err, "--user: no group 'no-such-group' on this host");
-	ck_assert_int_eq(privs_parse_user("nobody:", &uid, &gid, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(confine_parse_user("nobody:", &uid, &gid, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "--user: no group '' on this host");
-	ck_assert_int_eq(privs_parse_user("", &uid, &gid, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(confine_parse_user("", &uid, &gid, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "--user: bad value ''"));
-	ck_assert_int_eq(privs_parse_user("-1", &uid, &gid, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(confine_parse_user("-1", &uid, &gid, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "--user: no user '-1' on this host");
 }
 END_TEST
@@ -83,7 +83,7 @@ static int drop_to_nobody(void)
 	uid_t r, e, s;
 	gid_t groups[4];
 
-	if (privs_drop(65534, 65534, err, sizeof(err)))
+	if (confine_drop(65534, 65534, err, sizeof(err)))
 		return 1;
 	if (getresuid(&r, &e, &s) || r != 65534 || e != 65534 || s != 65534)
 		return 2;
@@ -100,13 +100,13 @@ static int drop_to_nobody(void)
 
 static int drop_unprivileged(void)
 {
-	return privs_drop(0, 0, err, sizeof(err)) == -EPERM &&
+	return confine_drop(0, 0, err, sizeof(err)) == -EPERM &&
 			       strstr(err, "run minnow as root to use --user") ?
 		       43 :
 		       1;
 }
 
-START_TEST(test_privs_drop_becomes_user_without_caps)
+START_TEST(test_confine_drop_becomes_user_without_caps)
 {
 	if (geteuid() == 0)
 		ck_assert_int_eq(in_child(drop_to_nobody), 42);
@@ -122,7 +122,7 @@ static int close_keeps_named(void)
 
 	if (a < 3 || b < 3 || c < 3 || dup2(b, 1000) != 1000)
 		return 1;
-	privs_close_inherited(keep, 2);
+	confine_close_inherited(keep, 2);
 	if (fcntl(a, F_GETFD) != -1 || fcntl(c, F_GETFD) != -1)
 		return 2;
 	if (fcntl(b, F_GETFD) == -1 || fcntl(1000, F_GETFD) == -1 || fcntl(2, F_GETFD) == -1)
@@ -130,7 +130,7 @@ static int close_keeps_named(void)
 	return 44;
 }
 
-START_TEST(test_privs_close_inherited_keeps_the_named)
+START_TEST(test_confine_close_inherited_keeps_the_named)
 {
 	ck_assert_int_eq(in_child(close_keeps_named), 44);
 }
@@ -141,15 +141,15 @@ static int limit_fds(void)
 	struct rlimit rl;
 	int fd = dup2(2, 40);
 
-	privs_close_inherited(&fd, 1);	/* whatever the test runner had open: 40 is the highest */
-	if (fd != 40 || privs_limit_fds(5))
+	confine_close_inherited(&fd, 1);	/* whatever the test runner had open: 40 is the highest */
+	if (fd != 40 || confine_limit_fds(5))
 		return 1;
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != 46 || rl.rlim_max != 46)
 		return 2;
 	return 45;
 }
 
-START_TEST(test_privs_limit_fds_to_highest_plus_extra)
+START_TEST(test_confine_limit_fds_to_highest_plus_extra)
 {
 	ck_assert_int_eq(in_child(limit_fds), 45);
 }
@@ -229,16 +229,16 @@ START_TEST(test_landlock_missing_dir_named)
 }
 END_TEST
 
-Suite *privs_suite(void)
+Suite *confine_suite(void)
 {
-	Suite *s = suite_create("privs");
+	Suite *s = suite_create("confine");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_privs_parse_user_names_and_numbers);
-	tcase_add_test(tc, test_privs_parse_user_bad_named);
-	tcase_add_test(tc, test_privs_drop_becomes_user_without_caps);
-	tcase_add_test(tc, test_privs_close_inherited_keeps_the_named);
-	tcase_add_test(tc, test_privs_limit_fds_to_highest_plus_extra);
+	tcase_add_test(tc, test_confine_parse_user_names_and_numbers);
+	tcase_add_test(tc, test_confine_parse_user_bad_named);
+	tcase_add_test(tc, test_confine_drop_becomes_user_without_caps);
+	tcase_add_test(tc, test_confine_close_inherited_keeps_the_named);
+	tcase_add_test(tc, test_confine_limit_fds_to_highest_plus_extra);
 	tcase_add_test(tc, test_landlock_only_the_granted_dir);
 	tcase_add_test(tc, test_landlock_missing_dir_named);
 	suite_add_tcase(s, tc);
