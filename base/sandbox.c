@@ -79,7 +79,7 @@ struct sandbox_rule {
 #define SPAWNERS (R(SANDBOX_MAIN) | R(SANDBOX_VCPU) | R(SANDBOX_NET_CTRL))
 
 /*
- * Every call minnow makes after set-up, and who makes it (DESIGN §11 says why
+ * Every call minnow makes after set-up, and who makes it (DESIGN §10 says why
  * each is there). Derived from strace -f of every suite; a call missing here
  * ends minnow with SANDBOX_EXIT, which the suites would show.
  */
@@ -130,8 +130,6 @@ static const struct sandbox_rule sandbox_rules[] = {
 	{ "ioctl", R(SANDBOX_MAIN) | R(SANDBOX_VCPU) | R(SANDBOX_GDB), ARG_IOCTL_KVM },
 	{ "ioctl", R(SANDBOX_MAIN) | R(SANDBOX_VCPU) | R(SANDBOX_NET_CTRL) | R(SANDBOX_NET_IO),
 	  ARG_IOCTL_T },
-	/* vCPU: KVM_RUN exits (above), a kick by signal, eventfds of irqfd and ioeventfd */
-	{ "rt_sigtimedwait", R(SANDBOX_VCPU), ARG_ANY },
 	/* net I/O: the tap through io_uring, or readv/writev and poll */
 	{ "readv", R(SANDBOX_NET_IO), ARG_ANY },
 	{ "writev", R(SANDBOX_NET_IO), ARG_ANY },
