@@ -87,6 +87,19 @@ int backends_open(const struct net_config *cfg, struct backend **out, unsigned i
 	return 0;
 }
 
+int backends_check(const struct net_config *cfg, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (cfg->tap)
+		return 0;	/* a tap by name is opened (or made) only by a run */
+	if (!cfg->nfds)
+		return tap_check_fd(cfg->fd, false, NULL, err, errlen);
+	for (unsigned int q = 0; q < cfg->nfds && !ret; q++)
+		ret = tap_check_fd(cfg->fds[q], cfg->nfds > 1, NULL, err, errlen);
+	return ret;
+}
+
 int backends_open_socket(const struct net_config *cfg, int fd, const struct net_caps *caps,
 			 struct backend **out)
 {

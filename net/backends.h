@@ -19,6 +19,13 @@
 int backends_open(const struct net_config *cfg, struct backend **out, unsigned int *n, char *err,
 		  size_t errlen) __must_check;
 
+/*
+ * What can be checked of cfg's taps without opening or changing anything
+ * (--dry-run): each fd= or fds= descriptor is an open tap of the right kind.
+ * 0, or -errno with err.
+ */
+int backends_check(const struct net_config *cfg, char *err, size_t errlen) __must_check;
+
 /* The same over an fd that behaves like a tap (a SOCK_SEQPACKET socket in tests): caps as given. */
 int backends_open_socket(const struct net_config *cfg, int fd, const struct net_caps *caps,
 			 struct backend **out) __must_check;

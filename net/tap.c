@@ -61,10 +61,9 @@ static int tap_create(struct tap *t, const char *name, bool multi, char *err, si
 	return 0;
 }
 
-static int tap_adopt(struct tap *t, int fd, bool multi, char *err, size_t errlen)
+int tap_check_fd(int fd, bool multi, char *name, char *err, size_t errlen)
 {
 	struct ifreq ifr = { 0 };
-	int fl;
 
 	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
 		return log_errbuf(err, errlen, -errno, "fd %d is not a tap device: %s", fd,
@@ -78,12 +77,23 @@ static int tap_adopt(struct tap *t, int fd, bool multi, char *err, size_t errlen
 		return log_errbuf(err, errlen, -EINVAL, "fd %d: tap '%s' is not multi-queue "
 			       "(IFF_MULTI_QUEUE), so fds= cannot give it several queues", fd,
 			       ifr.ifr_name);
+	if (name) {
+		memcpy(name, ifr.ifr_name, IFNAMSIZ);
+		name[IFNAMSIZ - 1] = 0;
+	}
+	return 0;
+}
+
+static int tap_adopt(struct tap *t, int fd, bool multi, char *err, size_t errlen)
+{
+	int fl, ret = tap_check_fd(fd, multi, t->name, err, errlen);
+
+	if (ret)
+		return ret;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return log_errbuf(err, errlen, -errno, "fd %d: cannot make it non-blocking", fd);
 	t->fd = fd;
-	memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
-	t->name[IFNAMSIZ - 1] = 0;
 	return 0;
 }
 

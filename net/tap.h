@@ -45,6 +45,12 @@ static inline struct tap *tap_of(struct backend *be)
  * (tap_offer). On error returns -errno with a message that says what to do;
  * -EINVAL from TUNSETIFF with multi means the tap cannot be multi-queue.
  */
+/*
+ * Whether fd is a tap minnow can adopt as it is (IFF_TAP, IFF_NO_PI,
+ * IFF_VNET_HDR, and IFF_MULTI_QUEUE with multi); its name into name
+ * (IFNAMSIZ) when not NULL. Changes nothing. 0, or -errno with err.
+ */
+int tap_check_fd(int fd, bool multi, char *name, char *err, size_t errlen) __must_check;
 int tap_open(struct tap *t, const struct net_config *cfg, unsigned int queue, bool multi,
 	     char *err, size_t errlen) __must_check;
 /* The same over an fd that behaves like a tap (a SOCK_SEQPACKET socket in tests): caps as given. */

@@ -2,13 +2,19 @@
 // Command line: `minnow run ...` into a struct vm_config, with errors that name the bad value.
 #include <errno.h>
 #include <getopt.h>
+#include <seccomp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include "base/landlock.h"
 #include "base/sandbox.h"
 #include "base/trace.h"
 #include "gdb/gdbstub.h"
+#include "net/tap_uring.h"
+#include "version.h"
 #include "vmm/cli.h"
 #include "vmm/cli_net.h"
 #include "vmm/cli_parse.h"
@@ -88,6 +94,30 @@ static const char cli_usage_end[] =
 	"32+V guest reported V (1-95) on the debug exit port, 128+N signal N.\n";
 
 static int cli_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
+
+/*
+ * The version, the commit it was built from, and what this build and this
+ * kernel give it: io_uring and its optional features, the sandbox's layers,
+ * the sanitizers compiled in.
+ */
+static void cli_version(FILE *out)
+{
+	char engine[96] = "unavailable", err[160];
+	unsigned int features;
+	long r = syscall(SYS_io_uring_setup, 0, NULL);
+	int abi = landlock_abi();
+
+	fprintf(out, "minnow %s (commit %s)\n", MINNOW_VERSION, MINNOW_COMMIT);
+	if (!(r < 0 && (errno == ENOSYS || errno == EPERM)) &&
+	    !tap_uring_features(&features, err, sizeof(err)))
+		tap_uring_engine_name(features, engine, sizeof(engine));
+	fprintf(out, "io_uring: %s\n", engine);
+	fprintf(out, "sandbox: seccomp (libseccomp %u.%u.%u), Landlock %s%.0d\n",
+		seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro,
+		abi ? "ABI " : "not in this kernel", abi);
+	fprintf(out, "sanitizers: %s\n", strcmp(MINNOW_SANITIZERS, "none") ? MINNOW_SANITIZERS :
+									"none");
+}
 
 static int cli_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -260,7 +290,7 @@ static enum cli_result cli_option(int opt, const char *arg, struct vm_config *cf
 		cfg->user = arg;
 		return CLI_RUN;
 	case 'h': fputs(cli_usage, out), fputs(cli_usage_end, out); return CLI_DONE;
-	case 'V': fprintf(out, "minnow %s\n", MINNOW_VERSION); return CLI_DONE;
+	case 'V': cli_version(out); return CLI_DONE;
 	default: return cli_err(err, errlen, "unknown option (see minnow run --help)");
 	}
 }
@@ -321,7 +351,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, FILE *ou
 		return CLI_DONE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		fprintf(out, "minnow %s\n", MINNOW_VERSION);
+		cli_version(out);
 		return CLI_DONE;
 	}
 	if (strcmp(argv[1], "run") != 0)

@@ -148,7 +148,7 @@ int confine_limit_fds(unsigned int extra)
 }
 
 /* The directory of path, for Landlock: "." for a bare file name. */
-static void confine_dir_of(const char *path, char *dir, size_t len)
+void confine_dir_of(const char *path, char *dir, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 

@@ -34,6 +34,9 @@ void confine_close_inherited(const int *keep, size_t n);
  */
 int confine_limit_fds(unsigned int extra) __must_check;
 
+/* The folder of path into dir: "." for a bare name, "/" for one at the root. */
+void confine_dir_of(const char *path, char *dir, size_t len);
+
 /*
  * Everything is open: becomes --user, keeps no more descriptors than minnow
  * may still need, gives up the file system but for --metrics' folder (and the

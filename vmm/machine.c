@@ -28,6 +28,7 @@
 #include "firmware/loader.h"
 #include "firmware/mdesc.h"
 #include "gdb/gdbstub.h"
+#include "net/backends.h"
 #include "vmm/confine.h"
 #include "vmm/machine.h"
 #include "vmm/metrics.h"
@@ -598,6 +599,36 @@ static void machine_strict_stop(void *opaque)
 	machine_request_exit(opaque, MACHINE_EXIT_STRICT, 0);
 }
 
+/*
+ * What can be found wrong before anything is built or run: the folder of
+ * each output path must be writable (--metrics is written only at the end,
+ * where a failure would come too late), and with --dry-run the taps passed
+ * by fd must be taps. 0, or -EINVAL (logged, naming the user's value).
+ */
+static int machine_check(const struct vm_config *cfg)
+{
+	const char *outs[][2] = { { "--metrics", cfg->metrics },
+				  { "--serial file=", cfg->serial == SERIAL_FILE ? cfg->serial_path : NULL },
+				  { "--net pcap=", cfg->net.enabled ? cfg->net.pcap : NULL } };
+	char dir[4096], err[256];
+
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		if (!outs[i][1])
+			continue;
+		confine_dir_of(outs[i][1], dir, sizeof(dir));
+		if (access(dir, W_OK | X_OK)) {
+			log_err("%s'%s': cannot write in folder '%s': %s", outs[i][0], outs[i][1], dir,
+				strerror(errno));
+			return -EINVAL;
+		}
+	}
+	if (cfg->dry_run && cfg->net.enabled && backends_check(&cfg->net, err, sizeof(err))) {
+		log_err("--net: %s", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Every role's filter, ready before the first thread that enters one (pcap's, at build). */
 static int machine_sandbox_init(const struct vm_config *cfg)
 {
@@ -637,7 +668,8 @@ int machine_run(const struct vm_config *cfg)
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 	vcpu_setup_signals();
 	m.exit_efd = eventfd(0, EFD_CLOEXEC);
-	if (sigfd < 0 || m.exit_efd < 0 || machine_sandbox_init(cfg) || machine_build(&m, &args)) {
+	if (sigfd < 0 || m.exit_efd < 0 || machine_check(cfg) || machine_sandbox_init(cfg) ||
+	    machine_build(&m, &args)) {
 		machine_request_exit(&m, MACHINE_EXIT_ERROR, 0);
 		goto out;
 	}
@@ -675,7 +707,10 @@ out:
 	if (sigfd >= 0)
 		close(sigfd);
 	status = machine_exit_status(m.exit_reason, m.exit_value);
-	log_info("guest ended: %s (value %d), exit status %d", machine_exit_names[m.exit_reason].text,
-		 m.exit_value, status);
+	if (cfg->dry_run && m.exit_reason == MACHINE_EXIT_POWEROFF)
+		log_info("dry run: the machine was built and the kernel loaded; no guest ran");
+	else
+		log_info("guest ended: %s (value %d), exit status %d",
+			 machine_exit_names[m.exit_reason].text, m.exit_value, status);
 	return status;
 }

@@ -21,7 +21,7 @@ static const struct {
 	{ "soft", soft_suite }, { "verify", verify_suite },
 	{ "gdbpkt", gdbpkt_suite }, { "gva", gva_suite }, { "vnet_ctrl", vnet_ctrl_suite },
 	{ "tap_uring", tap_uring_suite }, { "sandbox", sandbox_suite },
-	{ "confine", confine_suite },
+	{ "confine", confine_suite }, { "dryrun", dryrun_suite },
 };
 
 int main(int argc, char **argv)

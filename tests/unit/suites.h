@@ -34,6 +34,7 @@ Suite *vnet_ctrl_suite(void);
 Suite *tap_uring_suite(void);
 Suite *sandbox_suite(void);
 Suite *confine_suite(void);
+Suite *dryrun_suite(void);
 /* More test cases of the "vnet" suite, from test_vnet_rx.c and test_vnet_reset.c. */
 TCase *vnet_rx_tcase(void);
 TCase *vnet_mrg_tcase(void);
