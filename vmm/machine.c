@@ -531,8 +531,10 @@ static void machine_teardown(struct machine *m, struct boot_args *args)
 		vrng_stop(m->rng);
 	if (m->net)
 		vnet_stop(m->net);
+	/* The guest's exit status wins: metrics that cannot be written are only reported. */
 	if (m->cfg->metrics && !m->cfg->dry_run && machine_metrics(m))
-		atomic_store(&m->exit_reason, MACHINE_EXIT_ERROR);
+		log_err("--metrics '%s' not written; the exit status is still the guest's (%d)",
+			m->cfg->metrics, machine_exit_status(m->exit_reason, m->exit_value));
 	if (m->rng) {
 		vrng_destroy(m->rng);
 		free(m->rng);

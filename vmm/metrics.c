@@ -37,7 +37,8 @@ int metrics_write(const char *path, const struct metrics_report *r)
 	out = fopen(tmp, "we");
 	if (!out) {
 		err = -errno;
-		log_err("cannot write metrics to '%s': %s", tmp, strerror(errno));
+		log_err("cannot write metrics to '%s' (through '%s'): %s", path, tmp,
+			strerror(errno));
 		return err;
 	}
 	metrics_json(r, out);
