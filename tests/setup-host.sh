@@ -40,5 +40,15 @@ sudo=()
 [[ $(id -u) -eq 0 ]] || sudo=(sudo)
 echo "setup-host: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Another apt or dpkg (unattended-upgrades, a second terminal) holds the lock for a while: wait
+# for it, up to a bound, rather than fail at once.
+lock_wait=${SETUP_HOST_LOCK_WAIT:-600}
+apt=("${sudo[@]}" apt-get -q -o "DPkg::Lock::Timeout=$lock_wait")
+lock_fail() {
+	echo "setup-host: apt-get failed (if another apt or dpkg held its lock for over $lock_wait s," \
+		"let it finish, or set SETUP_HOST_LOCK_WAIT=SECONDS, and run this again)" >&2
+	exit 1
+}
+"${apt[@]}" update || lock_fail
+"${apt[@]}" install -y --no-install-recommends "${missing[@]}" || lock_fail
+echo "setup-host: OK, ${#missing[@]} packages installed"
