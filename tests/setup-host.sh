@@ -13,6 +13,8 @@ packages=(
 	linux-image-amd64 xz-utils binutils
 	# test tools
 	shellcheck iproute2 ethtool
+	# tests/mancheck.py formats the man page
+	groff-base
 	# reads --net pcap= captures back (net-pcap); wireshark-common's debconf question is
 	# answered with its default under DEBIAN_FRONTEND=noninteractive (set below)
 	tshark tcpdump
